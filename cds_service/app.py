@@ -1,0 +1,136 @@
+"""The HTTP surface: discovery, service calls and feedback; every error is an OperationOutcome."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from . import fhir, service
+from .config import Settings
+from .engine import EngineBusy
+from .errors import ClientError, Issue, invalid, operation_outcome
+from .models import FeedbackRequest
+from .rulesets import RuleSet, Service, load_rule_set
+
+log = logging.getLogger("cds_service")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service with its rule set loaded; an invalid rule set raises here, before serving."""
+    settings = settings or Settings.from_env()
+    rule_set = load_rule_set(settings.rules_dir)
+    fhir.warm_up()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        rule_set.close()
+
+    app = FastAPI(
+        title="Oncology PGx CDS Hooks service", docs_url=None, redoc_url=None, lifespan=lifespan
+    )
+    app.state.rule_set = rule_set
+    app.state.settings = settings
+    app.add_exception_handler(ClientError, _client_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(EngineBusy, _busy)
+    app.add_exception_handler(Exception, _unexpected)
+
+    @app.get("/cds-services")
+    async def discovery(request: Request) -> Response:
+        return _json(service.discovery(_rules(request)))
+
+    @app.post("/cds-services/{service_id}")
+    async def call(service_id: str, request: Request) -> Response:
+        rule_set = _rules(request)
+        chosen = _service(rule_set, service_id)
+        hook_request = service.parse_request(await _read_json(request))
+        today = datetime.now(UTC).date()
+        return _json(service.call(chosen, hook_request, rule_set, today).wire())
+
+    @app.post("/cds-services/{service_id}/feedback")
+    async def feedback(service_id: str, request: Request) -> Response:
+        _service(_rules(request), service_id)
+        body = await _read_json(request)
+        try:
+            received = FeedbackRequest.model_validate(body)
+        except ValidationError as error:
+            raise invalid(error) from None
+        for item in received.feedback:
+            log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
+        return _json({"received": len(received.feedback)})
+
+    @app.get("/health")
+    async def health(request: Request) -> Response:
+        return _json({"status": "ok", "ruleSetVersion": _rules(request).version})
+
+    return app
+
+
+def _rules(request: Request) -> RuleSet:
+    return request.app.state.rule_set
+
+
+def _service(rule_set: RuleSet, service_id: str) -> Service:
+    if service_id not in rule_set.services:
+        raise ClientError.of(
+            404, "not-found", f"no CDS service '{service_id}'; GET /cds-services lists them"
+        )
+    return rule_set.services[service_id]
+
+
+async def _read_json(request: Request) -> Any:
+    limit = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise ClientError.of(400, "invalid", f"malformed JSON: {error}") from None
+
+
+def _too_large(limit: int) -> ClientError:
+    return ClientError.of(413, "too-costly", f"request body larger than {limit} bytes")
+
+
+def _json(content: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+async def _client_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, ClientError)
+    return _json(error.outcome(), error.status)
+
+
+async def _http_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = {404: "not-found", 405: "not-supported"}.get(error.status_code, "processing")
+    return _json(operation_outcome(Issue(code, str(error.detail))), error.status_code)
+
+
+async def _busy(_: Request, error: Exception) -> Response:
+    log.warning("engine busy: %s", error)
+    return _json(operation_outcome(Issue("transient", "service busy; retry")), 503)
+
+
+async def _unexpected(_: Request, error: Exception) -> Response:
+    reference = uuid.uuid4().hex[:12]
+    log.exception("unexpected error %s", reference, exc_info=error)
+    message = f"internal error (reference {reference}); the service log has the details"
+    return _json(operation_outcome(Issue("exception", message)), 500)

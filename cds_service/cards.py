@@ -1,0 +1,219 @@
+"""Cards rendered from a rule's template and the facts that made it fire.
+
+Every card is traceable: ``source`` names the guideline and the rule-set version, ``source.topic``
+the rule, ``detail`` the evidence (values and resource ids) and anything that could not be
+read, and its ``uuid`` is derived from the rule, the patient and the evidence, so the same
+finding gets the same uuid at order-select and at order-sign.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .dosage import format_number, scaled_order
+from .facts import DraftMedication, Fact, Unreadable
+from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
+from .record import PatientRecord
+from .rulesets import Rule, RuleSet
+
+TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
+OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
+_NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
+PLACEHOLDER = re.compile(r"\{(\w+)\.(\w+)\}")
+_SUMMARY_MAX = 139
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule that fired, with its facts by the aliases of its conditions."""
+
+    rule: Rule
+    facts: Mapping[str, Fact]
+
+
+def render(
+    firing: Firing, record: PatientRecord, rule_set: RuleSet, notes: Sequence[Unreadable]
+) -> Card:
+    rule, template = firing.rule, firing.rule.card
+    values = _values(firing)
+    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)))
+    suggestions = [
+        suggestion
+        for index, spec in enumerate(template.get("suggestions") or [])
+        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record)) is not None
+    ]
+    guideline = rule.file.guideline
+    return Card(
+        uuid=card_uuid,
+        summary=_shorten(fill(template["summary"], values)),
+        detail=_detail(firing, values, rule_set, notes),
+        indicator=template["indicator"],
+        source=Source(
+            label=f"{guideline.label} · rules {rule_set.version}",
+            url=guideline.url,
+            topic=Coding(system=TOPIC_SYSTEM, code=rule.id, display=rule.title),
+        ),
+        suggestions=suggestions or None,
+        selectionBehavior="at-most-one" if suggestions else None,
+        overrideReasons=[
+            OverrideReason(system=OVERRIDE_SYSTEM, code=r["code"], display=r["display"])
+            for r in rule.file.override_reasons
+        ]
+        or None,
+        links=[
+            Link(label=link["label"], url=link["url"], type="absolute") for link in rule.file.links
+        ]
+        or None,
+    )
+
+
+def fill(template: str, values: Mapping[tuple[str, str], str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values[(m.group(1), m.group(2))], template)
+
+
+def _values(firing: Firing) -> dict[tuple[str, str], str]:
+    values: dict[tuple[str, str], str] = {}
+    for alias, fact in firing.facts.items():
+        for item in fields(fact):
+            values[(alias, item.name)] = _say(getattr(fact, item.name))
+    ordered, adjusted = _dose_phrases(firing)
+    values[("dose", "ordered")] = ordered
+    values[("dose", "adjusted")] = adjusted
+    return values
+
+
+def _dose_phrases(firing: Firing) -> tuple[str, str]:
+    spec = firing.rule.card.get("dose")
+    if not spec:
+        return "the ordered dose", "the ordered dose"
+    factor = float(spec["factor"])
+    order = firing.facts.get(spec.get("order", "order"))
+    percent = f"{format_number(factor * 100)}%"
+    if not isinstance(order, DraftMedication) or order.dose_value is None:
+        return "the ordered dose", f"{percent} of the ordered dose"
+    tail = " ".join(filter(None, [order.dose_unit, order.frequency]))
+    ordered = f"{format_number(order.dose_value)} {tail}".strip()
+    adjusted = f"{format_number(order.dose_value * factor)} {tail}".strip()
+    return ordered, adjusted
+
+
+def _say(value: Any) -> str:
+    if value is None:
+        return "not reported"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
+
+
+def _shorten(summary: str) -> str:
+    return summary if len(summary) <= _SUMMARY_MAX else summary[: _SUMMARY_MAX - 1] + "…"
+
+
+def _detail(
+    firing: Firing,
+    values: Mapping[tuple[str, str], str],
+    rule_set: RuleSet,
+    notes: Sequence[Unreadable],
+) -> str:
+    rule, template = firing.rule, firing.rule.card
+    parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
+    parts.append("\n".join(_evidence(alias, fact) for alias, fact in firing.facts.items()))
+    if notes:
+        parts.append("**Could not evaluate**")
+        parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
+    guideline = rule.file.guideline
+    lines = []
+    if template.get("strength"):
+        lines.append(f"**Strength of recommendation:** {template['strength']}")
+    lines.append(f"**Source:** {guideline.citation or guideline.label}")
+    lines.append(
+        f"**Rule:** {rule.id} ({rule.file.id} {rule.file.version}; rule set {rule_set.version})"
+    )
+    parts.append("  \n".join(lines))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _evidence(alias: str, fact: Fact) -> str:
+    shown = [
+        f"{item.name.replace('_', ' ')} {_say(getattr(fact, item.name))}"
+        for item in fields(fact)
+        if item.name != "sources" and getattr(fact, item.name) is not None
+    ]
+    sources = f" ({', '.join(fact.sources)})" if fact.sources else ""
+    return f"- {fact.label}: {'; '.join(shown)}{sources}"
+
+
+def _sources(firing: Firing) -> set[str]:
+    found: set[str] = set()
+    for fact in firing.facts.values():
+        found.update(fact.sources)
+    return found
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
+
+
+def _suggestion(
+    spec: Mapping[str, Any],
+    index: int,
+    card_uuid: str,
+    firing: Firing,
+    values: Mapping[tuple[str, str], str],
+    record: PatientRecord,
+) -> Suggestion | None:
+    action = _action(spec, firing, values, record)
+    if action is None:
+        return None
+    return Suggestion(
+        label=fill(spec["label"], values),
+        uuid=_uuid(card_uuid, str(index)),
+        isRecommended=bool(spec.get("recommended")) or None,
+        actions=[action],
+    )
+
+
+def _action(
+    spec: Mapping[str, Any],
+    firing: Firing,
+    values: Mapping[tuple[str, str], str],
+    record: PatientRecord,
+) -> Action | None:
+    kind = spec["action"]
+    if kind == "order-test":
+        request = spec["service_request"]
+        resource: dict[str, Any] = {
+            "resourceType": "ServiceRequest",
+            "status": "draft",
+            "intent": "order",
+            "code": request["code"],
+            "subject": {"reference": f"Patient/{record.patient_id}"},
+        }
+        if request.get("reason"):
+            resource["reasonCode"] = [{"text": request["reason"]}]
+        return Action(type="create", description=fill(spec["label"], values), resource=resource)
+    order = firing.facts.get(spec.get("order", "order"))
+    if not isinstance(order, DraftMedication):
+        return None
+    if kind == "remove-order":
+        return Action(
+            type="delete",
+            resourceId=order.order,
+            description=f"Remove the draft order for {order.drug} ({order.order})",
+        )
+    dose = firing.rule.card.get("dose")
+    original = record.draft_order(order.order)
+    if not dose or original is None or order.dose_value is None:
+        return None  # nothing to compute a new dose from: the card says the percentage
+    note = f"{values[('dose', 'adjusted')]} (reduced from {values[('dose', 'ordered')]})"
+    return Action(
+        type="update",
+        description=f"Change {order.order} to {values[('dose', 'adjusted')]}",
+        resource=scaled_order(original, float(dose["factor"]), note),
+    )

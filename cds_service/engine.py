@@ -1,0 +1,303 @@
+"""The only module that calls durable-rules.
+
+durable-rules 2.0.28 is fast, but its C core has defects that a clinical service cannot live with
+(measured in the project's design notes). Each is made impossible here by construction:
+
+* ``delete_state`` segfaults on a state where no action ran: every batch carries a sentinel fact
+  that a sentinel rule always matches, so every state runs at least one action.
+* States and facts are found by a 32-bit hash with no string check, so two requests can share a
+  state and a rule can join facts of two patients: sids come from a fixed pool whose hashes are
+  pairwise distinct, and fact ids are positions whose hashes are pairwise distinct too.
+* More than 1024 live states make the ruleset unusable: the pool is smaller, and a state is
+  deleted in ``finally``.
+* Two facts with the same content are silently merged: positional ids keep them apart.
+* ``123 == "123"`` is true inside the engine: every attribute has one declared type, rule
+  literals are checked against it at compile time and fact values at assert time.
+* The ``Host`` API runs a background thread that can steal a request's results: only the
+  low-level functions are used, and actions are drained synchronously.
+* Limits that hang or fail late (512 equality values on one node, more than 16 conditions, more
+  than 256 rules on one alpha node, more than 252 properties) are refused at compile time with
+  the rule named.
+* Errors come back as bare numbers: each rule is compiled alone to name the one at fault.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import durable_rules_engine as dre
+import orjson
+
+Scalar = str | float
+FactSchema = Mapping[str, Mapping[str, type]]
+"""Fact type (the ``t`` attribute) -> attribute -> ``str`` or ``float``."""
+
+SENTINEL = "$sentinel"
+MAX_CONDITIONS = 16
+MAX_EQUALITY_VALUES = 500
+MAX_CONDITIONS_PER_FACT_TYPE = 250
+MAX_PROPERTIES = 240
+POOL_SIZE = 256
+_COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq")
+_EXISTENCE = ("$ex", "$nex")
+_RESERVED = frozenset({"sid", "id", "t"})
+
+
+class EngineError(Exception):
+    """A rule set the engine cannot run; the message names the rule."""
+
+
+class EngineBusy(Exception):
+    """Every state slot is taken: the caller should answer 503, not wait."""
+
+
+def fnv1a32(text: str) -> int:
+    """The 32-bit FNV-1a that durable-rules uses to find states and facts (signed bytes)."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        signed = byte - 256 if byte > 127 else byte
+        value = ((value ^ signed) & 0xFFFFFFFF) * 16777619 & 0xFFFFFFFF
+    return value
+
+
+def _distinct_hash_names(names: Iterator[str], count: int) -> list[str]:
+    chosen: list[str] = []
+    seen: set[int] = set()
+    for name in names:
+        digest = fnv1a32(name)
+        if digest not in seen:
+            seen.add(digest)
+            chosen.append(name)
+            if len(chosen) == count:
+                return chosen
+    raise AssertionError("not enough distinct hashes")  # pragma: no cover
+
+
+FACT_IDS = _distinct_hash_names((str(i) for i in itertools.count()), 4096)
+SIDS = _distinct_hash_names((f"s{i}" for i in itertools.count()), POOL_SIZE)
+MAX_FACTS = len(FACT_IDS) - 1  # one id is kept for the sentinel
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One firing: the rule and, per alias of its conditions, the index of the matched fact."""
+
+    rule_id: str
+    facts: Mapping[str, int]
+
+
+class CompiledRules:
+    """A compiled rule set; ``evaluate`` is safe from any thread."""
+
+    _names = itertools.count()
+
+    def __init__(self, rules: Mapping[str, Sequence[tuple[str, dict]]], schema: FactSchema):
+        """``rules`` maps a rule id to its conditions, each ``(alias, durable expression)``."""
+        self._schema = schema
+        self._rule_ids = list(rules)
+        definition: dict[str, Any] = {}
+        for number, (rule_id, conditions) in enumerate(rules.items()):
+            _check_rule(rule_id, conditions, schema)
+            definition[f"r{number}"] = {"all": [{alias: expr} for alias, expr in conditions]}
+        _check_rule_set(rules)
+        definition[SENTINEL] = {"all": [{"m": {"t": SENTINEL}}]}
+        self._handle = _create(definition, self._rule_ids)
+        self._lock = threading.Lock()
+        self._sids: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for sid in SIDS:
+            self._sids.put(sid)
+
+    def evaluate(self, facts: Sequence[Mapping[str, Scalar]], timeout: float = 1.0) -> list[Match]:
+        """Assert ``facts`` as one isolated state and return every rule that fired."""
+        if len(facts) > MAX_FACTS:
+            raise ValueError(f"{len(facts)} facts; at most {MAX_FACTS} per evaluation")
+        batch = [self._encode(index, fact) for index, fact in enumerate(facts)]
+        try:
+            sid = self._sids.get(timeout=timeout)
+        except queue.Empty:
+            raise EngineBusy("no free engine state") from None
+        try:
+            return self._run(sid, batch)
+        finally:
+            self._sids.put(sid)
+
+    def close(self) -> None:
+        """Free the C ruleset; later calls to ``evaluate`` fail."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            dre.delete_ruleset(handle)
+
+    def _encode(self, index: int, fact: Mapping[str, Scalar]) -> dict[str, Scalar]:
+        kind = fact.get("t")
+        attributes = self._schema.get(kind) if isinstance(kind, str) else None
+        if attributes is None:
+            raise TypeError(f"fact {index}: unknown fact type {kind!r}")
+        encoded: dict[str, Scalar] = {"t": kind}
+        for name, value in fact.items():
+            if name == "t":
+                continue
+            expected = attributes.get(name)
+            if expected is None:
+                raise TypeError(f"fact {index} ({kind}): unknown attribute {name!r}")
+            if type(value) is not expected:
+                raise TypeError(
+                    f"fact {index} ({kind}): {name} must be {expected.__name__}, "
+                    f"got {type(value).__name__}"
+                )
+            encoded[name] = value
+        return encoded
+
+    def _run(self, sid: str, batch: list[dict[str, Scalar]]) -> list[Match]:
+        for index, fact in enumerate(batch):
+            fact["sid"] = sid
+            fact["id"] = FACT_IDS[index]
+        batch.append({"t": SENTINEL, "sid": sid, "id": FACT_IDS[len(batch)]})
+        with self._lock:
+            handle = self._handle
+        if handle is None:
+            raise EngineError("rule set is closed")
+        matches: list[Match] = []
+        try:
+            _, state = dre.assert_facts(handle, orjson.dumps(batch).decode())
+            result = dre.start_action_for_state(handle, state)
+            messages = result[1] if result else None
+            while messages:
+                for name, matched in orjson.loads(messages).items():
+                    if name != SENTINEL:
+                        matches.append(self._match(name, matched, sid))
+                messages = dre.complete_and_start_action(handle, state)
+        finally:
+            dre.delete_state(handle, sid)
+        return matches
+
+    def _match(self, name: str, matched: Mapping[str, Mapping[str, Any]], sid: str) -> Match:
+        facts: dict[str, int] = {}
+        for alias, fact in matched.items():
+            if fact.get("sid") != sid:  # the pool makes this impossible; refuse rather than mix
+                raise EngineError(f"fact from another state in {name}")
+            facts[alias] = int(fact["id"])
+        return Match(self._rule_ids[int(name[1:])], facts)
+
+
+def _create(definition: dict[str, Any], rule_ids: list[str]) -> int:
+    try:
+        return dre.create_ruleset(
+            f"cds{next(CompiledRules._names)}", orjson.dumps(definition).decode()
+        )
+    except dre.error as whole:
+        for number, rule_id in enumerate(rule_ids):  # find the rule the bare error code is about
+            alone = {f"r{number}": definition[f"r{number}"]}
+            try:
+                handle = dre.create_ruleset(
+                    f"cds{next(CompiledRules._names)}", orjson.dumps(alone).decode()
+                )
+            except dre.error as error:
+                raise EngineError(f"rule {rule_id}: the engine refused it ({error})") from None
+            dre.delete_ruleset(handle)
+        raise EngineError(f"the engine refused the rule set ({whole})") from None
+
+
+def _check_rule(rule_id: str, conditions: Sequence[tuple[str, dict]], schema: FactSchema) -> None:
+    if not conditions:
+        raise EngineError(f"rule {rule_id}: no conditions")
+    if len(conditions) > MAX_CONDITIONS:
+        raise EngineError(f"rule {rule_id}: {len(conditions)} conditions, at most {MAX_CONDITIONS}")
+    for alias, expression in conditions:
+        if alias in _RESERVED or alias.startswith("$"):
+            raise EngineError(f"rule {rule_id}: {alias!r} cannot name a condition")
+        kind = _fact_type(expression)
+        if kind not in schema:
+            raise EngineError(f"rule {rule_id}: condition {alias} must test a known fact type")
+        _check_expression(rule_id, alias, expression, schema[kind])
+
+
+def _fact_type(expression: dict) -> str | None:
+    for part in expression.get("$and", [expression]):
+        if isinstance(part, dict) and isinstance(part.get("t"), str):
+            return part["t"]
+    return None
+
+
+def _check_expression(rule_id: str, alias: str, expression: Any, attributes: Mapping[str, type]):
+    where = f"rule {rule_id}, condition {alias}"
+    if not isinstance(expression, dict) or len(expression) != 1:
+        raise EngineError(f"{where}: malformed expression {expression!r}")
+    ((key, value),) = expression.items()
+    if key in ("$and", "$or"):
+        if not isinstance(value, list) or not value:
+            raise EngineError(f"{where}: {key} needs a list")
+        for part in value:
+            _check_expression(rule_id, alias, part, attributes)
+    elif key in _COMPARISONS or key in _EXISTENCE:
+        if not isinstance(value, dict) or len(value) != 1:
+            raise EngineError(f"{where}: malformed {key}")
+        ((name, literal),) = value.items()
+        expected = _attribute_type(where, name, attributes)
+        if key in _COMPARISONS:
+            _check_literal(where, name, literal, expected)
+    elif key == "t":
+        if not isinstance(value, str):
+            raise EngineError(f"{where}: fact type must be text")
+    else:
+        _check_literal(where, key, value, _attribute_type(where, key, attributes))
+
+
+def _attribute_type(where: str, name: str, attributes: Mapping[str, type]) -> type:
+    if name in _RESERVED or name not in attributes:
+        raise EngineError(f"{where}: unknown attribute {name!r}")
+    return attributes[name]
+
+
+def _check_literal(where: str, name: str, literal: Any, expected: type) -> None:
+    if type(literal) is not expected:
+        raise EngineError(
+            f"{where}: {name} is {expected.__name__}, compared with {literal!r} "
+            f"({type(literal).__name__})"
+        )
+
+
+def _check_rule_set(rules: Mapping[str, Sequence[tuple[str, dict]]]) -> None:
+    values: dict[tuple[str, str], set[Scalar]] = {}
+    per_type: dict[str, int] = {}
+    for conditions in rules.values():
+        for _, expression in conditions:
+            kind = _fact_type(expression) or ""
+            per_type[kind] = per_type.get(kind, 0) + 1
+            for name, literal in _equalities(expression):
+                values.setdefault((kind, name), set()).add(literal)
+    for (kind, name), seen in values.items():
+        if len(seen) > MAX_EQUALITY_VALUES:
+            raise EngineError(
+                f"{kind}.{name} is compared with {len(seen)} distinct values; "
+                f"at most {MAX_EQUALITY_VALUES} (the engine hangs at 512)"
+            )
+    for kind, count in per_type.items():
+        if count > MAX_CONDITIONS_PER_FACT_TYPE:
+            raise EngineError(
+                f"{count} conditions test {kind} facts; at most {MAX_CONDITIONS_PER_FACT_TYPE}"
+            )
+
+
+def _equalities(expression: dict) -> Iterator[tuple[str, Scalar]]:
+    for key, value in expression.items():
+        if key in ("$and", "$or"):
+            for part in value:
+                yield from _equalities(part)
+        elif not key.startswith("$"):
+            yield key, value
+
+
+def check_schema(schema: FactSchema) -> None:
+    """Refuse a fact schema the engine could not store (reserved names, too many properties)."""
+    for kind, attributes in schema.items():
+        if len(attributes) > MAX_PROPERTIES:
+            raise EngineError(f"fact type {kind}: more than {MAX_PROPERTIES} attributes")
+        for name, kind_type in attributes.items():
+            if name in _RESERVED or kind_type not in (str, float):
+                raise EngineError(f"fact type {kind}: attribute {name} cannot be used")

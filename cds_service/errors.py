@@ -1,0 +1,56 @@
+"""Client errors answered as FHIR OperationOutcomes that name the field at fault."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    """FHIR issue type: invalid, required, not-found, too-costly, incomplete, exception..."""
+    message: str
+    expression: str | None = None
+
+
+class ClientError(Exception):
+    """A request the service cannot answer: ``status`` with an OperationOutcome body."""
+
+    def __init__(self, status: int, *issues: Issue):
+        self.status, self.issues = status, issues
+        super().__init__("; ".join(issue.message for issue in issues))
+
+    @classmethod
+    def of(cls, status: int, code: str, message: str, expression: str | None = None) -> ClientError:
+        return cls(status, Issue(code, message, expression))
+
+    def outcome(self) -> dict[str, Any]:
+        return operation_outcome(*self.issues)
+
+
+def operation_outcome(*issues: Issue) -> dict[str, Any]:
+    items = []
+    for issue in issues:
+        item: dict[str, Any] = {
+            "severity": "error",
+            "code": issue.code,
+            "diagnostics": issue.message,
+        }
+        if issue.expression:
+            item["expression"] = [issue.expression]
+        items.append(item)
+    return {"resourceType": "OperationOutcome", "issue": items}
+
+
+def invalid(error: ValidationError, prefix: str = "") -> ClientError:
+    """A 400 listing every invalid member by its path, such as ``context.draftOrders``."""
+    issues = []
+    for item in error.errors()[:20]:
+        path = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+        code = "required" if item["type"] == "missing" else "invalid"
+        message = item["msg"].removeprefix("Value error, ")
+        issues.append(Issue(code, f"{path or 'body'}: {message}", path or None))
+    return ClientError(400, *issues)
