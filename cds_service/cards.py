@@ -87,6 +87,7 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
 
 
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
+    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 mg/m2 ... (50%)"."""
     spec = firing.rule.card.get("dose")
     if not spec:
         return "the ordered dose", "the ordered dose"
@@ -95,10 +96,12 @@ def _dose_phrases(firing: Firing) -> tuple[str, str]:
     percent = f"{format_number(factor * 100)}%"
     if not isinstance(order, DraftMedication) or order.dose_value is None:
         return "the ordered dose", f"{percent} of the ordered dose"
-    tail = " ".join(filter(None, [order.dose_unit, order.frequency]))
-    ordered = f"{format_number(order.dose_value)} {tail}".strip()
-    adjusted = f"{format_number(order.dose_value * factor)} {tail}".strip()
-    return ordered, adjusted
+    ordered = _dose_text(order, order.dose_value)
+    return ordered, f"{_dose_text(order, order.dose_value * factor)} ({percent})"
+
+
+def _dose_text(order: DraftMedication, value: float) -> str:
+    return " ".join(filter(None, [format_number(value), order.dose_unit, order.frequency]))
 
 
 def _say(value: Any) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 
 from .yamlfile import RuleFileError, load_yaml
 
+_GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
+
 Code = tuple[str, str]
 """A coding reduced to ``(system, code)``."""
 
@@ -121,15 +123,17 @@ class Genomics:
     """HGNC number without prefix -> gene symbol."""
 
     def gene_of(self, system: str | None, code: str | None, display: str | None) -> str | None:
-        """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix."""
-        if code and system == self.systems["hgnc"]:
-            number = code.removeprefix("HGNC:")
-            if number in self.hgnc:
-                return self.hgnc[number]
-        for candidate in (code, display):
-            if candidate and candidate.strip().upper() in self.genes:
-                return candidate.strip().upper()
-        return None
+        """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix.
+
+        A gene the tables do not list keeps its symbol (or its HGNC id): it is still a gene.
+        """
+        number = code.removeprefix("HGNC:") if code and system == self.systems["hgnc"] else None
+        if number in self.hgnc:
+            return self.hgnc[number]
+        for candidate in (display, code):
+            if candidate and _GENE_SYMBOL.fullmatch(candidate.strip()):
+                return candidate.strip()
+        return f"HGNC:{number}" if number else None
 
     def phenotype_of(self, code: str | None, text: str | None) -> str | None:
         if code and code in self.answer_codes:
