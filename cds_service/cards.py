@@ -87,7 +87,7 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
 
 
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
-    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 mg/m2 ... (50%)"."""
+    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)"."""
     spec = firing.rule.card.get("dose")
     if not spec:
         return "the ordered dose", "the ordered dose"

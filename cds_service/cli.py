@@ -134,3 +134,7 @@ def _readable(response: dict[str, Any], service_id: str) -> str:
             for action in suggestion.get("actions", []):
                 lines.append(f"    - {action['type']}: {action['description']}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

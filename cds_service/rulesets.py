@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from pydantic import ValidationError
+
 from . import facts as fact_types
 from .engine import CompiledRules, EngineError, Match
 from .knowledge import Knowledge, load_knowledge
@@ -202,6 +205,8 @@ def _rule(
     card = entry.get("card")
     if not isinstance(card, dict):
         raise RuleFileError(path, "needs a 'card'", rule=rule_id)
+    for suggestion in card.get("suggestions") or []:
+        _check_suggestion(path, rule_id, suggestion)
     return Rule(rule_id, str(entry.get("title", rule_id)), rule_file, conditions, card)
 
 
@@ -296,3 +301,21 @@ def _literal(
         f"not {value!r}" + (" (write text in quotes)" if expected is str else ""),
         rule=rule_id,
     )
+
+
+_ACTIONS = ("adjust-dose", "remove-order", "order-test")
+
+
+def _check_suggestion(path: Path, rule_id: str, suggestion: Any) -> None:
+    if not isinstance(suggestion, dict) or suggestion.get("action") not in _ACTIONS:
+        raise RuleFileError(
+            path, f"a suggestion needs 'action', one of {', '.join(_ACTIONS)}", rule=rule_id
+        )
+    if suggestion["action"] == "order-test":
+        code = (suggestion.get("service_request") or {}).get("code")
+        try:
+            CodeableConcept.model_validate(code)
+        except ValidationError as error:
+            raise RuleFileError(
+                path, f"service_request.code is not a FHIR CodeableConcept: {error}", rule=rule_id
+            ) from None

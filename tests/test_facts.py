@@ -1,0 +1,259 @@
+"""FHIR to facts: the shapes real labs and EHRs send, and what happens when they are wrong."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+import pytest
+
+from cds_service import facts
+from cds_service.record import PatientRecord
+from cds_service.rulesets import RuleSet
+from tests.conftest import fixture_json
+
+TODAY = date(2026, 11, 21)
+PATIENT = "pt-1"
+
+
+def genotype(text: str, gene_code: str = "HGNC:3012", ident: str = "g1", **extra: Any) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": ident,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "84413-4"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "valueCodeableConcept": {"text": text},
+        "component": [
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+                "valueCodeableConcept": {
+                    "coding": [
+                        {"system": "http://www.genenames.org", "code": gene_code, "display": "DPYD"}
+                    ]
+                },
+            }
+        ],
+        **extra,
+    }
+
+
+def implication(answer: str, component: str = "therapeutic-implication") -> dict:
+    tbd = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
+    return {
+        "resourceType": "Observation",
+        "id": "p1",
+        "status": "final",
+        "code": {"coding": [{"system": tbd, "code": "therapeutic-implication"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "derivedFrom": [{"reference": "Observation/g1"}],
+        "component": [
+            {
+                "code": {"coding": [{"system": tbd, "code": component}]},
+                "valueCodeableConcept": {
+                    "coding": [{"system": "http://loinc.org", "code": answer}]
+                },
+            }
+        ],
+    }
+
+
+def order(concept: dict, **extra: Any) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "o1",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "medicationCodeableConcept": concept,
+        **extra,
+    }
+
+
+def extract(rule_set: RuleSet, resources=(), orders=()) -> list[facts.Fact]:
+    record = PatientRecord(PATIENT, None, list(resources), list(orders))
+    return facts.extract(record, rule_set.knowledge, TODAY)
+
+
+def only(found: list[facts.Fact], kind: type[facts.Fact]) -> Any:
+    (fact,) = [f for f in found if isinstance(f, kind)]
+    return fact
+
+
+@pytest.mark.parametrize(
+    ("text", "diplotype", "score", "phenotype"),
+    [
+        ("*2A/*13", "c.1905+1G>A/c.1679T>G", 0.0, "Poor metabolizer"),
+        ("DPYD c.1905+1G>A/Reference", "c.1905+1G>A/Reference", 1.0, "Intermediate metabolizer"),
+        ("c.2846A>T heterozygous", "c.2846A>T/Reference", 1.5, "Intermediate metabolizer"),
+        ("c.2846A>T homozygous", "c.2846A>T/c.2846A>T", 1.0, "Intermediate metabolizer"),
+        ("rs3918290 / rs67376798", "c.1905+1G>A/c.2846A>T", 0.5, "Poor metabolizer"),
+        ("*1/*1", "Reference/Reference", 2.0, "Normal metabolizer"),
+        ("HapB3/Reference", "HapB3/Reference", 1.5, "Intermediate metabolizer"),
+    ],
+)
+def test_diplotype_text_gives_activity_score_and_phenotype(
+    rule_set, text, diplotype, score, phenotype
+):
+    found = extract(rule_set, [genotype(text)])
+    derived = only(found, facts.Phenotype)
+    assert (derived.diplotype, derived.activity_score, derived.phenotype) == (
+        diplotype,
+        score,
+        phenotype,
+    )
+    assert derived.basis == "diplotype"
+    assert derived.sources == ("Observation/g1",)
+
+
+def test_hgnc_without_prefix(rule_set):
+    found = extract(rule_set, [genotype("*2A/*13", gene_code="3012")])
+    assert only(found, facts.Phenotype).gene == "DPYD"
+
+
+def test_unknown_allele_is_indeterminate_not_normal(rule_set):
+    found = extract(rule_set, [genotype("*99/Reference")])
+    phenotype = only(found, facts.Phenotype)
+    assert phenotype.phenotype == "Indeterminate"
+    assert phenotype.activity_score is None
+
+
+@pytest.mark.parametrize(
+    "component", ["therapeutic-implication", "predicted-therapeutic-implication"]
+)
+def test_lab_phenotype_takes_precedence_and_keeps_a_consistent_score(rule_set, component):
+    found = extract(rule_set, [genotype("*2A/Reference"), implication("LA10317-8", component)])
+    phenotype = only(found, facts.Phenotype)
+    assert (phenotype.phenotype, phenotype.basis, phenotype.activity_score) == (
+        "Intermediate metabolizer",
+        "lab",
+        1.0,
+    )
+
+
+def test_lab_phenotype_against_its_diplotype_drops_the_score(rule_set):
+    found = extract(rule_set, [genotype("*2A/*13"), implication("LA10317-8")])
+    phenotype = only(found, facts.Phenotype)
+    assert phenotype.phenotype == "Intermediate metabolizer"
+    assert phenotype.activity_score is None
+    assert phenotype.diplotype_phenotype == "Poor metabolizer"
+
+
+def test_stu1_phenotype_with_gene_component(rule_set):
+    stu1 = copy.deepcopy(genotype("x"))
+    stu1.update(
+        id="s1",
+        code={"coding": [{"system": "http://loinc.org", "code": "53040-2"}]},
+        valueCodeableConcept={"coding": [{"system": "http://loinc.org", "code": "LA9657-3"}]},
+    )
+    phenotype = only(extract(rule_set, [stu1]), facts.Phenotype)
+    assert (phenotype.gene, phenotype.phenotype) == ("DPYD", "Poor metabolizer")
+
+
+def test_no_result_is_a_missing_fact(rule_set):
+    assert only(extract(rule_set), facts.MissingResult).gene == "DPYD"
+
+
+def test_invalid_observation_is_unreadable_and_not_missing(rule_set):
+    broken = genotype("*2A/*13", effectiveDateTime="2024-04-28T08:30:00")
+    found = extract(rule_set, [broken])
+    unreadable = only(found, facts.Unreadable)
+    assert (unreadable.gene, unreadable.resource) == ("DPYD", "Observation/g1")
+    assert "effectiveDateTime" in unreadable.reason
+    assert not [f for f in found if isinstance(f, facts.MissingResult)]
+
+
+def test_another_patients_result_is_not_used(rule_set):
+    foreign = genotype("*2A/*13", subject={"reference": "Patient/someone-else"})
+    unreadable = only(extract(rule_set, [foreign]), facts.Unreadable)
+    assert "Patient/someone-else" in unreadable.reason
+
+
+def test_entered_in_error_result_is_ignored(rule_set):
+    found = extract(rule_set, [genotype("*2A/*13", status="entered-in-error")])
+    assert not [f for f in found if isinstance(f, facts.Phenotype)]
+
+
+@pytest.mark.parametrize(
+    ("concept", "ingredient", "how"),
+    [
+        (
+            {
+                "coding": [
+                    {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "194000"}
+                ]
+            },
+            "capecitabine",
+            "RxNorm",
+        ),
+        (
+            {
+                "coding": [
+                    {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "200328"}
+                ]
+            },
+            "capecitabine",
+            "RxNorm",
+        ),
+        ({"text": "Xeloda 500 mg tablet"}, "capecitabine", "name"),
+        ({"text": "5-FU continuous infusion"}, "fluorouracil", "name"),
+        ({"text": "amlodipine 5 mg"}, None, None),
+    ],
+)
+def test_draft_order_ingredient(rule_set, concept, ingredient, how):
+    draft = only(extract(rule_set, orders=[order(concept)]), facts.DraftMedication)
+    assert (draft.ingredient, draft.identified_by) == (ingredient, how)
+
+
+def test_contained_medication_and_dose(rule_set):
+    resource = order(
+        None,
+        contained=[
+            {
+                "resourceType": "Medication",
+                "id": "med",
+                "code": {
+                    "coding": [
+                        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "4492"}
+                    ]
+                },
+            }
+        ],
+        medicationReference={"reference": "#med"},
+        dosageInstruction=[
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 14, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 2400, "unit": "mg/m2"}}],
+            }
+        ],
+    )
+    del resource["medicationCodeableConcept"]
+    draft = only(extract(rule_set, orders=[resource]), facts.DraftMedication)
+    assert (draft.ingredient, draft.dose_value, draft.dose_unit, draft.frequency) == (
+        "fluorouracil",
+        2400.0,
+        "mg/m2",
+        "every 14 days",
+    )
+
+
+def test_hl7_examples_parse(rule_set):
+    examples = [
+        fixture_json(f"hl7-examples/Observation-{name}.json")
+        for name in ("Pgx-geno-1001", "TxImp01", "GenotypeExamplePharmVar")
+    ]
+    for example in examples:
+        example["subject"] = {"reference": f"Patient/{PATIENT}"}
+    found = extract(rule_set, examples)
+    assert not [f for f in found if isinstance(f, facts.Unreadable)]
+    phenotypes = {f.gene: f.phenotype for f in found if isinstance(f, facts.Phenotype)}
+    assert phenotypes["CYP2C19"] == "Poor metabolizer"
+    assert {f.gene: f.reported for f in found if isinstance(f, facts.Genotype)}["CYP2D6"] == (
+        "CYP2D6*7.001 / CYP2D6*1.001"
+    )
+
+
+def test_every_fact_attribute_is_text_or_number(rule_set):
+    for attributes in facts.schema().values():
+        assert set(attributes.values()) <= {str, float}
