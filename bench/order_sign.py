@@ -15,11 +15,11 @@ It measures, sequentially and in-process, after a warm-up:
 2. The whole HTTP handler through ``httpx.ASGITransport``: body reading, JSON parsing, request
    validation, the pipeline and serialisation. No network, TLS or uvicorn HTTP parsing.
 3. Where the time of one request goes, stage by stage (median per stage over the runs).
-4. Peak RSS, and the RSS growth over the run: no growth over thousands of requests means no leak,
-   neither in Python nor in the durable-rules C core, which ``tracemalloc`` cannot see.
+4. Peak RSS, and the RSS growth over the timed runs of 1 and 2. RSS, unlike ``tracemalloc``, also
+   sees the durable-rules C core; RSS that stays flat over thousands of requests means no leak.
 
-Run from the repository root: ``python bench/order_sign.py [--requests N]``. Linux only (RSS is
-read from ``/proc/self/statm``).
+Usage: ``python bench/order_sign.py [--requests N] [--warm-up N]``. Linux only: RSS is read from
+``/proc/self/statm``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ import resource
 import statistics
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -193,29 +194,38 @@ def describe(request: Mapping[str, Any]) -> str:
         f"{len(prefetched)} prefetched resources "
         f"({', '.join(f'{n} {kind}' for kind, n in kinds.items())}: "
         f"{VISITS * len(MEASUREMENTS)} vital signs and labs, "
-        f"{len(OTHER_GENOTYPES)} genotypes of genes other than DPYD), {orders} draft order"
+        f"{len(OTHER_GENOTYPES)} genotypes of genes other than DPYD), {orders} draft order(s)"
     )
 
 
 # --- timing ------------------------------------------------------------------------------------
 
 
-def time_calls(call: Callable[[], object], runs: int, warm_up: int) -> tuple[list[float], float]:
-    """Seconds per call and the wall time of the timed runs."""
+@dataclass(frozen=True)
+class Timed:
+    samples: list[float]
+    """Seconds per request."""
+    wall: float
+    """Seconds for all the timed requests."""
+    rss_before: float
+    """MiB resident after the warm-up."""
+    rss_after: float
+
+
+def time_calls(call: Callable[[], object], runs: int, warm_up: int) -> Timed:
     for _ in range(warm_up):
         call()
+    rss_before = rss_mib()
     samples = []
     started = perf_counter()
     for _ in range(runs):
         start = perf_counter()
         call()
         samples.append(perf_counter() - start)
-    return samples, perf_counter() - started
+    return Timed(samples, perf_counter() - started, rss_before, rss_mib())
 
 
-async def time_http(
-    app: FastAPI, body: bytes, expected: bytes, runs: int, warm_up: int
-) -> tuple[list[float], float]:
+async def time_http(app: FastAPI, body: bytes, expected: bytes, runs: int, warm_up: int) -> Timed:
     """As :func:`time_calls`, for POSTs through the ASGI app; checks the first answer."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -232,13 +242,14 @@ async def time_http(
             sys.exit(f"HTTP answer differs from service.call: {first.status_code} {first.text}")
         for _ in range(warm_up):
             await post()
+        rss_before = rss_mib()
         samples = []
         started = perf_counter()
         for _ in range(runs):
             start = perf_counter()
             await post()
             samples.append(perf_counter() - start)
-        return samples, perf_counter() - started
+        return Timed(samples, perf_counter() - started, rss_before, rss_mib())
 
 
 class ValidationClock:
@@ -311,6 +322,18 @@ def by_stage(
     return laps.seconds, encoded
 
 
+def time_stages(
+    body: bytes, chosen: Service, rule_set: RuleSet, today: date, runs: int
+) -> tuple[list[dict[str, float]], float, bytes]:
+    """Seconds by stage for each run, ``fhir.validate`` calls per run, and the last response."""
+    by_run: list[dict[str, float]] = []
+    with ValidationClock() as clock:
+        for _ in range(runs):
+            seconds, encoded = by_stage(body, chosen, rule_set, today, clock)
+            by_run.append(seconds)
+    return by_run, clock.calls / runs, encoded
+
+
 # --- memory ------------------------------------------------------------------------------------
 
 
@@ -330,10 +353,19 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.3f}"
 
 
-def latency_row(name: str, samples: Sequence[float], wall: float) -> str:
+def latency_row(name: str, timed: Timed) -> str:
+    samples = timed.samples
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     figures = (statistics.median(samples), cuts[89], cuts[98], statistics.fmean(samples))
-    return f"  {name:<28}" + "".join(ms(f) for f in figures) + f"{len(samples) / wall:10.0f}"
+    return f"  {name:<28}" + "".join(ms(f) for f in figures) + f"{len(samples) / timed.wall:10.0f}"
+
+
+def memory_row(name: str, timed: Timed) -> str:
+    growth = timed.rss_after - timed.rss_before
+    return (
+        f"  {name:<28}{timed.rss_before:8.1f} -> {timed.rss_after:.1f} MiB RSS "
+        f"({growth:+.2f} MiB over {len(timed.samples)} requests)"
+    )
 
 
 def main() -> None:
@@ -342,6 +374,8 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=200, help="untimed requests first")
     args = parser.parse_args()
     runs, warm_up = args.requests, args.warm_up
+    if runs < 2 or warm_up < 0:
+        parser.error("--requests must be at least 2 and --warm-up at least 0")
 
     app = create_app()
     rule_set: RuleSet = app.state.rule_set
@@ -360,41 +394,30 @@ def main() -> None:
     print(f"Response: {len(fired)} card(s) ({', '.join(fired)}); {len(expected) / 1000:.1f} kB")
     print(f"Runs: {runs} timed requests per path after {warm_up} warm-up, one at a time\n")
 
-    rss_start = rss_mib()
     in_process = time_calls(lambda: service.call(chosen, parsed, rule_set, today), runs, warm_up)
-    rss_in_process = rss_mib()
     http = asyncio.run(time_http(app, body, expected, runs, warm_up))
-    rss_http = rss_mib()
 
     print(f"  {'latency (ms)':<28}{'p50':>8}{'p90':>8}{'p99':>8}{'mean':>8}{'req/s':>10}")
-    print(latency_row("service.call (in-process)", *in_process))
-    print(latency_row("HTTP handler (ASGI)", *http))
+    print(latency_row("service.call (in-process)", in_process))
+    print(latency_row("HTTP handler (ASGI)", http))
 
-    with ValidationClock() as clock:
-        runs_by_stage = []
-        for _ in range(runs):
-            seconds, encoded = by_stage(body, chosen, rule_set, today, clock)
-            runs_by_stage.append(seconds)
+    by_run, validations, encoded = time_stages(body, chosen, rule_set, today, runs)
     if encoded != expected:
         sys.exit("the stage-by-stage pipeline no longer matches service.call; update by_stage")
-    medians = {stage: statistics.median(r[stage] for r in runs_by_stage) for stage in seconds}
+    medians = {stage: statistics.median(run[stage] for run in by_run) for stage in by_run[0]}
     total = statistics.median(
-        sum(t for stage, t in r.items() if not stage.startswith(" ")) for r in runs_by_stage
+        sum(t for stage, t in run.items() if not stage.startswith(" ")) for run in by_run
     )
-    print(f"\n  one request by stage (median of {runs}){'ms':>14}{'share':>8}")
+    title = f"one request by stage (median of {runs})"
+    print(f"\n  {title:<50}{'ms':>8}{'share':>8}")
     for stage, median in medians.items():
         print(f"  {stage:<50}{ms(median)}{median / total:8.0%}")
     print(f"  {'all stages (median of the per-request sums)':<50}{ms(total)}")
-    print(f"  ({clock.calls / runs:.0f} fhir.validate calls per request)")
+    print(f"  ({validations:.0f} fhir.validate calls per request)")
 
-    rss_end = rss_mib()
-    total_requests = 3 * runs + 2 * warm_up
-    print(f"\n  peak RSS {peak_rss_mib():.1f} MiB")
-    print(
-        f"  RSS {rss_start:.1f} MiB after start-up and the first call, "
-        f"{rss_in_process:.1f} after service.call runs, {rss_http:.1f} after HTTP runs, "
-        f"{rss_end:.1f} at the end: {rss_end - rss_start:+.1f} MiB over {total_requests} requests"
-    )
+    print(f"\n  memory (after warm-up -> after the timed runs); peak RSS {peak_rss_mib():.1f} MiB")
+    print(memory_row("service.call (in-process)", in_process))
+    print(memory_row("HTTP handler (ASGI)", http))
     rule_set.close()
 
 
