@@ -98,6 +98,7 @@ class CompiledRules:
 
     def __init__(self, rules: Mapping[str, Sequence[tuple[str, dict]]], schema: FactSchema):
         """``rules`` maps a rule id to its conditions, each ``(alias, durable expression)``."""
+        check_schema(schema)
         self._schema = schema
         self._rule_ids = list(rules)
         definition: dict[str, Any] = {}

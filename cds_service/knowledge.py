@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +147,6 @@ class Genomics:
 class Knowledge:
     drugs: DrugTable
     genomics: Genomics
-    versions: Mapping[str, str] = field(default_factory=dict)
-    """Table file -> its meta.version, for the rule-set version."""
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -157,17 +155,14 @@ def load_knowledge(directory: Path) -> Knowledge:
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
-    versions = {drugs_file.name: _version(drugs_doc), genomics_file.name: _version(genomics_doc)}
     for symbol, entry in _mapping(genomics_doc, "genes", genomics_file).items():
         table_name = entry.get("alleles")
         if table_name:
             table_file = directory / table_name
-            table_doc = load_yaml(table_file)
-            genes[symbol] = _allele_table(symbol, table_doc, table_file)
-            versions[table_name] = _version(table_doc)
+            genes[symbol] = _allele_table(symbol, load_yaml(table_file), table_file)
         else:
             genes[symbol] = None
-    return Knowledge(_drug_table(drugs_doc, drugs_file), _genomics(genomics_doc, genes), versions)
+    return Knowledge(_drug_table(drugs_doc, drugs_file), _genomics(genomics_doc, genes))
 
 
 def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
@@ -232,7 +227,3 @@ def _mapping(doc: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise RuleFileError(path, f"'{key}' must be a mapping")
     return value
-
-
-def _version(doc: Mapping[str, Any]) -> str:
-    return str(doc.get("meta", {}).get("version", "unversioned"))
