@@ -13,13 +13,8 @@ from typing import Any
 
 from .config import Settings
 from .errors import ClientError
+from .rulesets import HOOKS, RuleSet, Service, load_rule_set
 from .yamlfile import RuleFileError
-
-_HOOK_SERVICES = {
-    "patient-view": "oncology-patient-view",
-    "order-select": "oncology-order-select",
-    "order-sign": "oncology-order-sign",
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path, help="a CDS Hooks request or a patient Bundle (JSON)")
     evaluate.add_argument(
         "--hook",
-        choices=sorted(_HOOK_SERVICES),
+        choices=HOOKS,
         default="order-sign",
         help="the hook, for a Bundle (default: order-sign)",
     )
@@ -79,7 +74,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from . import bundles, service
-    from .rulesets import load_rule_set
 
     try:
         document = json.loads(args.file.read_text(encoding="utf-8"))
@@ -89,21 +83,13 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     rule_set = load_rule_set(settings.rules_dir)
     try:
         if isinstance(document, dict) and document.get("resourceType") == "Bundle":
-            chosen = rule_set.services[_HOOK_SERVICES[args.hook]]
+            chosen = _service_for(rule_set, args.hook)
             if chosen.hook != "patient-view" and not args.order:
                 print("error: a Bundle needs --order DRUG for an order hook", file=sys.stderr)
                 return 2
             document = bundles.request_from_bundle(document, chosen, args.order, rule_set.knowledge)
         request = service.parse_request(document)
-        chosen = (
-            rule_set.services[_HOOK_SERVICES.get(request.hook, "")]
-            if (request.hook in _HOOK_SERVICES)
-            else None
-        )
-        if chosen is None:
-            raise ClientError.of(
-                400, "not-supported", f"no service for hook '{request.hook}'", "hook"
-            )
+        chosen = _service_for(rule_set, request.hook)
         response = service.call(chosen, request, rule_set, datetime.now(UTC).date()).wire()
     except ClientError as error:
         print(
@@ -118,6 +104,14 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         rule_set.close()
     print(json.dumps(response, indent=2) if args.json else _readable(response, chosen.id))
     return 0
+
+
+def _service_for(rule_set: RuleSet, hook: str) -> Service:
+    """The service in rules/services.yaml that serves ``hook``."""
+    for candidate in rule_set.services.values():
+        if candidate.hook == hook:
+            return candidate
+    raise ClientError.of(400, "not-supported", f"no service for hook '{hook}'", "hook")
 
 
 def _readable(response: dict[str, Any], service_id: str) -> str:

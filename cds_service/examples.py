@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import cards
-from .facts import FACT_TYPES, Fact, Unreadable
+from .facts import FACT_TYPES, Fact, Unreadable, schema
 from .record import PatientRecord
 from .rulesets import RuleFile, RuleSet
 
@@ -73,7 +73,7 @@ def make_fact(spec: Mapping[str, Any]) -> Fact:
     if kind not in _BY_KIND:
         raise ValueError(f"unknown fact {kind!r} ({', '.join(_BY_KIND)})")
     fact_type = _BY_KIND[kind]
-    numeric = {f.name for f in fields(fact_type) if "float" in str(f.type)}
+    numeric = {name for name, kind_type in schema()[kind].items() if kind_type is float}
     values = {
         name: float(value) if name in numeric and isinstance(value, int) else value
         for name, value in spec.items()
