@@ -8,7 +8,6 @@ finding gets the same uuid at order-select and at order-sign.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -19,12 +18,11 @@ from .facts import DraftMedication, Fact, Unreadable
 from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from .record import PatientRecord
 from .rulesets import Rule, RuleSet
+from .templates import VALUE_MAX, fill
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
-PLACEHOLDER = re.compile(r"\{(\w+)\.(\w+)\}")
-_SUMMARY_MAX = 139
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ def render(
     guideline = rule.file.guideline
     return Card(
         uuid=card_uuid,
-        summary=_shorten(fill(template["summary"], values)),
+        summary=fill(template["summary"], values, limit=VALUE_MAX),
         detail=_detail(firing, values, rule_set, notes),
         indicator=template["indicator"],
         source=Source(
@@ -71,10 +69,6 @@ def render(
     )
 
 
-def fill(template: str, values: Mapping[tuple[str, str], str]) -> str:
-    return PLACEHOLDER.sub(lambda m: values[(m.group(1), m.group(2))], template)
-
-
 def _values(firing: Firing) -> dict[tuple[str, str], str]:
     values: dict[tuple[str, str], str] = {}
     for alias, fact in firing.facts.items():
@@ -87,21 +81,28 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
 
 
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
-    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)"."""
+    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)".
+
+    With ``up_to`` the adjusted dose is a range, "500-750 mg/m2 twice daily (50-75%)", as
+    guidelines state it; a suggestion applies ``factor``, the lower end.
+    """
     spec = firing.rule.card.get("dose")
     if not spec:
         return "the ordered dose", "the ordered dose"
-    factor = float(spec["factor"])
+    factors = [float(spec["factor"])] + ([float(spec["up_to"])] if "up_to" in spec else [])
     order = firing.facts.get(spec.get("order", "order"))
-    percent = f"{format_number(factor * 100)}%"
-    if not isinstance(order, DraftMedication) or order.dose_value is None:
-        return "the ordered dose", f"{percent} of the ordered dose"
-    ordered = _dose_text(order, order.dose_value)
-    return ordered, f"{_dose_text(order, order.dose_value * factor)} ({percent})"
+    assert isinstance(order, DraftMedication)  # the rule-set checks make it one
+    return _scaled(order, [1.0]), _scaled(order, factors)
 
 
-def _dose_text(order: DraftMedication, value: float) -> str:
-    return " ".join(filter(None, [format_number(value), order.dose_unit, order.frequency]))
+def _scaled(order: DraftMedication, factors: Sequence[float]) -> str:
+    """The order's dose times each factor; "the ordered dose" itself when unscaled."""
+    percent = "-".join(format_number(f * 100) for f in factors) + "%"
+    if order.dose_value is None:
+        return "the ordered dose" if factors == [1.0] else f"{percent} of the ordered dose"
+    amount = "-".join(format_number(order.dose_value * f) for f in factors)
+    text = " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
+    return text if factors == [1.0] else f"{text} ({percent})"
 
 
 def _say(value: Any) -> str:
@@ -112,10 +113,6 @@ def _say(value: Any) -> str:
     if isinstance(value, tuple):
         return ", ".join(value)
     return str(value)
-
-
-def _shorten(summary: str) -> str:
-    return summary if len(summary) <= _SUMMARY_MAX else summary[: _SUMMARY_MAX - 1] + "…"
 
 
 def _detail(
@@ -214,9 +211,11 @@ def _action(
     original = record.draft_order(order.order)
     if not dose or original is None or order.dose_value is None:
         return None  # nothing to compute a new dose from: the card says the percentage
-    note = f"{values[('dose', 'adjusted')]} (reduced from {values[('dose', 'ordered')]})"
+    factor = float(dose["factor"])
+    applied = _scaled(order, [factor])
+    note = f"{applied} (reduced from {values[('dose', 'ordered')]})"
     return Action(
         type="update",
-        description=f"Change {order.order} to {values[('dose', 'adjusted')]}",
-        resource=scaled_order(original, float(dose["factor"]), note),
+        description=f"Change {order.order} to {applied}",
+        resource=scaled_order(original, factor, note),
     )

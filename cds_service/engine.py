@@ -49,7 +49,11 @@ _RESERVED = frozenset({"sid", "id", "t"})
 
 
 class EngineError(Exception):
-    """A rule set the engine cannot run; the message names the rule."""
+    """A rule set the engine cannot run; the message names the rule, ``rule_id`` too if known."""
+
+    def __init__(self, message: str, rule_id: str | None = None):
+        super().__init__(f"rule {rule_id}: {message}" if rule_id else message)
+        self.rule_id, self.reason = rule_id, message
 
 
 class EngineBusy(Exception):
@@ -199,23 +203,26 @@ def _create(definition: dict[str, Any], rule_ids: list[str]) -> int:
                     f"cds{next(CompiledRules._names)}", orjson.dumps(alone).decode()
                 )
             except dre.error as error:
-                raise EngineError(f"rule {rule_id}: the engine refused it ({error})") from None
+                raise EngineError(f"the engine refused it ({error})", rule_id) from None
             dre.delete_ruleset(handle)
         raise EngineError(f"the engine refused the rule set ({whole})") from None
 
 
 def _check_rule(rule_id: str, conditions: Sequence[tuple[str, dict]], schema: FactSchema) -> None:
     if not conditions:
-        raise EngineError(f"rule {rule_id}: no conditions")
+        raise EngineError("no conditions", rule_id)
     if len(conditions) > MAX_CONDITIONS:
-        raise EngineError(f"rule {rule_id}: {len(conditions)} conditions, at most {MAX_CONDITIONS}")
+        raise EngineError(f"{len(conditions)} conditions, at most {MAX_CONDITIONS}", rule_id)
     for alias, expression in conditions:
         if alias in _RESERVED or alias.startswith("$"):
-            raise EngineError(f"rule {rule_id}: {alias!r} cannot name a condition")
+            raise EngineError(f"{alias!r} cannot name a condition", rule_id)
         kind = _fact_type(expression)
         if kind not in schema:
-            raise EngineError(f"rule {rule_id}: condition {alias} must test a known fact type")
-        _check_expression(rule_id, alias, expression, schema[kind])
+            raise EngineError(f"condition {alias} must test a known fact type", rule_id)
+        try:
+            _check_expression(alias, expression, schema[kind])
+        except EngineError as error:
+            raise EngineError(error.reason, rule_id) from None
 
 
 def _fact_type(expression: dict) -> str | None:
@@ -225,8 +232,8 @@ def _fact_type(expression: dict) -> str | None:
     return None
 
 
-def _check_expression(rule_id: str, alias: str, expression: Any, attributes: Mapping[str, type]):
-    where = f"rule {rule_id}, condition {alias}"
+def _check_expression(alias: str, expression: Any, attributes: Mapping[str, type]) -> None:
+    where = f"condition {alias}"
     if not isinstance(expression, dict) or len(expression) != 1:
         raise EngineError(f"{where}: malformed expression {expression!r}")
     ((key, value),) = expression.items()
@@ -234,7 +241,7 @@ def _check_expression(rule_id: str, alias: str, expression: Any, attributes: Map
         if not isinstance(value, list) or not value:
             raise EngineError(f"{where}: {key} needs a list")
         for part in value:
-            _check_expression(rule_id, alias, part, attributes)
+            _check_expression(alias, part, attributes)
     elif key in _COMPARISONS or key in _EXISTENCE:
         if not isinstance(value, dict) or len(value) != 1:
             raise EngineError(f"{where}: malformed {key}")
@@ -264,25 +271,28 @@ def _check_literal(where: str, name: str, literal: Any, expected: type) -> None:
 
 
 def _check_rule_set(rules: Mapping[str, Sequence[tuple[str, dict]]]) -> None:
+    """Limits of the whole set, blamed on the rule that crosses them."""
     values: dict[tuple[str, str], set[Scalar]] = {}
     per_type: dict[str, int] = {}
-    for conditions in rules.values():
+    for rule_id, conditions in rules.items():
         for _, expression in conditions:
             kind = _fact_type(expression) or ""
             per_type[kind] = per_type.get(kind, 0) + 1
+            if per_type[kind] > MAX_CONDITIONS_PER_FACT_TYPE:
+                raise EngineError(
+                    f"more than {MAX_CONDITIONS_PER_FACT_TYPE} conditions in the rule set "
+                    f"test {kind} facts",
+                    rule_id,
+                )
             for name, literal in _equalities(expression):
-                values.setdefault((kind, name), set()).add(literal)
-    for (kind, name), seen in values.items():
-        if len(seen) > MAX_EQUALITY_VALUES:
-            raise EngineError(
-                f"{kind}.{name} is compared with {len(seen)} distinct values; "
-                f"at most {MAX_EQUALITY_VALUES} (the engine hangs at 512)"
-            )
-    for kind, count in per_type.items():
-        if count > MAX_CONDITIONS_PER_FACT_TYPE:
-            raise EngineError(
-                f"{count} conditions test {kind} facts; at most {MAX_CONDITIONS_PER_FACT_TYPE}"
-            )
+                seen = values.setdefault((kind, name), set())
+                seen.add(literal)
+                if len(seen) > MAX_EQUALITY_VALUES:
+                    raise EngineError(
+                        f"{kind}.{name} is compared with more than {MAX_EQUALITY_VALUES} distinct "
+                        "values in the rule set (the engine hangs at 512)",
+                        rule_id,
+                    )
 
 
 def _equalities(expression: dict) -> Iterator[tuple[str, Scalar]]:

@@ -98,6 +98,10 @@ class DrugTable:
     """Word pattern of a name or brand -> ingredient."""
     classes: Mapping[str, tuple[str, ...]]
 
+    @property
+    def ingredients(self) -> frozenset[str]:
+        return frozenset(ingredient for _, ingredient in self.names)
+
     def by_rxnorm(self, code: str) -> str | None:
         return self.by_code.get(code)
 

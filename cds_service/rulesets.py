@@ -1,15 +1,15 @@
-"""Rule files from ``rules/``: load them, compile their conditions, and run them per hook.
+"""Rule sets: every file of a ``rules/`` folder, checked, compiled and ready to run per hook.
 
-A rule file is one guideline topic (``meta``, ``rules``, ``examples``); ``rules/knowledge/`` holds
-the tables the facts are read with and ``rules/services.yaml`` the CDS services. The rule
-conditions are written for people (``activity_score: {at_least: 1}``) and compiled here into
-durable-rules expressions.
+A rule file is one guideline topic (``meta``, ``rules``, ``examples``); ``rules/knowledge/``
+holds the tables the facts are read with and ``rules/services.yaml`` the CDS services. Loading
+checks everything an author can get wrong and reports every problem at once, each with its file,
+line and rule, before durable-rules sees a single condition.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,26 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from pydantic import ValidationError
 
 from . import facts as fact_types
+from . import templates
+from .conditions import VOCABULARIES, Compiler, pinned_values
 from .engine import CompiledRules, EngineError, Match
 from .knowledge import Knowledge, load_knowledge
-from .yamlfile import RuleFileError, load_yaml
+from .ruleschema import HOOKS, kind_of, validate
+from .yamlfile import RuleFileError, YamlMap, load_yaml
 
-HOOKS = ("patient-view", "order-select", "order-sign")
-_OPERATORS = {
-    "not": "$neq",
-    "below": "$lt",
-    "at_most": "$lte",
-    "above": "$gt",
-    "at_least": "$gte",
-}
+__all__ = ["HOOKS", "RuleSet", "RuleSetInvalid", "load_rule_set"]
+
+_REQUIRED = ("services.yaml", "knowledge/drugs.yaml", "knowledge/genomics.yaml")
+
+
+class RuleSetInvalid(Exception):
+    """A rule set that cannot be served, with every problem found in it."""
+
+    def __init__(self, problems: Sequence[RuleFileError]):
+        self.problems = list(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class RuleFile:
     guideline: Guideline
     links: tuple[Mapping[str, str], ...] = ()
     override_reasons: tuple[Mapping[str, str], ...] = ()
-    examples: tuple[Mapping[str, Any], ...] = ()
+    examples: tuple[YamlMap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,9 @@ class Rule:
     id: str
     title: str
     file: RuleFile
+    line: int
+    when: YamlMap
+    """The conditions as written; ``conditions`` is what the engine runs."""
     conditions: tuple[tuple[str, dict[str, Any]], ...]
     card: Mapping[str, Any]
 
@@ -92,45 +103,73 @@ class RuleSet:
 
 
 def load_rule_set(directory: Path) -> RuleSet:
-    """Load, check and compile every file under ``directory``; any problem raises RuleFileError."""
+    """Load, check and compile every file under ``directory``; problems raise RuleSetInvalid."""
     directory = directory.resolve()
-    knowledge = load_knowledge(directory / "knowledge")
-    services = _services(directory / "services.yaml")
-    files: list[RuleFile] = []
-    rules: dict[str, Rule] = {}
+    problems: list[RuleFileError] = [
+        RuleFileError(directory / name, "missing: every rules folder needs this file")
+        for name in _REQUIRED
+        if not (directory / name).is_file()
+    ]
+    documents = _parse(directory, problems)
+    if problems:
+        raise RuleSetInvalid(_ordered(problems))
+    try:
+        knowledge = load_knowledge(directory / "knowledge")
+    except RuleFileError as error:
+        raise RuleSetInvalid([error]) from None
     schema = fact_types.schema()
-    for path in _rule_paths(directory):
-        rule_file, file_rules = _rule_file(path, knowledge, schema)
-        files.append(rule_file)
+    services = _services(directory / "services.yaml", documents[directory / "services.yaml"])
+    files: list[tuple[RuleFile, list[Rule]]] = []
+    rules: dict[str, Rule] = {}
+    for path, document in documents.items():
+        if kind_of(path, directory) != "rule-file":
+            continue
+        rule_file, file_rules = _rule_file(path, document, knowledge, schema, problems)
+        files.append((rule_file, file_rules))
         for rule in file_rules:
             if rule.id in rules:
-                raise RuleFileError(
-                    path, f"rule id also used in {rules[rule.id].file.path}", rule=rule.id
+                first = rules[rule.id]
+                problems.append(
+                    RuleFileError(
+                        path,
+                        f"rule id also used at {first.file.path}:{first.line}",
+                        rule.line,
+                        rule.id,
+                    )
                 )
-            rules[rule.id] = rule
-    engines: dict[str, CompiledRules] = {}
-    try:
-        for hook in HOOKS:
-            chosen = {r.id: r.conditions for r in rules.values() if hook in r.file.hooks}
-            engines[hook] = CompiledRules(chosen, schema)
-    except EngineError as error:
-        for engine in engines.values():
-            engine.close()
-        raise RuleFileError(directory, str(error)) from None
-    return RuleSet(directory, _version(directory), knowledge, services, files, rules, engines)
-
-
-def _rule_paths(directory: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in directory.rglob("*.yaml")
-        if path.parent.name != "knowledge"
-        and "knowledge" not in path.relative_to(directory).parts
-        and path.name != "services.yaml"
+            else:
+                rules[rule.id] = rule
+    problems += _example_problems(files, rules)
+    if problems:
+        raise RuleSetInvalid(_ordered(problems))
+    engines = _compile(directory, rules)
+    rule_files = [rule_file for rule_file, _ in files]
+    return RuleSet(
+        directory, version_of(directory), knowledge, services, rule_files, rules, engines
     )
 
 
-def _version(directory: Path) -> str:
+def _parse(directory: Path, problems: list[RuleFileError]) -> dict[Path, YamlMap]:
+    """Every YAML file that parses and fits its schema; the problems of the others."""
+    documents: dict[Path, YamlMap] = {}
+    for path in sorted(directory.rglob("*.yaml")):
+        try:
+            document = load_yaml(path)
+        except RuleFileError as error:
+            problems.append(error)
+            continue
+        found = validate(document, kind_of(path, directory), path)
+        problems += found
+        if not found:
+            documents[path] = document
+    return documents
+
+
+def _ordered(problems: Iterable[RuleFileError]) -> list[RuleFileError]:
+    return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+
+
+def version_of(directory: Path) -> str:
     """A digest of every file's content: two folders with the same files have the same version."""
     digest = hashlib.sha256()
     for path in sorted(directory.rglob("*.yaml")):
@@ -139,183 +178,171 @@ def _version(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def _services(path: Path) -> dict[str, Service]:
-    doc = load_yaml(path)
-    services: dict[str, Service] = {}
-    for entry in doc.get("services") or []:
-        service = Service(
+def _services(path: Path, document: YamlMap) -> dict[str, Service]:
+    return {
+        entry["id"]: Service(
             id=entry["id"],
             hook=entry["hook"],
             title=entry["title"],
             description=" ".join(entry["description"].split()),
             prefetch=dict(entry.get("prefetch") or {}),
         )
-        if service.hook not in HOOKS:
-            raise RuleFileError(
-                path, f"service {service.id}: hook must be one of {', '.join(HOOKS)}"
-            )
-        services[service.id] = service
-    return services
+        for entry in document["services"]
+    }
 
 
 def _rule_file(
-    path: Path, knowledge: Knowledge, schema: Mapping[str, Mapping[str, type]]
+    path: Path,
+    document: YamlMap,
+    knowledge: Knowledge,
+    schema: Mapping[str, Mapping[str, type]],
+    problems: list[RuleFileError],
 ) -> tuple[RuleFile, list[Rule]]:
-    doc = load_yaml(path)
-    meta = doc.get("meta")
-    if not isinstance(meta, dict):
-        raise RuleFileError(path, "needs a 'meta' section")
-    for key in ("id", "title", "version", "hooks", "guideline"):
-        if key not in meta:
-            raise RuleFileError(path, f"meta needs '{key}'")
-    hooks = tuple(meta["hooks"])
-    unknown = [h for h in hooks if h not in HOOKS]
-    if unknown:
-        raise RuleFileError(path, f"meta.hooks: unknown hook {unknown[0]!r}")
+    meta = document["meta"]
     rule_file = RuleFile(
         path=path,
-        id=str(meta["id"]),
-        title=str(meta["title"]),
-        version=str(meta["version"]),
-        hooks=hooks,
+        id=meta["id"],
+        title=meta["title"],
+        version=meta["version"],
+        hooks=tuple(meta["hooks"]),
         guideline=Guideline(**meta["guideline"]),
         links=tuple(meta.get("links") or ()),
         override_reasons=tuple(meta.get("override_reasons") or ()),
-        examples=tuple(doc.get("examples") or ()),
+        examples=tuple(document.get("examples") or ()),
     )
-    rules = [_rule(path, entry, rule_file, knowledge, schema) for entry in doc.get("rules") or []]
+    rules = []
+    for entry in document["rules"]:
+        compiler = Compiler(path, entry["id"], knowledge, schema)
+        conditions = compiler.compile(entry["when"])
+        rule = Rule(
+            id=entry["id"],
+            title=entry.get("title", entry["id"]),
+            file=rule_file,
+            line=entry.line,
+            when=entry["when"],
+            conditions=conditions,
+            card=entry["card"],
+        )
+        problems += compiler.problems
+        problems += _card_problems(rule, knowledge)
+        rules.append(rule)
     return rule_file, rules
 
 
-def _rule(
-    path: Path,
-    entry: Mapping[str, Any],
-    rule_file: RuleFile,
-    knowledge: Knowledge,
-    schema: Mapping[str, Mapping[str, type]],
-) -> Rule:
-    rule_id = str(entry.get("id"))
-    when = entry.get("when")
-    if not isinstance(when, dict) or not when:
-        raise RuleFileError(path, "needs 'when' with at least one condition", rule=rule_id)
-    conditions = tuple(
-        (alias, _condition(path, rule_id, alias, spec, knowledge, schema))
-        for alias, spec in when.items()
-    )
-    card = entry.get("card")
-    if not isinstance(card, dict):
-        raise RuleFileError(path, "needs a 'card'", rule=rule_id)
-    for suggestion in card.get("suggestions") or []:
-        _check_suggestion(path, rule_id, suggestion)
-    return Rule(rule_id, str(entry.get("title", rule_id)), rule_file, conditions, card)
+def _card_problems(rule: Rule, knowledge: Knowledge) -> list[RuleFileError]:
+    """Placeholders nothing fills, a summary that can overflow, a dose or code that cannot work."""
+    card: YamlMap = rule.card  # type: ignore[assignment]
+    kinds = {alias: spec["fact"] for alias, spec in rule.when.items()}
+    found: list[RuleFileError] = []
 
+    def problem(message: str, line: int) -> None:
+        found.append(RuleFileError(rule.file.path, message, line, rule.id))
 
-def _condition(
-    path: Path,
-    rule_id: str,
-    alias: str,
-    spec: Any,
-    knowledge: Knowledge,
-    schema: Mapping[str, Mapping[str, type]],
-) -> dict[str, Any]:
-    if not isinstance(spec, dict) or "fact" not in spec:
-        raise RuleFileError(path, f"condition {alias} needs 'fact'", rule=rule_id)
-    kind = spec["fact"]
-    if kind not in schema:
-        known = ", ".join(sorted(schema))
-        raise RuleFileError(
-            path, f"condition {alias}: unknown fact {kind!r} ({known})", rule=rule_id
+    texts = [("summary", card["summary"], card.line_of("summary"))]
+    if "detail" in card:
+        texts.append(("detail", card["detail"], card.line_of("detail")))
+    suggestions = card.get("suggestions") or []
+    texts += [("suggestion label", s["label"], s.line_of("label")) for s in suggestions]
+    for where, text, line in texts:
+        for alias, attribute in templates.placeholders(text):
+            why = templates.unknown_placeholder(alias, attribute, kinds)
+            if why is None and alias == "dose" and "dose" not in card:
+                why = f"{{dose.{attribute}}} needs 'dose' in the card"
+            if why:
+                problem(f"{where}: {why}", line)
+    longest = templates.longest(card["summary"], _longest_values(rule, knowledge))
+    if not found and longest > templates.SUMMARY_MAX:  # unknown placeholders have no length
+        problem(
+            f"summary can reach {longest} characters once filled; CDS Hooks asks for fewer than "
+            f"140 (each placeholder may add up to {templates.VALUE_MAX})",
+            card.line_of("summary"),
         )
-    parts: list[dict[str, Any]] = [{"t": kind}]
-    for attribute, test in spec.items():
-        if attribute == "fact":
-            continue
-        if attribute not in schema[kind]:
-            known = ", ".join(schema[kind])
-            raise RuleFileError(
-                path,
-                f"condition {alias}: {kind} has no attribute {attribute!r} ({known})",
-                rule=rule_id,
-            )
-        expected = schema[kind][attribute]
-
-        def literal(value: Any, attribute: str = attribute, expected: type = expected) -> Any:
-            return _literal(path, rule_id, alias, attribute, value, expected)
-
-        parts.append(_test(path, rule_id, alias, attribute, test, literal, knowledge))
-    return {"$and": parts}
-
-
-def _test(
-    path: Path,
-    rule_id: str,
-    alias: str,
-    attribute: str,
-    test: Any,
-    literal: Any,
-    knowledge: Knowledge,
-) -> dict[str, Any]:
-    if isinstance(test, list):
-        return _any_of(attribute, [literal(v) for v in test])
-    if not isinstance(test, dict):
-        return {attribute: literal(test)}
-    if len(test) != 1:
-        raise RuleFileError(path, f"condition {alias}: one test per attribute", rule=rule_id)
-    ((operator, value),) = test.items()
-    if operator == "class":
-        members = knowledge.drugs.classes.get(value)
-        if attribute != "ingredient" or members is None:
-            raise RuleFileError(
-                path,
-                f"condition {alias}: 'class' takes a drug class from knowledge/drugs.yaml "
-                f"on 'ingredient' ({value!r})",
-                rule=rule_id,
-            )
-        return _any_of(attribute, list(members))
-    if operator == "any_of" and isinstance(value, list):
-        return _any_of(attribute, [literal(v) for v in value])
-    if operator == "exists" and isinstance(value, bool):
-        return {"$ex" if value else "$nex": {attribute: 1}}
-    if operator in _OPERATORS:
-        return {_OPERATORS[operator]: {attribute: literal(value)}}
-    allowed = ", ".join([*_OPERATORS, "any_of", "exists", "class"])
-    raise RuleFileError(
-        path, f"condition {alias}: unknown test {operator!r} ({allowed})", rule=rule_id
-    )
+    dose = card.get("dose")
+    uses_order = [s for s in suggestions if s["action"] in ("adjust-dose", "remove-order")]
+    for spec in ([dose] if dose else []) + uses_order:
+        alias = spec.get("order", "order")
+        if kinds.get(alias) != fact_types.DraftMedication.kind:
+            line = spec.line_of("order") if "order" in spec else spec.line
+            problem(f"'order: {alias}' must name a condition on a draft_med fact", line)
+    if any(s["action"] == "adjust-dose" for s in suggestions) and not dose:
+        problem("an adjust-dose suggestion needs 'dose' in the card", card.line_of("suggestions"))
+    for suggestion in suggestions:
+        if suggestion["action"] == "order-test":
+            request = suggestion["service_request"]
+            try:
+                CodeableConcept.model_validate(request["code"])
+            except ValidationError as error:
+                problem(
+                    f"service_request.code is not a FHIR CodeableConcept: "
+                    f"{error.errors()[0]['msg']}",
+                    request.line_of("code"),
+                )
+    return found
 
 
-def _any_of(attribute: str, values: list[Any]) -> dict[str, Any]:
-    return {"$or": [{attribute: v} for v in values]} if len(values) > 1 else {attribute: values[0]}
+def _longest_values(rule: Rule, knowledge: Knowledge) -> dict[tuple[str, str], int]:
+    """The longest text each placeholder of ``rule`` can put into a summary."""
+    longest: dict[tuple[str, str], int] = {}
+    schema = fact_types.schema()
+    for alias, spec in rule.when.items():
+        for attribute, kind in schema[spec["fact"]].items():
+            pinned = pinned_values(spec, attribute, knowledge)
+            if kind is float:
+                longest[(alias, attribute)] = templates.NUMBER_MAX
+            elif pinned:
+                longest[(alias, attribute)] = max(len(str(v)) for v in pinned)
+            elif attribute in VOCABULARIES:
+                values = VOCABULARIES[attribute][1](knowledge)
+                longest[(alias, attribute)] = max((len(v) for v in values), default=0)
+    return longest
 
 
-def _literal(
-    path: Path, rule_id: str, alias: str, attribute: str, value: Any, expected: type
-) -> str | float:
-    if expected is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if expected is str and isinstance(value, str):
-        return value
-    raise RuleFileError(
-        path,
-        f"condition {alias}: {attribute} takes {'a number' if expected is float else 'text'}, "
-        f"not {value!r}" + (" (write text in quotes)" if expected is str else ""),
-        rule=rule_id,
-    )
+def _example_problems(
+    files: Sequence[tuple[RuleFile, list[Rule]]], rules: Mapping[str, Rule]
+) -> list[RuleFileError]:
+    """Examples that expect a card no rule can give, or name a bundle that is not there."""
+    found = []
+    for rule_file, file_rules in files:
+        own = {rule.id for rule in file_rules}
+        for example in rule_file.examples:
+            named = [card["rule"] for card in example["cards"]] + list(example.get("not_cards", []))
+            allowed = own if "facts" in example else set(rules)
+            for rule_id in named:
+                if rule_id not in allowed:
+                    where = "this file" if "facts" in example else "the rule set"
+                    found.append(
+                        RuleFileError(
+                            rule_file.path,
+                            f"example {example['name']!r}: no rule {rule_id!r} in {where}",
+                            example.line,
+                        )
+                    )
+            if "bundle" in example and not (rule_file.path.parent / example["bundle"]).is_file():
+                found.append(
+                    RuleFileError(
+                        rule_file.path,
+                        f"example {example['name']!r}: bundle {example['bundle']} not found "
+                        f"(paths are relative to this file)",
+                        example.line_of("bundle"),
+                    )
+                )
+    return found
 
 
-_ACTIONS = ("adjust-dose", "remove-order", "order-test")
-
-
-def _check_suggestion(path: Path, rule_id: str, suggestion: Any) -> None:
-    if not isinstance(suggestion, dict) or suggestion.get("action") not in _ACTIONS:
-        raise RuleFileError(
-            path, f"a suggestion needs 'action', one of {', '.join(_ACTIONS)}", rule=rule_id
-        )
-    if suggestion["action"] == "order-test":
-        code = (suggestion.get("service_request") or {}).get("code")
-        try:
-            CodeableConcept.model_validate(code)
-        except ValidationError as error:
-            raise RuleFileError(
-                path, f"service_request.code is not a FHIR CodeableConcept: {error}", rule=rule_id
-            ) from None
+def _compile(directory: Path, rules: Mapping[str, Rule]) -> dict[str, CompiledRules]:
+    engines: dict[str, CompiledRules] = {}
+    schema = fact_types.schema()
+    try:
+        for hook in HOOKS:
+            chosen = {r.id: r.conditions for r in rules.values() if hook in r.file.hooks}
+            engines[hook] = CompiledRules(chosen, schema)
+    except EngineError as error:
+        for engine in engines.values():
+            engine.close()
+        rule = rules.get(error.rule_id or "")
+        if rule is None:
+            raise RuleSetInvalid([RuleFileError(directory, str(error))]) from None
+        raise RuleSetInvalid(
+            [RuleFileError(rule.file.path, error.reason, rule.line, rule.id)]
+        ) from None
+    return engines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,13 @@ def client(app: FastAPI) -> Iterator[Client]:
     client = Client(app)
     yield client
     client.close()
+
+
+def copy_rules(tmp_path: Path) -> Path:
+    """A writable copy of ``rules/`` with ``fixtures/`` beside it, as in the repository.
+
+    Examples in rule files name fixture bundles by a path relative to the rule file.
+    """
+    shutil.copytree(RULES, tmp_path / "rules")
+    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    return tmp_path / "rules"

@@ -14,6 +14,7 @@ import pytest
 
 from cds_service.engine import (
     FACT_IDS,
+    MAX_CONDITIONS_PER_FACT_TYPE,
     MAX_EQUALITY_VALUES,
     SIDS,
     CompiledRules,
@@ -166,7 +167,7 @@ def test_defect_text_equals_number():
 
 def test_text_rule_against_number_is_refused_at_compile():
     rule = {"r": [("o", {"$and": [{"t": "draft_med"}, {"dose": "123"}]})]}
-    with pytest.raises(EngineError, match=r"rule r, condition o: dose is float"):
+    with pytest.raises(EngineError, match=r"rule r: condition o: dose is float"):
         CompiledRules(rule, SCHEMA)
 
 
@@ -182,11 +183,18 @@ def test_too_many_conditions_names_the_rule():
 
 
 def test_fan_out_that_would_hang_is_refused():
+    values = [{"ingredient": f"drug{n}"} for n in range(MAX_EQUALITY_VALUES + 1)]
+    rules = {"wide-list": [("o", {"$and": [{"t": "draft_med"}, {"$or": values}]})]}
+    with pytest.raises(EngineError, match=r"rule wide-list: draft_med\.ingredient is compared"):
+        CompiledRules(rules, SCHEMA)
+
+
+def test_too_many_conditions_on_one_fact_type_names_the_rule():
     rules = {
-        f"r{n}": [("o", {"$and": [{"t": "draft_med"}, {"ingredient": f"drug{n}"}]})]
-        for n in range(MAX_EQUALITY_VALUES + 1)
+        f"r{n}": [("o", {"$and": [{"t": "draft_med"}, {"ingredient": "a"}]})]
+        for n in range(MAX_CONDITIONS_PER_FACT_TYPE + 1)
     }
-    with pytest.raises(EngineError, match=r"draft_med\.ingredient is compared with 501"):
+    with pytest.raises(EngineError, match="rule r250: more than 250 conditions"):
         CompiledRules(rules, SCHEMA)
 
 

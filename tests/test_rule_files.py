@@ -1,35 +1,35 @@
-"""The bundled rule files: their examples pass, and authoring mistakes are refused by name."""
+"""Authoring mistakes in rule files: each is refused with its file, line and rule."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from cds_service.examples import run_examples
-from cds_service.rulesets import RuleSet, load_rule_set
+from cds_service.rulesets import RuleSet, RuleSetInvalid, load_rule_set
 from cds_service.yamlfile import RuleFileError
-from tests.conftest import RULES
+from tests.conftest import copy_rules
 
 DPYD = Path("pgx") / "dpyd-fluoropyrimidines.yaml"
+DRUGS = Path("knowledge") / "drugs.yaml"
 
 
-def test_rule_file_examples(rule_set: RuleSet):
+def test_bundled_examples_pass(rule_set: RuleSet):
     results = run_examples(rule_set)
     assert len(results) >= 15
-    failed = [f"{r.file.path.name}: {r.name}: {r.problems}" for r in results if not r.passed]
-    assert failed == []
+    assert [f"{r.file.path.name}: {r.name}: {r.problems}" for r in results if not r.passed] == []
 
 
-def test_a_wrong_expectation_fails(rule_set: RuleSet, tmp_path: Path):
-    copy = edited(
+def test_a_wrong_expectation_fails(tmp_path: Path):
+    rules = edit(
         tmp_path,
         "cards: []\n\n  - name: No DPYD result",
         "cards: [{rule: dpyd-poor}]\n\n  - name: No DPYD result",
     )
-    results = run_examples(copy)
-    copy.close()
+    loaded = load_rule_set(rules)
+    results = run_examples(loaded)
+    loaded.close()
     assert [r.name for r in results if not r.passed] == ["Normal metabolizer gets no card"]
 
 
@@ -40,41 +40,207 @@ def test_prefetch_asks_for_every_pgx_code(rule_set: RuleSet):
             assert f"{system}|{code}" in service.prefetch["pgx"]
 
 
-def edited(tmp_path: Path, old: str, new: str) -> RuleSet:
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    path = rules / DPYD
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    return load_rule_set(rules)
+def edit(tmp_path: Path, old: str, new: str, file: Path = DPYD) -> Path:
+    rules = copy_rules(tmp_path)
+    path = rules / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return rules
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "message"),
-    [
-        ("activity_score: 1.5", "activity_scor: 1.5", "no attribute 'activity_scor'"),
-        ("gene: DPYD\n        phenotype: Poor", "gene: 3012\n        phenotype: Poor", "not 3012"),
-        ("activity_score: 1.5", 'activity_score: "1.5"', "takes a number"),
-        ("{class: fluoropyrimidine}", "{class: taxane}", "'class' takes a drug class"),
-        ("fact: pgx_missing", "fact: pgx_absent", "unknown fact 'pgx_absent'"),
-        ("action: order-test", "action: order-lab", "a suggestion needs 'action'"),
-    ],
-)
-def test_mistakes_name_file_and_rule(tmp_path: Path, old: str, new: str, message: str):
-    with pytest.raises(RuleFileError) as caught:
-        edited(tmp_path, old, new)
-    assert caught.value.path.name == "dpyd-fluoropyrimidines.yaml"
-    assert caught.value.rule
-    assert message in str(caught.value)
+def problems(rules: Path) -> list[RuleFileError]:
+    with pytest.raises(RuleSetInvalid) as caught:
+        load_rule_set(rules)
+    return caught.value.problems
 
 
-def test_duplicate_rule_id(tmp_path: Path):
-    with pytest.raises(RuleFileError, match="rule id also used"):
-        edited(tmp_path, "- id: dpyd-poor\n", "- id: dpyd-poor-as0.5\n")
+def line_of(rules: Path, text: str, file: Path = DPYD) -> int:
+    lines = (rules / file).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
-def test_broken_yaml_names_the_line(tmp_path: Path):
-    with pytest.raises(RuleFileError) as caught:
-        edited(tmp_path, "rules:\n", "rules:\n  - id: [unclosed\n")
-    assert caught.value.line is not None
+# (what is written, what it becomes, the line to blame, the rule, words the message must hold)
+MISTAKES = [
+    pytest.param(
+        "        activity_score: 1.5\n",
+        "        activity_scor: 1.5\n",
+        "activity_scor: 1.5",
+        "dpyd-intermediate-as1.5",
+        "unknown key 'activity_scor'",
+        id="unknown-attribute",
+    ),
+    pytest.param(
+        "activity_score: 1.5\n",
+        'activity_score: "1.5"\n',
+        'activity_score: "1.5"',
+        "dpyd-intermediate-as1.5",
+        "expected a number",
+        id="number-as-text",
+    ),
+    pytest.param(
+        "fact: pgx_missing",
+        "fact: pgx_absent",
+        "fact: pgx_absent",
+        "dpyd-test-first",
+        "'pgx_absent' is not one of",
+        id="unknown-fact",
+    ),
+    pytest.param(
+        "gene: DPYD\n        phenotype: Poor",
+        "gene: no\n        phenotype: Poor",
+        "gene: no",
+        "dpyd-poor",
+        "found 'no' (read as False); write it in quotes: 'no'",
+        id="yaml-no-is-false",
+    ),
+    pytest.param(
+        "gene: DPYD\n        phenotype: Poor",
+        "gene: 0123\n        phenotype: Poor",
+        "gene: 0123",
+        None,
+        "0123 would be read as the number 83",
+        id="yaml-octal",
+    ),
+    pytest.param(
+        "gene: DPYD\n        phenotype: Poor",
+        "gene: DPYDX\n        phenotype: Poor",
+        "gene: DPYDX",
+        "dpyd-poor",
+        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml (DPYD)",
+        id="unknown-gene",
+    ),
+    pytest.param(
+        "phenotype: Poor metabolizer\n        activity_score: {not: 0.5}\n",
+        "phenotype: Poor metaboliser\n        activity_score: {not: 0.5}\n",
+        "phenotype: Poor metaboliser",
+        "dpyd-poor",
+        "phenotype 'Poor metaboliser' is not among the phenotypes",
+        id="unknown-phenotype",
+    ),
+    pytest.param(
+        "{class: fluoropyrimidine}}\n      dpyd:\n        fact: pgx_phenotype\n        gene: DPYD\n"
+        "        phenotype: Intermediate metabolizer\n        activity_score: 1.5",
+        "{class: taxane}}\n      dpyd:\n        fact: pgx_phenotype\n        gene: DPYD\n"
+        "        phenotype: Intermediate metabolizer\n        activity_score: 1.5",
+        "{class: taxane}",
+        "dpyd-intermediate-as1.5",
+        "class 'taxane' is not a drug class",
+        id="unknown-drug-class",
+    ),
+    pytest.param(
+        "(AS 1.5): start {order.ingredient} at",
+        "(AS 1.5): start {order.ingredent} at",
+        "(AS 1.5): start {order.ingredent}",
+        "dpyd-intermediate-as1.5",
+        "{order.ingredent}: a draft_med fact has no 'ingredent'",
+        id="unknown-placeholder",
+    ),
+    pytest.param(
+        "(AS 1.5): start {order.ingredient} at",
+        "(AS 1.5): start {order.drug}, {order.frequency} and {order.dose_unit} at",
+        "{order.drug}, {order.frequency}",
+        "dpyd-intermediate-as1.5",
+        "summary can reach 297 characters once filled",
+        id="summary-too-long",
+    ),
+    pytest.param(
+        "action: order-test",
+        "action: order-lab",
+        "action: order-lab",
+        "dpyd-test-first",
+        "'order-lab' is not one of: adjust-dose, remove-order, order-test",
+        id="unknown-suggestion",
+    ),
+    pytest.param(
+        '      indicator: warning\n      strength: "CPIC: Strong"\n      summary: "DPYD inter',
+        '      indicator: warning\n      indicator: critical\n      summary: "DPYD inter',
+        "indicator: critical",
+        None,
+        "key 'indicator' is written twice",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        "rules:\n",
+        "rules:\n  - id: [unclosed\n",
+        "  - id: [unclosed",
+        None,
+        "not valid YAML",
+        id="broken-yaml",
+    ),
+    pytest.param(
+        "      - {rule: dpyd-poor-score-unknown}",
+        "      - {rule: dpyd-poorly}",
+        "  - name: Lab-reported poor metabolizer without a diplotype",
+        None,
+        "no rule 'dpyd-poorly' in this file",
+        id="example-names-no-rule",
+    ),
+]
+
+
+def _blamed_line(rules: Path, text: str) -> int:
+    first = text.splitlines()[0] if "\n" in text else text
+    return line_of(rules, first)
+
+
+@pytest.mark.parametrize(("old", "new", "blamed", "rule", "words"), MISTAKES)
+def test_mistake_names_file_line_and_rule(
+    tmp_path: Path, old: str, new: str, blamed: str, rule: str | None, words: str
+):
+    rules = edit(tmp_path, old, new)
+    found = problems(rules)
+    assert len(found) == 1, found
+    (problem,) = found
+    assert problem.path == (rules / DPYD).resolve()
+    assert problem.line == _blamed_line(rules, blamed)
+    assert problem.rule == rule
+    assert words in problem.message
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path):
+    rules = edit(tmp_path, "activity_score: 1.5\n", 'activity_score: "1.5"\n')
+    text = (rules / DPYD).read_text(encoding="utf-8").replace("fact: pgx_missing", "fact: nope")
+    (rules / DPYD).write_text(text, encoding="utf-8")
+    drugs = (rules / DRUGS).read_text(encoding="utf-8").replace('"4492"', "4492")
+    (rules / DRUGS).write_text(drugs, encoding="utf-8")
+    found = problems(rules)
+    assert [(p.path.name, p.rule) for p in found] == [
+        ("drugs.yaml", None),
+        ("dpyd-fluoropyrimidines.yaml", "dpyd-intermediate-as1.5"),
+        ("dpyd-fluoropyrimidines.yaml", "dpyd-test-first"),
+        ("dpyd-fluoropyrimidines.yaml", None),  # the example that uses the same fact
+    ]
+    assert "expected text, found '4492' (read as 4492); write it in quotes" in found[0].message
+
+
+def test_duplicate_rule_id_names_both_places(tmp_path: Path):
+    rules = edit(
+        tmp_path,
+        "rules:\n",
+        "rules:\n  - id: dpyd-poor\n    when: {x: {fact: pgx_missing, gene: DPYD}}\n"
+        "    card: {indicator: info, summary: No DPYD result}\n",
+        Path("data-quality.yaml"),
+    )
+    (problem,) = problems(rules)
+    assert (problem.path.name, problem.rule) == ("dpyd-fluoropyrimidines.yaml", "dpyd-poor")
+    lines = (rules / DPYD).read_text(encoding="utf-8").splitlines()
+    assert lines[problem.line - 1] == "  - id: dpyd-poor"
+    assert f"rule id also used at {(rules / 'data-quality.yaml').resolve()}:" in problem.message
+
+
+def test_engine_limit_is_refused_with_the_rule_line(tmp_path: Path):
+    many = ", ".join(f'"v{n}"' for n in range(501))
+    rules = edit(tmp_path, "diplotype: {not: c.2846A>T/c.2846A>T}", f"diplotype: [{many}]")
+    (problem,) = problems(rules)
+    assert problem.rule == "dpyd-intermediate-as1"
+    assert problem.line == line_of(rules, "  - id: dpyd-intermediate-as1")
+    assert "compared with more than 500 distinct values" in problem.message
+
+
+def test_a_missing_file_is_named(tmp_path: Path):
+    rules = copy_rules(tmp_path)
+    (rules / DRUGS).unlink()
+    (problem,) = problems(rules)
+    assert problem.path.name == "drugs.yaml"
+    assert "missing" in problem.message

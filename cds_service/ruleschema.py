@@ -1,0 +1,474 @@
+"""JSON Schemas for rule files and knowledge tables, and validation that names the line.
+
+The schemas are built here from the fact types, so the attributes a condition may test are
+never listed twice; ``cds-service rules schema`` writes them to ``rules/schema/`` where an
+editor (VS Code with the YAML extension, JetBrains) checks a file while it is typed. The same
+schemas validate every file when a rule set is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import MISSING, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from .facts import FACT_TYPES, schema
+from .yamlfile import RuleFileError, YamlList, YamlMap, how_written, is_surprising_bool
+
+HOOKS = ("patient-view", "order-select", "order-sign")
+ACTIONS = ("adjust-dose", "remove-order", "order-test")
+COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
+"""The comparison tests a condition may use, and the engine operator each becomes."""
+
+_BASE = "https://github.com/oncology-pgx-cds/oncology-pgx-cds/rules/schema/"
+_TEXT = {"type": "string", "minLength": 1}
+_ID = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9.-]*$"}
+_META_COMMON = {"title": _TEXT, "version": _TEXT, "sources": {"type": "array", "items": _TEXT}}
+
+
+def _closed(properties: Mapping[str, Any], required: Sequence[str] = (), **extra: Any) -> dict:
+    return {
+        "type": "object",
+        "properties": dict(properties),
+        "required": list(required),
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def _array(items: Any, **extra: Any) -> dict:
+    return {"type": "array", "items": items, **extra}
+
+
+def _value_type(kind: type) -> dict:
+    return {"type": "number"} if kind is float else {"type": "string"}
+
+
+def _test(kind: type, attribute: str) -> dict:
+    """What one attribute of a condition may say: a value, a list, or one named test."""
+    value = _value_type(kind)
+    tests: dict[str, Any] = {"any_of": _array(value, minItems=1), "exists": {"type": "boolean"}}
+    tests |= {name: value for name in COMPARISONS if kind is float or name == "not"}
+    if attribute == "ingredient":
+        tests["class"] = _TEXT
+    one_test = _closed(tests, minProperties=1, maxProperties=1)
+    return {"anyOf": [value, _array(value, minItems=1), one_test]}
+
+
+def _conditions() -> dict:
+    kinds = schema()
+    per_kind = [
+        {
+            "if": {"properties": {"fact": {"const": kind}}},
+            "then": _closed(
+                {"fact": True} | {name: _test(t, name) for name, t in attributes.items()}
+            ),
+        }
+        for kind, attributes in kinds.items()
+    ]
+    condition = {
+        "type": "object",
+        "required": ["fact"],
+        "properties": {"fact": {"enum": sorted(kinds)}},
+        "allOf": per_kind,
+    }
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": r"^[a-z][a-z0-9_]*$"},
+        "additionalProperties": condition,
+    }
+
+
+def _example_facts() -> dict:
+    per_kind = []
+    for fact_type in FACT_TYPES:
+        hints = schema()[fact_type.kind]
+        required = [
+            f.name
+            for f in fields(fact_type)
+            if f.default is MISSING and f.default_factory is MISSING
+        ]
+        properties = {"fact": True, "sources": _array(_TEXT)}
+        properties |= {name: _value_type(t) for name, t in hints.items()}
+        per_kind.append(
+            {
+                "if": {"properties": {"fact": {"const": fact_type.kind}}},
+                "then": _closed(properties, required),
+            }
+        )
+    return _array(
+        {
+            "type": "object",
+            "required": ["fact"],
+            "properties": {"fact": {"enum": [t.kind for t in FACT_TYPES]}},
+            "allOf": per_kind,
+        }
+    )
+
+
+def _suggestion() -> dict:
+    return _closed(
+        {
+            "action": {"enum": list(ACTIONS)},
+            "label": _TEXT,
+            "recommended": {"type": "boolean"},
+            "order": _TEXT,
+            "service_request": _closed({"code": {"type": "object"}, "reason": _TEXT}, ["code"]),
+        },
+        ["action", "label"],
+        allOf=[
+            {
+                "if": {"properties": {"action": {"const": "order-test"}}},
+                "then": {"required": ["service_request"]},
+            }
+        ],
+    )
+
+
+def rule_file_schema() -> dict:
+    factor = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+    card = _closed(
+        {
+            "indicator": {"enum": ["info", "warning", "critical"]},
+            "summary": _TEXT,
+            "detail": _TEXT,
+            "strength": _TEXT,
+            "dose": _closed({"order": _TEXT, "factor": factor, "up_to": factor}, ["factor"]),
+            "suggestions": _array(_suggestion()),
+        },
+        ["indicator", "summary"],
+    )
+    rule = _closed(
+        {"id": _ID, "title": _TEXT, "when": _conditions(), "card": card},
+        ["id", "when", "card"],
+    )
+    expected_card = _closed(
+        {
+            "rule": _TEXT,
+            "summary_contains": _TEXT,
+            "indicator": {"enum": ["info", "warning", "critical"]},
+        },
+        ["rule"],
+    )
+    example = _closed(
+        {
+            "name": _TEXT,
+            "hook": {"enum": list(HOOKS)},
+            "facts": _example_facts(),
+            "bundle": _TEXT,
+            "orders": _array(_TEXT, minItems=1),
+            "cards": _array(expected_card),
+            "not_cards": _array(_TEXT),
+        },
+        ["name", "cards"],
+        oneOf=[{"required": ["facts"]}, {"required": ["bundle"]}],
+    )
+    meta = _closed(
+        {
+            "id": _ID,
+            "title": _TEXT,
+            "version": _TEXT,
+            "hooks": _array({"enum": list(HOOKS)}, minItems=1, uniqueItems=True),
+            "guideline": _closed(
+                {"label": _TEXT, "url": {"type": "string", "format": "uri"}, "citation": _TEXT},
+                ["label"],
+            ),
+            "links": _array(_closed({"label": _TEXT, "url": _TEXT}, ["label", "url"])),
+            "override_reasons": _array(
+                _closed({"code": _TEXT, "display": _TEXT}, ["code", "display"])
+            ),
+        },
+        ["id", "title", "version", "hooks", "guideline"],
+    )
+    return _document(
+        "rule-file",
+        "A rule file: one guideline topic with its rules and the examples that test them.",
+        _closed(
+            {"meta": meta, "rules": _array(rule, minItems=1), "examples": _array(example)},
+            ["meta", "rules"],
+        ),
+    )
+
+
+def services_schema() -> dict:
+    service = _closed(
+        {
+            "id": _ID,
+            "hook": {"enum": list(HOOKS)},
+            "title": _TEXT,
+            "description": _TEXT,
+            "prefetch": {"type": "object", "additionalProperties": _TEXT},
+        },
+        ["id", "hook", "title", "description"],
+    )
+    return _document(
+        "services",
+        "The CDS services the discovery endpoint lists, with their prefetch templates.",
+        _closed({"services": _array(service, minItems=1)}, ["services"]),
+    )
+
+
+def drugs_schema() -> dict:
+    drug = _closed({"rxnorm": _array(_TEXT), "names": _array(_TEXT)})
+    return _document(
+        "knowledge-drugs",
+        "Drug ingredients (with RxNorm codes and names) and the classes rules test.",
+        _closed(
+            {
+                "meta": _closed(_META_COMMON, ["title", "version", "sources"]),
+                "drugs": {"type": "object", "additionalProperties": drug},
+                "classes": {"type": "object", "additionalProperties": _array(_TEXT, minItems=1)},
+            },
+            ["meta", "drugs", "classes"],
+        ),
+    )
+
+
+def genomics_schema() -> dict:
+    code = _closed({"system": _TEXT, "code": _TEXT}, ["system", "code"])
+    codes = _array(code, minItems=1)
+    return _document(
+        "knowledge-genomics",
+        "How pharmacogenomic results are coded in FHIR, and the genes the rules know.",
+        _closed(
+            {
+                "meta": _closed(_META_COMMON, ["title", "version", "sources"]),
+                "systems": {"type": "object", "additionalProperties": _TEXT},
+                "genotype": _closed({"codes": codes}, ["codes"]),
+                "phenotype": _closed(
+                    {"codes": codes, "value_components": codes}, ["codes", "value_components"]
+                ),
+                "gene_component": codes,
+                "medication_component": codes,
+                "phenotype_answers": _closed(
+                    {
+                        "codes": {"type": "object", "additionalProperties": _TEXT},
+                        "texts": {"type": "object", "additionalProperties": _TEXT},
+                    },
+                    ["codes", "texts"],
+                ),
+                "genes": {
+                    "type": "object",
+                    "additionalProperties": _closed(
+                        {"hgnc": {"type": "string", "pattern": r"^HGNC:\d+$"}, "alleles": _TEXT},
+                        ["hgnc"],
+                    ),
+                },
+            },
+            [
+                "meta",
+                "systems",
+                "genotype",
+                "phenotype",
+                "gene_component",
+                "medication_component",
+                "phenotype_answers",
+                "genes",
+            ],
+        ),
+    )
+
+
+def alleles_schema() -> dict:
+    allele = _closed(
+        {
+            "name": _TEXT,
+            "aliases": _array(_TEXT),
+            "function": _TEXT,
+            "activity": {"type": "number", "minimum": 0},
+        },
+        ["name", "function", "activity"],
+    )
+    band = _closed(
+        {"min": {"type": "number"}, "max": {"type": "number"}, "phenotype": _TEXT},
+        ["min", "max", "phenotype"],
+    )
+    return _document(
+        "knowledge-alleles",
+        "One gene's allele function and activity values, and the activity-score bands.",
+        _closed(
+            {
+                "meta": _closed(_META_COMMON | {"gene": _TEXT}, ["gene", "title", "version"]),
+                "reference": _TEXT,
+                "alleles": _array(allele, minItems=1),
+                "phenotypes": _array(band, minItems=1),
+            },
+            ["meta", "reference", "alleles", "phenotypes"],
+        ),
+    )
+
+
+def _document(name: str, description: str, body: dict) -> dict:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{_BASE}{name}.schema.json",
+        "title": name,
+        "description": description,
+        **body,
+    }
+
+
+SCHEMAS = {
+    "rule-file": rule_file_schema,
+    "services": services_schema,
+    "knowledge-drugs": drugs_schema,
+    "knowledge-genomics": genomics_schema,
+    "knowledge-alleles": alleles_schema,
+}
+
+
+def kind_of(path: Path, directory: Path) -> str:
+    """Which schema a file under a rules folder follows, from where it lies."""
+    parts = path.relative_to(directory).parts
+    if parts == ("services.yaml",):
+        return "services"
+    if parts[0] == "knowledge":
+        if parts[1:] == ("drugs.yaml",):
+            return "knowledge-drugs"
+        if parts[1:] == ("genomics.yaml",):
+            return "knowledge-genomics"
+        return "knowledge-alleles"
+    return "rule-file"
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in SCHEMAS:
+        path = folder / f"{name}.schema.json"
+        path.write_text(render(name), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def render(name: str) -> str:
+    return json.dumps(SCHEMAS[name](), indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(SCHEMAS[name]())
+
+
+def validate(document: YamlMap, name: str, path: Path) -> list[RuleFileError]:
+    """Every place where ``document`` breaks schema ``name``, each with its line and rule."""
+    problems = []
+    for error in _validator(name).iter_errors(document):
+        chosen = _deepest(error)
+        at = list(chosen.absolute_path)
+        if chosen.validator == "additionalProperties":  # blame the first unknown key's line
+            allowed = chosen.schema.get("properties", {})
+            at += [next(key for key in chosen.instance if key not in allowed)]
+        problems.append(
+            RuleFileError(
+                path, _message(chosen, document), _line(document, at), _rule_of(document, at)
+            )
+        )
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For "none of these shapes fit", the shape that came closest, as people would read it."""
+    while error.context:
+        error = best_match(error.context)
+    return error
+
+
+def _message(error: ValidationError, document: YamlMap) -> str:
+    path = list(error.absolute_path)
+    named_rule = _rule_of(document, path) is not None
+    where = _path_text(path[2:] if named_rule else path)  # "rule X: when.dpyd.gene: ..."
+    prefix = f"{where}: " if where else ""
+    validator, expected = error.validator, error.validator_value
+    if validator == "type":
+        parent, key = _parent(document, error.absolute_path)
+        written = how_written(parent, key)
+        got = f"{written!r} (read as {error.instance!r})" if written else repr(error.instance)
+        hint = ""
+        if expected == "string" and written is not None:
+            hint = f"; write it in quotes: '{written}'"
+        elif expected == "boolean" and is_surprising_bool(written):
+            hint = "; write true or false"
+        return f"{prefix}expected {_say_type(expected)}, found {got}{hint}"
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        return f"{prefix}unknown key {', '.join(map(repr, unknown))}; expected one of: " + (
+            ", ".join(allowed)
+        )
+    if validator == "required":
+        return f"{prefix}missing {error.message.split(' is a required')[0]}"
+    if validator in ("enum", "const"):
+        options = expected if validator == "enum" else [expected]
+        return f"{prefix}{error.instance!r} is not one of: {', '.join(map(str, options))}"
+    if (
+        validator == "oneOf"
+        and error.schema is not None
+        and "facts" in error.schema.get("properties", {})
+    ):
+        return f"{prefix}an example needs either 'facts' or 'bundle', not both"
+    return f"{prefix}{error.message}"
+
+
+def _say_type(expected: Any) -> str:
+    names = {
+        "string": "text",
+        "number": "a number",
+        "boolean": "true or false",
+        "object": "a mapping (key: value)",
+        "array": "a list",
+    }
+    if isinstance(expected, list):
+        return " or ".join(names.get(e, e) for e in expected)
+    return names.get(expected, str(expected))
+
+
+def _path_text(path: Sequence[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _parent(document: Any, path: Sequence[Any]) -> tuple[Any, Any]:
+    node, key = document, None
+    for part in list(path)[:-1]:
+        node = node[part]
+    if path:
+        key = list(path)[-1]
+    return node, key
+
+
+def _line(document: YamlMap, path: Sequence[Any]) -> int:
+    node: Any = document
+    line = document.line
+    for part in path:
+        if isinstance(node, YamlMap | YamlList):
+            line = node.line_of(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, YamlMap | YamlList) and not isinstance(part, int):
+            line = node.line if node.line > line else line
+    return line
+
+
+def _rule_of(document: YamlMap, path: Sequence[Any]) -> str | None:
+    parts = list(path)
+    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
+        rule = document["rules"][parts[1]]
+        return str(rule.get("id")) if isinstance(rule, dict) else None
+    return None
+
+
+def schema_problems(directory: Path, documents: Mapping[Path, YamlMap]) -> Iterator[RuleFileError]:
+    for path, document in documents.items():
+        yield from validate(document, kind_of(path, directory), path)
