@@ -1,4 +1,4 @@
-"""``cds-service``: run the service, or run a request or a patient Bundle through the rules."""
+"""``cds-service``: run the service, try a request or a Bundle, check and test rule files."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import json
 import sys
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import ruleschema
 from .config import Settings
 from .errors import ClientError
-from .rulesets import HOOKS, RuleSet, Service, load_rule_set
+from .rulesets import HOOKS, RuleSet, RuleSetInvalid, Service, load_rule_set
 from .yamlfile import RuleFileError
 
 
@@ -21,11 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     if args.rules:
-        settings = Settings(rules_dir=args.rules, max_body_bytes=settings.max_body_bytes)
+        settings = replace(settings, rules_dir=args.rules)
     try:
         return int(args.run(args, settings))
-    except RuleFileError as error:
-        print(f"error: the rule set is invalid, not starting: {error}", file=sys.stderr)
+    except RuleSetInvalid as error:
+        print(f"error: the rule set is invalid: {_problems(error.problems)}", file=sys.stderr)
         return 1
 
 
@@ -59,7 +61,151 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
     evaluate.set_defaults(run=_evaluate)
+
+    rules = commands.add_parser("rules", help="check and test rule files").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    check = rules.add_parser("check", help="report every problem, with file, line and rule")
+    test = rules.add_parser("test", help="check, then run the examples in every rule file")
+    for command, run in ((check, _check), (test, _test)):
+        command.add_argument("path", type=Path, nargs="?", help="rules folder")
+        command.add_argument("--json", action="store_true", help="print the report as JSON")
+        command.set_defaults(run=run)
+    schema = rules.add_parser("schema", help="write the JSON Schemas editors validate with")
+    schema.add_argument("--out", type=Path, help="folder (default: schema/ in the rules folder)")
+    schema.set_defaults(run=_schema)
+
+    replay = commands.add_parser(
+        "replay", help="run saved requests through two rule sets and show what changes"
+    )
+    replay.add_argument("requests", type=Path, nargs="+", help="request files or folders")
+    replay.add_argument("--rules", dest="new_rules", type=Path, required=True, help="new rules")
+    replay.add_argument("--baseline", type=Path, help="old rules (default: the current rules)")
+    replay.add_argument("--json", action="store_true", help="print the changes as JSON")
+    replay.set_defaults(run=_replay)
     return parser
+
+
+def _problems(problems: Sequence[RuleFileError]) -> str:
+    count = len(problems)
+    lines = [f"{count} problem{'s' if count != 1 else ''}"]
+    for problem in problems:
+        rule = f"rule {problem.rule}: " if problem.rule else ""
+        lines.append(f"{_shown(problem.path)}:{problem.line or 1}: {rule}{problem.message}")
+    return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """A path as the author would type it: relative to the current folder where it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    directory = args.path or settings.rules_dir
+    try:
+        rule_set = load_rule_set(directory)
+    except RuleSetInvalid as error:
+        if args.json:
+            print(json.dumps(_verdict(directory, error.problems)))
+        else:
+            print(_problems(error.problems))
+        return 1
+    rule_set.close()
+    if args.json:
+        print(json.dumps(_verdict(directory, [], rule_set)))
+    else:
+        print(
+            f"{_shown(directory)}: {len(rule_set.files)} rule files, {len(rule_set.rules)} rules, "
+            f"no problems (rule set {rule_set.version})"
+        )
+    return 0
+
+
+def _test(args: argparse.Namespace, settings: Settings) -> int:
+    from .examples import run_examples
+
+    directory = args.path or settings.rules_dir
+    try:
+        rule_set = load_rule_set(directory)
+    except RuleSetInvalid as error:
+        if args.json:
+            print(json.dumps(_verdict(directory, error.problems)))
+        else:
+            print(_problems(error.problems))
+        return 1
+    try:
+        results = run_examples(rule_set)
+    finally:
+        rule_set.close()
+    failed = [r for r in results if not r.passed]
+    if args.json:
+        verdict = _verdict(directory, [], rule_set)
+        verdict["examples"] = {"run": len(results), "failed": len(failed)}
+        verdict["failures"] = [
+            {"file": str(r.file.path), "line": r.line, "example": r.name, "problems": r.problems}
+            for r in failed
+        ]
+        print(json.dumps(verdict))
+        return 1 if failed else 0
+    for result in results:
+        mark = "PASS" if result.passed else "FAIL"
+        print(f"{mark}  {_shown(result.file.path)}:{result.line}  {result.name}")
+        for problem in result.problems:
+            print(f"      {problem}")
+    print(
+        f"{len(results)} examples: {len(results) - len(failed)} passed, {len(failed)} failed "
+        f"(rule set {rule_set.version})"
+    )
+    return 1 if failed else 0
+
+
+def _verdict(
+    directory: Path, problems: Sequence[RuleFileError], rule_set: RuleSet | None = None
+) -> dict[str, Any]:
+    return {
+        "rules": str(directory),
+        "version": rule_set.version if rule_set else None,
+        "valid": not problems,
+        "problems": [
+            {"file": str(p.path), "line": p.line, "rule": p.rule, "message": p.message}
+            for p in problems
+        ],
+    }
+
+
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    for path in ruleschema.write_schemas(args.out or settings.rules_dir / "schema"):
+        print(f"wrote {_shown(path)}")
+    return 0
+
+
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    from . import replay
+
+    try:
+        requests = replay.load_requests(args.requests)
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read a request: {error}", file=sys.stderr)
+        return 1
+    baseline = load_rule_set(args.baseline or settings.rules_dir)
+    try:
+        candidate = load_rule_set(args.new_rules)
+    except RuleSetInvalid:
+        baseline.close()
+        raise
+    try:
+        outcomes = replay.replay(requests, baseline, candidate, datetime.now(UTC).date())
+    finally:
+        baseline.close()
+        candidate.close()
+    if args.json:
+        print(json.dumps(replay.as_json(outcomes), indent=2))
+    else:
+        print(replay.report(outcomes, baseline, candidate))
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,11 +253,10 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _service_for(rule_set: RuleSet, hook: str) -> Service:
-    """The service in rules/services.yaml that serves ``hook``."""
-    for candidate in rule_set.services.values():
-        if candidate.hook == hook:
-            return candidate
-    raise ClientError.of(400, "not-supported", f"no service for hook '{hook}'", "hook")
+    chosen = rule_set.service_for(hook)
+    if chosen is None:
+        raise ClientError.of(400, "not-supported", f"no service for hook '{hook}'", "hook")
+    return chosen
 
 
 def _readable(response: dict[str, Any], service_id: str) -> str:

@@ -97,6 +97,10 @@ class RuleSet:
         matches = self.engines[hook].evaluate([fact.engine_view() for fact in facts])
         return [(self.rules[match.rule_id], match) for match in matches]
 
+    def service_for(self, hook: str) -> Service | None:
+        """The service in ``services.yaml`` that serves ``hook``."""
+        return next((s for s in self.services.values() if s.hook == hook), None)
+
     def close(self) -> None:
         for engine in self.engines.values():
             engine.close()
@@ -110,22 +114,23 @@ def load_rule_set(directory: Path) -> RuleSet:
         for name in _REQUIRED
         if not (directory / name).is_file()
     ]
-    documents = _parse(directory, problems)
-    if problems:
-        raise RuleSetInvalid(_ordered(problems))
+    documents, broken = _parse(directory, problems)
+    if any(kind_of(p.path, directory) != "rule-file" for p in problems):
+        raise RuleSetInvalid(_ordered(problems))  # no knowledge to check the rules against
     try:
         knowledge = load_knowledge(directory / "knowledge")
     except RuleFileError as error:
         raise RuleSetInvalid([error]) from None
     schema = fact_types.schema()
     services = _services(directory / "services.yaml", documents[directory / "services.yaml"])
-    files: list[tuple[RuleFile, list[Rule]]] = []
+    files: list[tuple[RuleFile, set[str]]] = []
     rules: dict[str, Rule] = {}
     for path, document in documents.items():
         if kind_of(path, directory) != "rule-file":
             continue
-        rule_file, file_rules = _rule_file(path, document, knowledge, schema, problems)
-        files.append((rule_file, file_rules))
+        skip = broken.get(path, set())
+        rule_file, file_rules = _rule_file(path, document, knowledge, schema, problems, skip)
+        files.append((rule_file, {rule.id for rule in file_rules} | skip))
         for rule in file_rules:
             if rule.id in rules:
                 first = rules[rule.id]
@@ -149,20 +154,29 @@ def load_rule_set(directory: Path) -> RuleSet:
     )
 
 
-def _parse(directory: Path, problems: list[RuleFileError]) -> dict[Path, YamlMap]:
-    """Every YAML file that parses and fits its schema; the problems of the others."""
+def _parse(
+    directory: Path, problems: list[RuleFileError]
+) -> tuple[dict[Path, YamlMap], dict[Path, set[str]]]:
+    """The files that can be checked further, and in each the rules that cannot.
+
+    A rule file whose only schema problems are inside some rules is kept, without those
+    rules, so that the author hears of every other problem in the same run.
+    """
     documents: dict[Path, YamlMap] = {}
+    broken: dict[Path, set[str]] = {}
     for path in sorted(directory.rglob("*.yaml")):
         try:
             document = load_yaml(path)
         except RuleFileError as error:
             problems.append(error)
             continue
-        found = validate(document, kind_of(path, directory), path)
+        kind = kind_of(path, directory)
+        found = validate(document, kind, path)
         problems += found
-        if not found:
+        if not found or (kind == "rule-file" and all(p.rule for p in found)):
             documents[path] = document
-    return documents
+            broken[path] = {p.rule for p in found if p.rule}
+    return documents, broken
 
 
 def _ordered(problems: Iterable[RuleFileError]) -> list[RuleFileError]:
@@ -197,6 +211,7 @@ def _rule_file(
     knowledge: Knowledge,
     schema: Mapping[str, Mapping[str, type]],
     problems: list[RuleFileError],
+    skip: set[str],
 ) -> tuple[RuleFile, list[Rule]]:
     meta = document["meta"]
     rule_file = RuleFile(
@@ -212,6 +227,8 @@ def _rule_file(
     )
     rules = []
     for entry in document["rules"]:
+        if entry["id"] in skip:
+            continue
         compiler = Compiler(path, entry["id"], knowledge, schema)
         conditions = compiler.compile(entry["when"])
         rule = Rule(
@@ -298,15 +315,15 @@ def _longest_values(rule: Rule, knowledge: Knowledge) -> dict[tuple[str, str], i
 
 
 def _example_problems(
-    files: Sequence[tuple[RuleFile, list[Rule]]], rules: Mapping[str, Rule]
+    files: Sequence[tuple[RuleFile, set[str]]], rules: Mapping[str, Rule]
 ) -> list[RuleFileError]:
     """Examples that expect a card no rule can give, or name a bundle that is not there."""
     found = []
-    for rule_file, file_rules in files:
-        own = {rule.id for rule in file_rules}
+    every = set(rules).union(*(own for _, own in files))
+    for rule_file, own in files:
         for example in rule_file.examples:
             named = [card["rule"] for card in example["cards"]] + list(example.get("not_cards", []))
-            allowed = own if "facts" in example else set(rules)
+            allowed = own if "facts" in example else every
             for rule_id in named:
                 if rule_id not in allowed:
                     where = "this file" if "facts" in example else "the rule set"
