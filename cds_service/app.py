@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from .config import Settings
 from .engine import EngineBusy
 from .errors import ClientError, Issue, invalid, operation_outcome
 from .models import FeedbackRequest
+from .reload import LiveRules, watch
 from .rulesets import RuleSet, Service, load_rule_set
 
 log = logging.getLogger("cds_service")
@@ -28,18 +30,27 @@ log = logging.getLogger("cds_service")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service with its rule set loaded; an invalid rule set raises here, before serving."""
     settings = settings or Settings.from_env()
-    rule_set = load_rule_set(settings.rules_dir)
+    live = LiveRules(load_rule_set(settings.rules_dir))
     fhir.warm_up()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        watcher = None
+        if settings.reload_seconds > 0:
+            watcher = asyncio.create_task(
+                watch(live, settings.rules_dir, settings.reload_seconds, settings.reload_timeout)
+            )
         yield
-        rule_set.close()
+        if watcher is not None:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+        live.close()
 
     app = FastAPI(
         title="Oncology PGx CDS Hooks service", docs_url=None, redoc_url=None, lifespan=lifespan
     )
-    app.state.rule_set = rule_set
+    app.state.rules = live
     app.state.settings = settings
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -47,20 +58,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/cds-services")
-    async def discovery(request: Request) -> Response:
-        return _json(service.discovery(_rules(request)))
+    async def discovery() -> Response:
+        return _json(service.discovery(live.current))
 
     @app.post("/cds-services/{service_id}")
     async def call(service_id: str, request: Request) -> Response:
-        rule_set = _rules(request)
-        chosen = _service(rule_set, service_id)
-        hook_request = service.parse_request(await _read_json(request))
-        today = datetime.now(UTC).date()
-        return _json(service.call(chosen, hook_request, rule_set, today).wire())
+        with live.lease() as rule_set:
+            chosen = _service(rule_set, service_id)
+            hook_request = service.parse_request(await _read_json(request))
+            today = datetime.now(UTC).date()
+            return _json(service.call(chosen, hook_request, rule_set, today).wire())
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
-        _service(_rules(request), service_id)
+        _service(live.current, service_id)
         body = await _read_json(request)
         try:
             received = FeedbackRequest.model_validate(body)
@@ -71,14 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _json({"received": len(received.feedback)})
 
     @app.get("/health")
-    async def health(request: Request) -> Response:
-        return _json({"status": "ok", "ruleSetVersion": _rules(request).version})
+    async def health() -> Response:
+        """Which rule set is live, and what the last reload said (a refused one included)."""
+        status = live.status()
+        return _json({"status": "ok", "ruleSetVersion": status["version"], "rules": status})
 
     return app
-
-
-def _rules(request: Request) -> RuleSet:
-    return request.app.state.rule_set
 
 
 def _service(rule_set: RuleSet, service_id: str) -> Service:

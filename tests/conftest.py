@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +83,33 @@ def copy_rules(tmp_path: Path) -> Path:
     shutil.copytree(RULES, tmp_path / "rules")
     shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
     return tmp_path / "rules"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_service(rules: Path, **env: str) -> Iterator[str]:
+    """``cds-service serve`` in its own process on a free loopback port; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "cds_service.cli", "--rules", str(rules), "serve"]
+    command += ["--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the service did not start within 30 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

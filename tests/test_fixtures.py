@@ -7,11 +7,8 @@ started on 127.0.0.1, the way an integration engineer sends them with curl.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +17,15 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from tests.conftest import FIXTURES, RULES, Client, request_fixture
+from tests.conftest import (
+    FIXTURES,
+    RULES,
+    Client,
+    copy_rules,
+    free_port,
+    request_fixture,
+    running_service,
+)
 
 # fixture request -> (rule of the one card, indicator, text in the summary); None: no card
 EXPECTED: dict[str, tuple[str, str, str] | None] = {
@@ -121,42 +126,10 @@ def test_same_finding_has_the_same_uuid_at_select_and_sign(client: Client):
     assert select.json()["cards"][0]["uuid"] == sign.json()["cards"][0]["uuid"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "cds_service.cli",
-        "--rules",
-        str(RULES),
-        "serve",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("the service did not start within 30 s")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_service(RULES) as base:
+        yield base
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -173,10 +146,13 @@ def test_fixture_over_real_http(server: str, name: str):
 
 
 def test_service_refuses_to_start_on_an_invalid_rule_set(tmp_path: Path):
-    broken = tmp_path / "rules"
-    subprocess.run(["cp", "-r", str(RULES), str(broken)], check=True)
+    broken = copy_rules(tmp_path)
     rule_file = broken / "pgx" / "dpyd-fluoropyrimidines.yaml"
-    rule_file.write_text(rule_file.read_text().replace("activity_score: 1.5", "activity_scor: 1.5"))
+    text = rule_file.read_text(encoding="utf-8")
+    rule_file.write_text(
+        text.replace("activity_score: 1.5", "activity_scor: 1.5"), encoding="utf-8"
+    )
+    line = text.splitlines().index("        activity_score: 1.5") + 1
     result = subprocess.run(
         [
             sys.executable,
@@ -194,6 +170,5 @@ def test_service_refuses_to_start_on_an_invalid_rule_set(tmp_path: Path):
         check=False,
     )
     assert result.returncode == 1
-    assert "dpyd-fluoropyrimidines.yaml" in result.stderr
-    assert "dpyd-intermediate-as1.5" in result.stderr
+    assert f"dpyd-fluoropyrimidines.yaml:{line}: rule dpyd-intermediate-as1.5:" in result.stderr
     assert "activity_scor" in result.stderr
