@@ -4,6 +4,9 @@ Every card is traceable: ``source`` names the guideline and the rule-set version
 the rule, ``detail`` the evidence (values and resource ids) and anything that could not be
 read, and its ``uuid`` is derived from the rule, the patient and the evidence, so the same
 finding gets the same uuid at order-select and at order-sign.
+
+An order changed by a card's suggestion carries that card's uuid as a ``meta.tag``; a card whose
+uuid is on one of the draft orders has been acted on and is not shown again (``applied``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .record import PatientRecord
 from .rulesets import Rule, RuleSet
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
+APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 PLACEHOLDER = re.compile(r"\{(\w+)\.(\w+)\}")
@@ -71,6 +75,17 @@ def render(
     )
 
 
+def applied(card: Card, record: PatientRecord) -> bool:
+    """Whether a draft order already carries this card's change (its uuid as a ``meta.tag``)."""
+    return any(
+        isinstance(tag, dict)
+        and tag.get("system") == APPLIED_SYSTEM
+        and tag.get("code") == card.uuid
+        for order in record.draft_orders
+        for tag in ((order.get("meta") or {}).get("tag") or [])
+    )
+
+
 def fill(template: str, values: Mapping[tuple[str, str], str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[(m.group(1), m.group(2))], template)
 
@@ -87,21 +102,43 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
 
 
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
-    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)"."""
+    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)".
+
+    A rule's ``dose`` gives a ``factor`` of the ordered dose, a range (``factor`` to ``up_to``),
+    or a fixed starting dose (``value`` and ``unit``).
+    """
     spec = firing.rule.card.get("dose")
     if not spec:
         return "the ordered dose", "the ordered dose"
-    factor = float(spec["factor"])
-    order = firing.facts.get(spec.get("order", "order"))
-    percent = f"{format_number(factor * 100)}%"
-    if not isinstance(order, DraftMedication) or order.dose_value is None:
-        return "the ordered dose", f"{percent} of the ordered dose"
-    ordered = _dose_text(order, order.dose_value)
-    return ordered, f"{_dose_text(order, order.dose_value * factor)} ({percent})"
+    fact = firing.facts.get(spec.get("order", "order"))
+    order = fact if isinstance(fact, DraftMedication) else None
+    value = order.dose_value if order else None
+    ordered = _dose_text(order, value) if order and value is not None else "the ordered dose"
+    if "value" in spec:
+        amount = format_number(float(spec["value"]))
+        return ordered, " ".join(filter(None, [amount, spec["unit"], order and order.frequency]))
+    low = float(spec["factor"])
+    high = float(spec.get("up_to", low))
+    percent = "-".join(dict.fromkeys(format_number(f * 100) for f in (low, high))) + "%"
+    if order is None or value is None:
+        return ordered, f"{percent} of the ordered dose"
+    amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
+    return ordered, f"{_dose_text(order, None, amounts)} ({percent})"
 
 
-def _dose_text(order: DraftMedication, value: float) -> str:
-    return " ".join(filter(None, [format_number(value), order.dose_unit, order.frequency]))
+def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
+    """The one factor an updated order can carry; none for a range or a unit that differs."""
+    if "up_to" in spec or order.dose_value is None:
+        return None
+    if "value" in spec:
+        same_unit = order.dose_unit == spec["unit"] and order.dose_value
+        return float(spec["value"]) / order.dose_value if same_unit else None
+    return float(spec["factor"])
+
+
+def _dose_text(order: DraftMedication, value: float | None, amount: str | None = None) -> str:
+    amount = amount or format_number(value or 0.0)
+    return " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
 
 
 def _say(value: Any) -> str:
@@ -171,7 +208,7 @@ def _suggestion(
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
 ) -> Suggestion | None:
-    action = _action(spec, firing, values, record)
+    action = _action(spec, card_uuid, firing, values, record)
     if action is None:
         return None
     return Suggestion(
@@ -184,6 +221,7 @@ def _suggestion(
 
 def _action(
     spec: Mapping[str, Any],
+    card_uuid: str,
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
@@ -212,11 +250,18 @@ def _action(
         )
     dose = firing.rule.card.get("dose")
     original = record.draft_order(order.order)
-    if not dose or original is None or order.dose_value is None:
-        return None  # nothing to compute a new dose from: the card says the percentage
-    note = f"{values[('dose', 'adjusted')]} (reduced from {values[('dose', 'ordered')]})"
+    factor = _factor(dose, order) if dose else None
+    if original is None or factor is None:
+        return None  # no single new dose to put in the order: the card states it
+    note = f"{values[('dose', 'adjusted')]} (changed from {values[('dose', 'ordered')]})"
+    resource = scaled_order(original, factor, note)
+    meta = resource.setdefault("meta", {})
+    meta["tag"] = [
+        *(meta.get("tag") or []),
+        {"system": APPLIED_SYSTEM, "code": card_uuid, "display": f"Changed by {firing.rule.id}"},
+    ]
     return Action(
         type="update",
         description=f"Change {order.order} to {values[('dose', 'adjusted')]}",
-        resource=scaled_order(original, float(dose["factor"]), note),
+        resource=resource,
     )

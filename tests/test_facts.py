@@ -151,8 +151,10 @@ def test_stu1_phenotype_with_gene_component(rule_set):
     assert (phenotype.gene, phenotype.phenotype) == ("DPYD", "Poor metabolizer")
 
 
-def test_no_result_is_a_missing_fact(rule_set):
-    assert only(extract(rule_set), facts.MissingResult).gene == "DPYD"
+def test_no_result_is_a_missing_fact_per_gene(rule_set):
+    missing = [f for f in extract(rule_set) if isinstance(f, facts.MissingResult)]
+    assert {f.gene for f in missing} == {"DPYD", "UGT1A1", "CYP2D6", "TPMT", "NUDT15"}
+    assert all(f.test_ordered is None for f in missing)
 
 
 def test_invalid_observation_is_unreadable_and_not_missing(rule_set):
@@ -161,7 +163,7 @@ def test_invalid_observation_is_unreadable_and_not_missing(rule_set):
     unreadable = only(found, facts.Unreadable)
     assert (unreadable.gene, unreadable.resource) == ("DPYD", "Observation/g1")
     assert "effectiveDateTime" in unreadable.reason
-    assert not [f for f in found if isinstance(f, facts.MissingResult)]
+    assert "DPYD" not in {f.gene for f in found if isinstance(f, facts.MissingResult)}
 
 
 def test_another_patients_result_is_not_used(rule_set):
