@@ -318,3 +318,41 @@ def test_service_refuses_to_start_on_an_invalid_rule_set(tmp_path: Path):
     assert "dpyd-fluoropyrimidines.yaml" in result.stderr
     assert "dpyd-intermediate-as1.5" in result.stderr
     assert "activity_scor" in result.stderr
+
+
+def test_a_dose_change_accepted_at_order_select_is_not_repeated_at_order_sign(client: Client):
+    """The updated order carries the card's uuid; signing it must not halve the dose again."""
+    select = client.post(
+        service_path("x.order-select"),
+        json=request_fixture("dpyd-c1905-het-capecitabine.order-select"),
+    )
+    (card,) = select.json()["cards"]
+    (action,) = card["suggestions"][0]["actions"]
+    sign = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    sign["context"]["draftOrders"]["entry"] = [{"resource": action["resource"]}]
+    assert client.post(service_path("x.order-sign"), json=sign).json()["cards"] == []
+
+    unchanged = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    (repeated,) = client.post(service_path("x.order-sign"), json=unchanged).json()["cards"]
+    assert repeated["uuid"] == card["uuid"]
+
+
+def test_a_test_ordered_from_the_card_is_not_asked_for_again_at_order_sign(client: Client):
+    first = client.post(
+        service_path("x.order-sign"), json=request_fixture("dpyd-untested-capecitabine.order-sign")
+    )
+    (card,) = first.json()["cards"]
+    (action,) = card["suggestions"][0]["actions"]
+    body = request_fixture("dpyd-untested-capecitabine.order-sign")
+    body["context"]["draftOrders"]["entry"].append(
+        {"resource": {**action["resource"], "id": "sr-dpyd-new"}}
+    )
+    assert client.post(service_path("x.order-sign"), json=body).json()["cards"] == []
+
+
+def test_another_cards_tag_does_not_hide_a_card(client: Client):
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    order = body["context"]["draftOrders"]["entry"][0]["resource"]
+    order["meta"] = {"tag": [{"system": "urn:oncology-pgx-cds:applied-card", "code": "other"}]}
+    (card,) = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    assert card["source"]["topic"]["code"] == "dpyd-intermediate-as1"

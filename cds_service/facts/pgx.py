@@ -84,7 +84,7 @@ def pharmacogenomics(
             phenotype = _lab_phenotype(observation, knowledge)
             if phenotype:
                 entry.lab_phenotypes.append((observation, phenotype))
-            else:
+            elif gene in genomics.genes:  # e.g. HLA-B "high risk": no rule reads it
                 yield _not_read(reference, gene, "phenotype value not recognised")
 
     phenotypes: dict[str, Phenotype] = {}
