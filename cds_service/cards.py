@@ -113,17 +113,19 @@ def _dose_phrases(firing: Firing) -> tuple[str, str]:
     fact = firing.facts.get(spec.get("order", "order"))
     order = fact if isinstance(fact, DraftMedication) else None
     value = order.dose_value if order else None
-    ordered = _dose_text(order, value) if order and value is not None else "the ordered dose"
+    ordered = "the ordered dose"
+    if order is not None and value is not None:
+        ordered = _dose_text(order, format_number(value))
     if "value" in spec:
-        amount = format_number(float(spec["value"]))
-        return ordered, " ".join(filter(None, [amount, spec["unit"], order and order.frequency]))
+        fixed = [format_number(float(spec["value"])), spec["unit"], order and order.frequency]
+        return ordered, " ".join(filter(None, fixed))
     low = float(spec["factor"])
     high = float(spec.get("up_to", low))
     percent = "-".join(dict.fromkeys(format_number(f * 100) for f in (low, high))) + "%"
     if order is None or value is None:
         return ordered, f"{percent} of the ordered dose"
     amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
-    return ordered, f"{_dose_text(order, None, amounts)} ({percent})"
+    return ordered, f"{_dose_text(order, amounts)} ({percent})"
 
 
 def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
@@ -136,8 +138,7 @@ def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
     return float(spec["factor"])
 
 
-def _dose_text(order: DraftMedication, value: float | None, amount: str | None = None) -> str:
-    amount = amount or format_number(value or 0.0)
+def _dose_text(order: DraftMedication, amount: str) -> str:
     return " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
 
 

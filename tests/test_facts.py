@@ -420,6 +420,17 @@ MP = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code
             None,
             None,
         ),
+        (
+            [
+                condition(
+                    "c1",
+                    "Acute lymphoblastic leukemia",
+                    clinicalStatus={"coding": [{"code": "remission"}]},
+                )
+            ],
+            None,
+            "malignant",
+        ),
     ],
 )
 def test_indication_from_the_order_reason_or_the_conditions(

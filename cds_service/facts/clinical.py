@@ -22,7 +22,7 @@ from ..knowledge import Knowledge
 from ..record import PatientRecord
 from .types import Fact, PatientFact, Unreadable
 
-_INACTIVE = frozenset({"inactive", "resolved", "remission"})
+_INACTIVE = frozenset({"inactive", "resolved"})  # a leukaemia in remission is still the indication
 _NOT_TRUE = frozenset({"refuted", "entered-in-error"})
 
 
@@ -118,13 +118,22 @@ def menopause(
     return "unknown", f"age {format_number(age)}, no menopausal status on file"
 
 
+@dataclass(frozen=True)
+class Indication:
+    """What a drug is for, the evidence in words, and the Condition it came from."""
+
+    kind: str | None = None
+    basis: str | None = None
+    condition: str | None = None
+
+
 def indication(
     knowledge: Knowledge,
     conditions: Conditions,
     reasons: Sequence[Condition],
     reason_codes: Sequence[CodeableConcept],
-) -> tuple[str | None, str | None]:
-    """``malignant``/``non-malignant`` and its evidence: the order's reasons, else the record.
+) -> Indication:
+    """``malignant`` or ``non-malignant``: from the order's reasons, else from the record.
 
     Among the record's Conditions a malignancy wins: a thiopurine for a patient with leukaemia
     and Crohn's disease is dosed as for the leukaemia unless the order says otherwise.
@@ -132,17 +141,20 @@ def indication(
     for concept in reason_codes:
         found = _classify(knowledge, [], concept)
         if found:
-            return found, f"order reason: {fhir.concept_text(concept)}"
+            return Indication(found, f"order reason: {fhir.concept_text(concept)}")
     candidates = [(f"Condition/{c.id}", c) for c in reasons] or conditions.current
-    found_any: tuple[str | None, str | None] = (None, None)
+    first = Indication()
     for reference, condition in candidates:
         profiles = condition.meta.profile if condition.meta and condition.meta.profile else []
         found = _classify(knowledge, profiles, condition.code)
+        described = Indication(
+            found, f"{reference}: {fhir.concept_text(condition.code)}", reference
+        )
         if found == "malignant":
-            return found, f"{reference}: {fhir.concept_text(condition.code)}"
-        if found and found_any[0] is None:
-            found_any = found, f"{reference}: {fhir.concept_text(condition.code)}"
-    return found_any
+            return described
+        if found and first.kind is None:
+            first = described
+    return first
 
 
 def _classify(

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
-from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
@@ -57,7 +56,7 @@ def draft_orders(
             for ref in order.reasonReference or ()
             if ref.reference and (c := conditions.get(ref.reference)) is not None
         ]
-        purpose, basis = indication(knowledge, conditions, reasons, order.reasonCode or [])
+        purpose = indication(knowledge, conditions, reasons, order.reasonCode or [])
         yield DraftMedication(
             order=fhir.reference_of(resource),
             drug=fhir.concept_text(concept) or ingredient or "unnamed medication",
@@ -67,17 +66,10 @@ def draft_orders(
             dose_value=value,
             dose_unit=unit,
             frequency=describe_timing(order.dosageInstruction),
-            indication=purpose,
-            indication_basis=basis,
-            sources=(fhir.reference_of(resource), *_condition_refs(reasons, basis)),
+            indication=purpose.kind,
+            indication_basis=purpose.basis,
+            sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
         )
-
-
-def _condition_refs(reasons: list[Condition], basis: str | None) -> tuple[str, ...]:
-    if reasons:
-        return tuple(f"Condition/{c.id}" for c in reasons)
-    reference = (basis or "").split(":", 1)[0]
-    return (reference,) if reference.startswith("Condition/") else ()
 
 
 def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
