@@ -103,7 +103,7 @@ MEASUREMENTS = (
         (4.0, 11.0),
     ),
 )
-OTHER_GENOTYPES = (  # (gene, HGNC id, reported genotype): genes the rules do not know
+OTHER_GENOTYPES = (  # (gene, HGNC id, reported genotype): no rule reads them for capecitabine
     ("CYP2C19", "HGNC:2621", "CYP2C19 *1/*2"),
     ("CYP2D6", "HGNC:2625", "CYP2D6 *1/*4"),
     ("UGT1A1", "HGNC:12530", "UGT1A1 *1/*28"),
@@ -187,7 +187,7 @@ def describe(request: Mapping[str, Any]) -> str:
     prefetched: list[Mapping[str, Any]] = []
     for value in request["prefetch"].values():
         is_bundle = value["resourceType"] == "Bundle"
-        prefetched += [e["resource"] for e in value["entry"]] if is_bundle else [value]
+        prefetched += [e["resource"] for e in value.get("entry", [])] if is_bundle else [value]
     kinds = Counter(r["resourceType"] for r in prefetched)
     orders = len(request["context"]["draftOrders"]["entry"])
     return (
@@ -313,7 +313,8 @@ def by_stage(
         cards.Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
         for rule, match in matches
     ]
-    response = CdsResponse(cards=[cards.render(f, record, rule_set, notes) for f in firings])
+    rendered = [cards.render(f, record, rule_set, notes) for f in firings]
+    response = CdsResponse(cards=[card for card in rendered if not cards.applied(card, record)])
     laps("card rendering")
     wire = response.wire()
     laps("response.wire() (model_dump)")

@@ -1,7 +1,8 @@
 """A CDS Hooks request built from a patient Bundle, for trying the rules on a record.
 
 The prefetch is answered from the Bundle the way the EHR's server would answer the service's
-templates: reads by id, and searches by resource type, patient and ``code`` tokens.
+templates: reads by id, and searches by resource type, patient and the ``code``, ``status`` and
+``clinical-status`` tokens.
 """
 
 from __future__ import annotations
@@ -40,15 +41,21 @@ def request_from_bundle(
         }
         if service.hook == "order-select":
             context["selections"] = [f"MedicationRequest/{d['id']}" for d in drafts]
-    prefetch = {
-        key: _answer(_TOKEN.sub(patient_id, template), resources)
-        for key, template in service.prefetch.items()
-    }
     return {
         "hook": service.hook,
         "hookInstance": str(uuid.uuid4()),
         "context": context,
-        "prefetch": prefetch,
+        "prefetch": answer_prefetch(resources, service, patient_id),
+    }
+
+
+def answer_prefetch(
+    resources: Sequence[Mapping[str, Any]], service: Service, patient_id: str
+) -> dict[str, Any]:
+    """Each of the service's prefetch templates answered from one patient's resources."""
+    return {
+        key: _answer(_TOKEN.sub(patient_id, template), resources)
+        for key, template in service.prefetch.items()
     }
 
 
@@ -85,6 +92,11 @@ def _answer(query: str, resources: Sequence[Mapping[str, Any]]) -> Any:
         if name == "code":
             tokens = {tuple(t.split("|", 1)) if "|" in t else ("", t) for t in value.split(",")}
             matches = [r for r in matches if _has_token(r.get("code"), tokens)]
+        elif name == "status":
+            matches = [r for r in matches if r.get("status") in value.split(",")]
+        elif name == "clinical-status":
+            tokens = {("", t) for t in value.split(",")}
+            matches = [r for r in matches if _has_token(r.get("clinicalStatus"), tokens)]
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(matches)}
     if matches:
         bundle["entry"] = [{"resource": r, "search": {"mode": "match"}} for r in matches]

@@ -4,6 +4,9 @@ Every card is traceable: ``source`` names the guideline and the rule-set version
 the rule, ``detail`` the evidence (values and resource ids) and anything that could not be
 read, and its ``uuid`` is derived from the rule, the patient and the evidence, so the same
 finding gets the same uuid at order-select and at order-sign.
+
+An order changed by a card's suggestion carries that card's uuid as a ``meta.tag``; a card whose
+uuid is on one of the draft orders has been acted on and is not shown again (``applied``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .rulesets import Rule, RuleSet
 from .templates import VALUE_MAX, fill
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
+APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 
@@ -69,6 +73,17 @@ def render(
     )
 
 
+def applied(card: Card, record: PatientRecord) -> bool:
+    """Whether a draft order already carries this card's change (its uuid as a ``meta.tag``)."""
+    return any(
+        isinstance(tag, dict)
+        and tag.get("system") == APPLIED_SYSTEM
+        and tag.get("code") == card.uuid
+        for order in record.draft_orders
+        for tag in ((order.get("meta") or {}).get("tag") or [])
+    )
+
+
 def _values(firing: Firing) -> dict[tuple[str, str], str]:
     values: dict[tuple[str, str], str] = {}
     for alias, fact in firing.facts.items():
@@ -83,26 +98,42 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
     """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)".
 
-    With ``up_to`` the adjusted dose is a range, "500-750 mg/m2 twice daily (50-75%)", as
-    guidelines state it; a suggestion applies ``factor``, the lower end.
+    A rule's ``dose`` gives a ``factor`` of the ordered dose, a range (``factor`` to ``up_to``),
+    or a fixed starting dose (``value`` and ``unit``).
     """
     spec = firing.rule.card.get("dose")
     if not spec:
         return "the ordered dose", "the ordered dose"
-    factors = [float(spec["factor"])] + ([float(spec["up_to"])] if "up_to" in spec else [])
-    order = firing.facts.get(spec.get("order", "order"))
-    assert isinstance(order, DraftMedication)  # the rule-set checks make it one
-    return _scaled(order, [1.0]), _scaled(order, factors)
+    fact = firing.facts.get(spec.get("order", "order"))
+    order = fact if isinstance(fact, DraftMedication) else None
+    value = order.dose_value if order else None
+    ordered = "the ordered dose"
+    if order is not None and value is not None:
+        ordered = _dose_text(order, format_number(value))
+    if "value" in spec:
+        fixed = [format_number(float(spec["value"])), spec["unit"], order and order.frequency]
+        return ordered, " ".join(filter(None, fixed))
+    low = float(spec["factor"])
+    high = float(spec.get("up_to", low))
+    percent = "-".join(dict.fromkeys(format_number(f * 100) for f in (low, high))) + "%"
+    if order is None or value is None:
+        return ordered, f"{percent} of the ordered dose"
+    amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
+    return ordered, f"{_dose_text(order, amounts)} ({percent})"
 
 
-def _scaled(order: DraftMedication, factors: Sequence[float]) -> str:
-    """The order's dose times each factor; "the ordered dose" itself when unscaled."""
-    percent = "-".join(format_number(f * 100) for f in factors) + "%"
-    if order.dose_value is None:
-        return "the ordered dose" if factors == [1.0] else f"{percent} of the ordered dose"
-    amount = "-".join(format_number(order.dose_value * f) for f in factors)
-    text = " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
-    return text if factors == [1.0] else f"{text} ({percent})"
+def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
+    """The one factor an updated order can carry; none for a range or a unit that differs."""
+    if "up_to" in spec or order.dose_value is None:
+        return None
+    if "value" in spec:
+        same_unit = order.dose_unit == spec["unit"] and order.dose_value
+        return float(spec["value"]) / order.dose_value if same_unit else None
+    return float(spec["factor"])
+
+
+def _dose_text(order: DraftMedication, amount: str) -> str:
+    return " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
 
 
 def _say(value: Any) -> str:
@@ -168,7 +199,7 @@ def _suggestion(
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
 ) -> Suggestion | None:
-    action = _action(spec, firing, values, record)
+    action = _action(spec, card_uuid, firing, values, record)
     if action is None:
         return None
     return Suggestion(
@@ -181,6 +212,7 @@ def _suggestion(
 
 def _action(
     spec: Mapping[str, Any],
+    card_uuid: str,
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
@@ -209,13 +241,18 @@ def _action(
         )
     dose = firing.rule.card.get("dose")
     original = record.draft_order(order.order)
-    if not dose or original is None or order.dose_value is None:
-        return None  # nothing to compute a new dose from: the card says the percentage
-    factor = float(dose["factor"])
-    applied = _scaled(order, [factor])
-    note = f"{applied} (reduced from {values[('dose', 'ordered')]})"
+    factor = _factor(dose, order) if dose else None
+    if original is None or factor is None:
+        return None  # no single new dose to put in the order: the card states it
+    note = f"{values[('dose', 'adjusted')]} (changed from {values[('dose', 'ordered')]})"
+    resource = scaled_order(original, factor, note)
+    meta = resource.setdefault("meta", {})
+    meta["tag"] = [
+        *(meta.get("tag") or []),
+        {"system": APPLIED_SYSTEM, "code": card_uuid, "display": f"Changed by {firing.rule.id}"},
+    ]
     return Action(
         type="update",
-        description=f"Change {order.order} to {applied}",
-        resource=scaled_order(original, factor, note),
+        description=f"Change {order.order} to {values[('dose', 'adjusted')]}",
+        resource=resource,
     )

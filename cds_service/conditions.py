@@ -38,6 +38,9 @@ VOCABULARIES: Mapping[str, tuple[str, Vocabulary]] = {
     "ingredient": ("drugs in knowledge/drugs.yaml", lambda k: k.drugs.ingredients),
     "phenotype": ("phenotypes in knowledge/", _phenotypes),
     "diplotype_phenotype": ("phenotypes in knowledge/", _phenotypes),
+    "effective_phenotype": ("phenotypes in knowledge/", _phenotypes),
+    "worst_phenotype": ("phenotypes in knowledge/", _phenotypes),
+    "worst_gene": ("genes in knowledge/genomics.yaml", lambda k: frozenset(k.genomics.genes)),
 }
 """Attribute name -> (where its values come from, the values): a value outside is a typo."""
 

@@ -1,15 +1,15 @@
-"""Knowledge tables from ``rules/knowledge/``: drugs, genomic encodings, allele activity values.
+"""Knowledge tables from ``rules/knowledge/``: drugs, genomic encodings, allele tables, conditions.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
-coding, what does this diplotype text mean).
+coding, what does this diplotype text mean, is this condition a malignancy).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,19 @@ Code = tuple[str, str]
 """A coding reduced to ``(system, code)``."""
 
 
+INDETERMINATE = "Indeterminate"
+
+
 @dataclass(frozen=True, slots=True)
 class Allele:
     name: str
     function: str
-    activity: float
+    activity: float | None = None
+    copies: int = 1
+
+    @property
+    def label(self) -> str:
+        return self.name if self.copies == 1 else f"{self.name}x{self.copies}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +52,40 @@ class Diplotype:
 
 @dataclass(frozen=True)
 class AlleleTable:
+    """One gene's alleles and how a pair of them gives a phenotype.
+
+    Genes with activity values (DPYD, CYP2D6) sum them into an activity score read against
+    ``bands``; genes with functions only (TPMT, NUDT15, UGT1A1) look the pair of functions up in
+    ``function_phenotypes``. ``inhibitor_factors`` says what an inhibitor of each strength does
+    to the activity score (phenoconversion).
+    """
+
     gene: str
     reference: str
     alleles: Mapping[str, Allele]
     """Normalised name or alias -> allele."""
-    bands: tuple[tuple[float, float, str], ...]
+    bands: tuple[tuple[float, float, str], ...] = ()
+    function_phenotypes: Mapping[frozenset[str], str] = field(default_factory=dict)
+    inhibitor_factors: Mapping[str, float] = field(default_factory=dict)
 
     def interpret(self, text: str) -> Diplotype:
-        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference`` or ``c.2846A>T heterozygous``."""
+        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``."""
         names = self._split(text)
         found = [self._find(name) for name in names]
         if len(names) != 2 or None in found:
             unknown = tuple(n for n, a in zip(names, found, strict=True) if a is None)
             return Diplotype(tuple(names), unknown or (text.strip(),))
         alleles = [a for a in found if a is not None]
-        score = sum(a.activity for a in alleles)
-        return Diplotype(tuple(a.name for a in alleles), (), score, self.phenotype_for(score))
+        labels = tuple(a.label for a in alleles)
+        if self.bands:
+            if any(a.activity is None for a in alleles):
+                return Diplotype(labels, (), None, INDETERMINATE)
+            score = sum((a.activity or 0.0) * a.copies for a in alleles)
+            return Diplotype(labels, (), score, self.phenotype_for(score))
+        if any(a.copies != 1 for a in alleles):
+            return Diplotype(labels, (), None, INDETERMINATE)
+        pair = frozenset(a.function for a in alleles)
+        return Diplotype(labels, (), None, self.function_phenotypes.get(pair, INDETERMINATE))
 
     def phenotype_for(self, score: float) -> str | None:
         for low, high, phenotype in self.bands:
@@ -84,6 +110,10 @@ class AlleleTable:
 
     def _find(self, name: str) -> Allele | None:
         key = _normal(name)
+        copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
+        if copies and key not in self.alleles:
+            single = self._find(copies.group(1))
+            return replace(single, copies=int(copies.group(2))) if single else None
         if key in self.alleles:
             return self.alleles[key]
         suballele = re.fullmatch(r"(\*\w+?)\.\d{3}", key)  # PharmVar *7.001 is *7
@@ -95,8 +125,12 @@ class DrugTable:
     by_code: Mapping[str, str]
     """RxNorm code -> ingredient."""
     names: tuple[tuple[re.Pattern[str], str], ...]
-    """Word pattern of a name or brand -> ingredient."""
+    """Word pattern of a name or brand -> ingredient; product forms first, then longest first."""
     classes: Mapping[str, tuple[str, ...]]
+    forms: Mapping[str, str] = field(default_factory=dict)
+    """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
+    inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Ingredient -> enzyme (gene) -> inhibitor strength."""
 
     @property
     def ingredients(self) -> frozenset[str]:
@@ -110,6 +144,24 @@ class DrugTable:
             if pattern.search(text):
                 return ingredient
         return None
+
+    def form(self, ingredient: str, texts: Iterable[str]) -> str:
+        """The product form a text names if it is a form of ``ingredient``, else the ingredient."""
+        for text in texts:
+            named = self.by_name(text)
+            if named and self.forms.get(named) == ingredient:
+                return named
+        return ingredient
+
+
+@dataclass(frozen=True)
+class GeneGroup:
+    """Genes whose phenotypes act together on one drug family (TPMT and NUDT15)."""
+
+    name: str
+    genes: tuple[str, ...]
+    reduced: tuple[str, ...]
+    """Reduced-function phenotypes, most severe first."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +177,10 @@ class Genomics:
     genes: Mapping[str, AlleleTable | None]
     hgnc: Mapping[str, str]
     """HGNC number without prefix -> gene symbol."""
+    code_genes: Mapping[Code, str] = field(default_factory=dict)
+    """Gene-specific phenotype codes (LOINC 79713-4 is TPMT) -> gene symbol."""
+    test_order_statuses: frozenset[str] = frozenset()
+    groups: tuple[GeneGroup, ...] = ()
 
     def gene_of(self, system: str | None, code: str | None, display: str | None) -> str | None:
         """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix.
@@ -140,10 +196,41 @@ class Genomics:
         return f"HGNC:{number}" if number else None
 
     def phenotype_of(self, code: str | None, text: str | None) -> str | None:
+        """The phenotype of an answer code or text; "CYP2C19 Rapid Metabolizer" reads too."""
         if code and code in self.answer_codes:
             return self.answer_codes[code]
-        if text:
-            return self.answer_texts.get(" ".join(text.lower().split()))
+        if not text:
+            return None
+        key = " ".join(text.lower().split())
+        without_gene = key.partition(" ")[2]
+        return self.answer_texts.get(key) or self.answer_texts.get(without_gene)
+
+
+@dataclass(frozen=True)
+class Clinical:
+    """Condition bindings: malignant or not, and the recorded menopausal status."""
+
+    indication_profiles: Mapping[str, str]
+    """Profile URL -> indication."""
+    indication_codes: Mapping[Code, str]
+    indication_words: tuple[tuple[re.Pattern[str], str], ...]
+    menopause_codes: Mapping[Code, str]
+    postmenopausal_from_age: float
+
+    def indication(
+        self, profiles: Iterable[str], codes: Iterable[Code], texts: Iterable[str]
+    ) -> str | None:
+        """``malignant``, ``non-malignant`` or None, by profile, then code, then words."""
+        for profile in profiles:
+            if profile in self.indication_profiles:
+                return self.indication_profiles[profile]
+        for code in codes:
+            if code in self.indication_codes:
+                return self.indication_codes[code]
+        for text in texts:
+            for pattern, indication in self.indication_words:
+                if pattern.search(text):
+                    return indication
         return None
 
 
@@ -151,11 +238,13 @@ class Genomics:
 class Knowledge:
     drugs: DrugTable
     genomics: Genomics
+    clinical: Clinical
 
 
 def load_knowledge(directory: Path) -> Knowledge:
     drugs_file = directory / "drugs.yaml"
     genomics_file = directory / "genomics.yaml"
+    conditions_file = directory / "conditions.yaml"
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
@@ -166,35 +255,62 @@ def load_knowledge(directory: Path) -> Knowledge:
             genes[symbol] = _allele_table(symbol, load_yaml(table_file), table_file)
         else:
             genes[symbol] = None
-    return Knowledge(_drug_table(drugs_doc, drugs_file), _genomics(genomics_doc, genes))
+    return Knowledge(
+        _drug_table(drugs_doc, drugs_file),
+        _genomics(genomics_doc, genes, genomics_file),
+        _clinical(load_yaml(conditions_file), conditions_file),
+    )
 
 
 def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     by_code: dict[str, str] = {}
     names: list[tuple[re.Pattern[str], str]] = []
-    for ingredient, entry in _mapping(doc, "drugs", path).items():
+    drugs = _mapping(doc, "drugs", path)
+    forms: dict[str, str] = {}
+    inhibits: dict[str, dict[str, str]] = {}
+    for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
             if not isinstance(code, str):
                 raise RuleFileError(path, f"{ingredient}: RxNorm code {code!r} must be quoted text")
             by_code[code] = ingredient
         for name in [ingredient, *entry.get("names", [])]:
-            names.append((re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I), ingredient))
+            names.append((_word(name), ingredient))
+        if entry.get("form_of"):
+            if entry["form_of"] not in drugs:
+                raise RuleFileError(path, f"{ingredient}: form_of unknown drug {entry['form_of']}")
+            forms[ingredient] = entry["form_of"]
+        if entry.get("inhibits"):
+            inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
     classes = {name: tuple(members) for name, members in _mapping(doc, "classes", path).items()}
     for name, members in classes.items():
         for member in members:
-            if member not in _mapping(doc, "drugs", path):
+            if member not in drugs:
                 raise RuleFileError(path, f"class {name}: unknown drug {member}")
-    names.sort(key=lambda item: -len(item[0].pattern))  # longest name first: "5-fluorouracil"
-    return DrugTable(by_code, tuple(names), classes)
+    # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
+    names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
+    return DrugTable(by_code, tuple(names), classes, forms, inhibits)
 
 
-def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None]) -> Genomics:
+def _word(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I)
+
+
+def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path: Path) -> Genomics:
     systems = dict(doc["systems"])
 
+    def system(item: Mapping[str, str]) -> str:
+        return systems.get(item["system"], item["system"])
+
     def codes(items: Iterable[Mapping[str, str]]) -> frozenset[Code]:
-        return frozenset((systems.get(i["system"], i["system"]), i["code"]) for i in items)
+        return frozenset((system(i), i["code"]) for i in items)
 
     answers = doc["phenotype_answers"]
+    groups = []
+    for name, entry in (doc.get("groups") or {}).items():
+        unknown = [g for g in entry["genes"] if g not in genes]
+        if unknown:
+            raise RuleFileError(path, f"group {name}: unknown gene {unknown[0]}")
+        groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
     return Genomics(
         systems=systems,
         genotype_codes=codes(doc["genotype"]["codes"]),
@@ -206,20 +322,57 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None]) -> G
         answer_texts={k.lower(): v for k, v in answers["texts"].items()},
         genes=genes,
         hgnc={entry["hgnc"].removeprefix("HGNC:"): s for s, entry in doc["genes"].items()},
+        code_genes={
+            (system(i), i["code"]): i["gene"] for i in doc["phenotype"]["codes"] if i.get("gene")
+        },
+        test_order_statuses=frozenset(doc.get("test_order_statuses") or ()),
+        groups=tuple(groups),
+    )
+
+
+def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
+    profiles: dict[str, str] = {}
+    codes: dict[Code, str] = {}
+    words: list[tuple[re.Pattern[str], str]] = []
+    for indication, entry in _mapping(doc, "indications", path).items():
+        profiles.update(dict.fromkeys(entry.get("profiles") or (), indication))
+        codes.update({(c["system"], c["code"]): indication for c in entry.get("codes") or ()})
+        words.extend((_word(w), indication) for w in entry.get("words") or ())
+    menopause = _mapping(doc, "menopause", path)
+    return Clinical(
+        indication_profiles=profiles,
+        indication_codes=codes,
+        indication_words=tuple(words),
+        menopause_codes={(c["system"], c["code"]): c["status"] for c in menopause["codes"]},
+        postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
     )
 
 
 def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
     alleles: dict[str, Allele] = {}
+    bands = tuple(
+        (float(b["min"]), float(b["max"]), b["phenotype"]) for b in doc.get("phenotypes") or ()
+    )
+    pairs = {
+        frozenset(entry["functions"]): entry["phenotype"]
+        for entry in doc.get("function_phenotypes") or ()
+    }
+    if not bands and not pairs:
+        raise RuleFileError(path, "needs 'phenotypes' (activity bands) or 'function_phenotypes'")
     for entry in doc["alleles"]:
-        allele = Allele(str(entry["name"]), entry["function"], float(entry["activity"]))
+        activity = entry.get("activity")
+        if bands and activity is None:
+            raise RuleFileError(path, f"allele {entry['name']}: needs an activity value")
+        allele = Allele(
+            str(entry["name"]), entry["function"], None if activity is None else float(activity)
+        )
         for name in [allele.name, *map(str, entry.get("aliases", []))]:
             key = _normal(name)
             if key in alleles:
                 raise RuleFileError(path, f"allele name {name!r} is listed twice")
             alleles[key] = allele
-    bands = tuple((float(b["min"]), float(b["max"]), b["phenotype"]) for b in doc["phenotypes"])
-    return AlleleTable(gene, doc["reference"], alleles, bands)
+    factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
+    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors)
 
 
 def _normal(name: str) -> str:

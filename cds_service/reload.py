@@ -134,15 +134,27 @@ async def reload(live: LiveRules, directory: Path, timeout: float) -> ReloadRepo
     if outcome != "superseded":
         live.last_reload = report
     level = logging.INFO if outcome in ("loaded", "superseded") else logging.ERROR
-    log.log(level, "rules reload %s: version %s in %.2f s %s", outcome, version, report.seconds,
-             "; ".join(problems))
+    log.log(
+        level,
+        "rules reload %s: version %s in %.2f s %s",
+        outcome,
+        version,
+        report.seconds,
+        "; ".join(problems),
+    )
     return report
 
 
 async def _verify(directory: Path, timeout: float) -> tuple[str, str | None, list[str]]:
     """The outcome of ``rules test`` on ``directory``, the version it saw, and its problems."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cds_service.cli", "rules", "test", str(directory), "--json",
+        sys.executable,
+        "-m",
+        "cds_service.cli",
+        "rules",
+        "test",
+        str(directory),
+        "--json",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

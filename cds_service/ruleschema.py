@@ -29,7 +29,17 @@ COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt",
 _BASE = "https://github.com/oncology-pgx-cds/oncology-pgx-cds/rules/schema/"
 _TEXT = {"type": "string", "minLength": 1}
 _ID = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9.-]*$"}
-_META_COMMON = {"title": _TEXT, "version": _TEXT, "sources": {"type": "array", "items": _TEXT}}
+_META_COMMON = {
+    "title": _TEXT,
+    "version": _TEXT,
+    "sources": {"type": "array", "items": _TEXT},
+    "note": _TEXT,
+}
+_CODE = {
+    "type": "object",
+    "required": ["system", "code"],
+    "properties": {"system": _TEXT, "code": _TEXT},
+}
 
 
 def _closed(properties: Mapping[str, Any], required: Sequence[str] = (), **extra: Any) -> dict:
@@ -140,7 +150,19 @@ def rule_file_schema() -> dict:
             "summary": _TEXT,
             "detail": _TEXT,
             "strength": _TEXT,
-            "dose": _closed({"order": _TEXT, "factor": factor, "up_to": factor}, ["factor"]),
+            "dose": _closed(
+                {
+                    "order": _TEXT,
+                    "factor": factor,
+                    "up_to": factor,
+                    "value": {"type": "number", "exclusiveMinimum": 0},
+                    "unit": _TEXT,
+                },
+                oneOf=[
+                    {"required": ["factor"], "not": {"required": ["value"]}},
+                    {"required": ["value", "unit"], "not": {"required": ["factor"]}},
+                ],
+            ),
             "suggestions": _array(_suggestion()),
         },
         ["indicator", "summary"],
@@ -216,7 +238,17 @@ def services_schema() -> dict:
 
 
 def drugs_schema() -> dict:
-    drug = _closed({"rxnorm": _array(_TEXT), "names": _array(_TEXT)})
+    drug = _closed(
+        {
+            "rxnorm": _array(_TEXT),
+            "names": _array(_TEXT),
+            "form_of": _TEXT,
+            "inhibits": {
+                "type": "object",
+                "additionalProperties": {"enum": ["strong", "moderate", "weak"]},
+            },
+        }
+    )
     return _document(
         "knowledge-drugs",
         "Drug ingredients (with RxNorm codes and names) and the classes rules test.",
@@ -232,7 +264,7 @@ def drugs_schema() -> dict:
 
 
 def genomics_schema() -> dict:
-    code = _closed({"system": _TEXT, "code": _TEXT}, ["system", "code"])
+    code = _closed({"system": _TEXT, "code": _TEXT, "gene": _TEXT}, ["system", "code"])
     codes = _array(code, minItems=1)
     return _document(
         "knowledge-genomics",
@@ -261,6 +293,18 @@ def genomics_schema() -> dict:
                         ["hgnc"],
                     ),
                 },
+                "test_order_statuses": _array(_TEXT, minItems=1),
+                "groups": {
+                    "type": "object",
+                    "additionalProperties": _closed(
+                        {
+                            "genes": _array(_TEXT, minItems=2),
+                            "reduced": _array(_TEXT, minItems=1),
+                            "source": _TEXT,
+                        },
+                        ["genes", "reduced", "source"],
+                    ),
+                },
             },
             [
                 "meta",
@@ -284,23 +328,62 @@ def alleles_schema() -> dict:
             "function": _TEXT,
             "activity": {"type": "number", "minimum": 0},
         },
-        ["name", "function", "activity"],
+        ["name", "function"],
     )
     band = _closed(
         {"min": {"type": "number"}, "max": {"type": "number"}, "phenotype": _TEXT},
         ["min", "max", "phenotype"],
     )
+    pair = _closed(
+        {"functions": _array(_TEXT, minItems=2, maxItems=2), "phenotype": _TEXT},
+        ["functions", "phenotype"],
+    )
     return _document(
         "knowledge-alleles",
-        "One gene's allele function and activity values, and the activity-score bands.",
+        "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
+        " activity-score bands, or function pairs for genes without a score.",
         _closed(
             {
                 "meta": _closed(_META_COMMON | {"gene": _TEXT}, ["gene", "title", "version"]),
                 "reference": _TEXT,
                 "alleles": _array(allele, minItems=1),
                 "phenotypes": _array(band, minItems=1),
+                "function_phenotypes": _array(pair, minItems=1),
+                "inhibitor_factors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                },
             },
-            ["meta", "reference", "alleles", "phenotypes"],
+            ["meta", "reference", "alleles"],
+            oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
+        ),
+    )
+
+
+def conditions_schema() -> dict:
+    indication = _closed(
+        {"profiles": _array(_TEXT), "codes": _array(_CODE), "words": _array(_TEXT)}
+    )
+    status = _closed(
+        {"system": _TEXT, "code": _TEXT, "status": {"enum": ["premenopausal", "postmenopausal"]}},
+        ["system", "code", "status"],
+    )
+    return _document(
+        "knowledge-conditions",
+        "What Conditions say that rules need: malignant or not, menopausal status.",
+        _closed(
+            {
+                "meta": _closed(_META_COMMON, ["title", "version", "sources"]),
+                "indications": {"type": "object", "additionalProperties": indication},
+                "menopause": _closed(
+                    {
+                        "codes": _array(status),
+                        "postmenopausal_from_age": {"type": "number", "minimum": 0},
+                    },
+                    ["codes"],
+                ),
+            },
+            ["meta", "indications", "menopause"],
         ),
     )
 
@@ -321,6 +404,7 @@ SCHEMAS = {
     "knowledge-drugs": drugs_schema,
     "knowledge-genomics": genomics_schema,
     "knowledge-alleles": alleles_schema,
+    "knowledge-conditions": conditions_schema,
 }
 
 
@@ -334,6 +418,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-drugs"
         if parts[1:] == ("genomics.yaml",):
             return "knowledge-genomics"
+        if parts[1:] == ("conditions.yaml",):
+            return "knowledge-conditions"
         return "knowledge-alleles"
     return "rule-file"
 

@@ -267,11 +267,11 @@ def _card_problems(rule: Rule, knowledge: Knowledge) -> list[RuleFileError]:
                 why = f"{{dose.{attribute}}} needs 'dose' in the card"
             if why:
                 problem(f"{where}: {why}", line)
-    longest = templates.longest(card["summary"], _longest_values(rule, knowledge))
+    longest, parts = templates.longest(card["summary"], _longest_values(rule, knowledge))
     if not found and longest > templates.SUMMARY_MAX:  # unknown placeholders have no length
         problem(
-            f"summary can reach {longest} characters once filled; CDS Hooks asks for fewer than "
-            f"140 (each placeholder may add up to {templates.VALUE_MAX})",
+            f"summary can reach {longest} characters once filled ({parts}); CDS Hooks asks for "
+            f"fewer than 140: shorten it, or move free text such as a diplotype to the detail",
             card.line_of("summary"),
         )
     dose = card.get("dose")

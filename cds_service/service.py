@@ -45,7 +45,8 @@ def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date)
         cards.Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
         for rule, match in rule_set.evaluate(service.hook, found)
     ]
-    return CdsResponse(cards=[cards.render(f, record, rule_set, notes) for f in firings])
+    rendered = [cards.render(f, record, rule_set, notes) for f in firings]
+    return CdsResponse(cards=[card for card in rendered if not cards.applied(card, record)])
 
 
 def discovery(rule_set: RuleSet) -> dict[str, Any]:

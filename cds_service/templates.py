@@ -56,7 +56,9 @@ def unknown_placeholder(alias: str, attribute: str, kinds: Mapping[str, str]) ->
     return None
 
 
-def longest(template: str, bound: Mapping[tuple[str, str], int]) -> int:
-    """The most characters ``template`` can fill to, given each placeholder's longest value."""
+def longest(template: str, bound: Mapping[tuple[str, str], int]) -> tuple[int, str]:
+    """The most characters ``template`` can fill to, and what each placeholder adds at most."""
     fixed = len(PLACEHOLDER.sub("", template))
-    return fixed + sum(min(bound.get(p, VALUE_MAX), VALUE_MAX) for p in placeholders(template))
+    adds = {p: min(bound.get(p, VALUE_MAX), VALUE_MAX) for p in placeholders(template)}
+    said = ", ".join(f"{{{a}.{b}}} {n}" for (a, b), n in sorted(adds.items(), key=lambda i: -i[1]))
+    return fixed + sum(adds.values()), f"{fixed} of text; {said}" if said else f"{fixed} of text"

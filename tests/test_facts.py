@@ -151,8 +151,10 @@ def test_stu1_phenotype_with_gene_component(rule_set):
     assert (phenotype.gene, phenotype.phenotype) == ("DPYD", "Poor metabolizer")
 
 
-def test_no_result_is_a_missing_fact(rule_set):
-    assert only(extract(rule_set), facts.MissingResult).gene == "DPYD"
+def test_no_result_is_a_missing_fact_per_gene(rule_set):
+    missing = [f for f in extract(rule_set) if isinstance(f, facts.MissingResult)]
+    assert {f.gene for f in missing} == {"DPYD", "UGT1A1", "CYP2D6", "TPMT", "NUDT15"}
+    assert all(f.test_ordered is None for f in missing)
 
 
 def test_invalid_observation_is_unreadable_and_not_missing(rule_set):
@@ -161,7 +163,7 @@ def test_invalid_observation_is_unreadable_and_not_missing(rule_set):
     unreadable = only(found, facts.Unreadable)
     assert (unreadable.gene, unreadable.resource) == ("DPYD", "Observation/g1")
     assert "effectiveDateTime" in unreadable.reason
-    assert not [f for f in found if isinstance(f, facts.MissingResult)]
+    assert "DPYD" not in {f.gene for f in found if isinstance(f, facts.MissingResult)}
 
 
 def test_another_patients_result_is_not_used(rule_set):
@@ -257,3 +259,255 @@ def test_hl7_examples_parse(rule_set):
 def test_every_fact_attribute_is_text_or_number(rule_set):
     for attributes in facts.schema().values():
         assert set(attributes.values()) <= {str, float}
+
+
+def gene_genotype(gene: str, hgnc: str, text: str, ident: str) -> dict:
+    resource = genotype(text, gene_code=hgnc, ident=ident)
+    resource["component"][0]["valueCodeableConcept"]["coding"][0]["display"] = gene
+    return resource
+
+
+def statement(ident: str, rxnorm: str, status: str = "active") -> dict:
+    return {
+        "resourceType": "MedicationStatement",
+        "id": ident,
+        "status": status,
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxnorm}]
+        },
+    }
+
+
+def phenotype_of(found: list[facts.Fact], gene: str) -> facts.Phenotype:
+    (fact,) = [f for f in found if isinstance(f, facts.Phenotype) and f.gene == gene]
+    return fact
+
+
+@pytest.mark.parametrize(
+    ("inhibitor", "effective", "phenotype"),
+    [
+        (None, 1.25, "Normal metabolizer"),
+        ("32937", 0.0, "Poor metabolizer"),  # paroxetine, strong: x 0
+        ("72625", 0.625, "Intermediate metabolizer"),  # duloxetine, moderate: x 0.5
+        ("36437", 1.25, "Normal metabolizer"),  # sertraline, weak: unchanged
+        ("4492", 1.25, "Normal metabolizer"),  # fluorouracil inhibits nothing
+    ],
+)
+def test_phenoconversion_from_active_medications(rule_set, inhibitor, effective, phenotype):
+    resources = [gene_genotype("CYP2D6", "HGNC:2625", "*1/*41", "g-cyp")]
+    if inhibitor:
+        resources.append(statement("m1", inhibitor))
+    cyp = phenotype_of(extract(rule_set, resources), "CYP2D6")
+    assert cyp.activity_score == 1.25
+    assert (cyp.effective_activity_score, cyp.effective_phenotype) == (effective, phenotype)
+
+
+def test_a_stopped_inhibitor_does_not_phenoconvert(rule_set):
+    resources = [
+        gene_genotype("CYP2D6", "HGNC:2625", "*1/*1", "g-cyp"),
+        statement("m1", "32937", status="stopped"),
+    ]
+    assert phenotype_of(extract(rule_set, resources), "CYP2D6").effective_activity_score == 2.0
+
+
+def test_lab_phenotype_without_score_under_a_strong_inhibitor_is_poor(rule_set):
+    tbd = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
+    lab = implication("LA25391-6")
+    lab["component"].append(
+        {
+            "code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+            "valueCodeableConcept": {
+                "coding": [{"system": "http://www.genenames.org", "code": "HGNC:2625"}]
+            },
+        }
+    )
+    del lab["derivedFrom"]
+    assert lab["code"]["coding"][0]["system"] == tbd
+    strong = phenotype_of(extract(rule_set, [lab, statement("m1", "32937")]), "CYP2D6")
+    assert (strong.effective_activity_score, strong.effective_phenotype) == (
+        0.0,
+        "Poor metabolizer",
+    )
+    moderate = phenotype_of(extract(rule_set, [lab, statement("m1", "72625")]), "CYP2D6")
+    assert (moderate.effective_activity_score, moderate.effective_phenotype) == (None, None)
+    assert moderate.inhibited_by == "duloxetine (moderate)"
+
+
+def test_tpmt_gene_specific_phenotype_code(rule_set):
+    observation = {
+        "resourceType": "Observation",
+        "id": "t1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "79713-4"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "valueCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": "LA9657-3"}]},
+    }
+    tpmt = phenotype_of(extract(rule_set, [observation]), "TPMT")
+    assert (tpmt.phenotype, tpmt.basis) == ("Poor metabolizer", "lab")
+
+
+def test_phenotype_text_with_the_gene_in_front(rule_set):
+    lab = implication("unused")
+    lab["component"][0]["valueCodeableConcept"] = {"text": "DPYD Intermediate Metabolizer"}
+    found = extract(rule_set, [genotype("*2A/Reference"), lab])
+    assert phenotype_of(found, "DPYD").concordance == "concordant"
+
+
+@pytest.mark.parametrize(
+    ("tpmt", "nudt15", "reduced", "worst"),
+    [
+        ("*1/*1", "*1/*1", 0.0, (None, None)),
+        ("*1/*3A", "*1/*1", 1.0, ("Intermediate metabolizer", "TPMT")),
+        ("*1/*3A", "*1/*3", 2.0, ("Intermediate metabolizer", "TPMT")),
+        ("*1/*3A", "*3/*3", 2.0, ("Poor metabolizer", "NUDT15")),
+        ("*5/*3A", "*1/*1", 1.0, ("Possible intermediate metabolizer", "TPMT")),
+        ("*1/*5", "*1/*1", 0.0, (None, None)),
+    ],
+)
+def test_combined_thiopurine_phenotype(rule_set, tpmt, nudt15, reduced, worst):
+    found = extract(
+        rule_set,
+        [
+            gene_genotype("TPMT", "HGNC:12014", tpmt, "g-tpmt"),
+            gene_genotype("NUDT15", "HGNC:23063", nudt15, "g-nudt15"),
+        ],
+    )
+    group = only(found, facts.PhenotypeGroup)
+    assert (group.reduced, (group.worst_phenotype, group.worst_gene)) == (reduced, worst)
+
+
+def condition(ident: str, text: str, code: str | None = None, **extra: Any) -> dict:
+    concept: dict[str, Any] = {"text": text}
+    if code:
+        concept["coding"] = [{"system": "http://snomed.info/sct", "code": code}]
+    return {
+        "resourceType": "Condition",
+        "id": ident,
+        "code": concept,
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        **extra,
+    }
+
+
+MP = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "103"}]}
+
+
+@pytest.mark.parametrize(
+    ("conditions", "reason", "indication"),
+    [
+        ([condition("c1", "B-cell acute lymphoblastic leukemia", "277571004")], None, "malignant"),
+        ([condition("c1", "Crohn disease of ileum")], None, "non-malignant"),
+        (
+            [condition("c1", "Crohn disease"), condition("c2", "Hodgkin lymphoma")],
+            None,
+            "malignant",
+        ),
+        (
+            [condition("c1", "Crohn disease"), condition("c2", "Hodgkin lymphoma")],
+            "c1",
+            "non-malignant",
+        ),
+        ([condition("c1", "Essential hypertension")], None, None),
+        (
+            [
+                condition(
+                    "c1",
+                    "Acute leukemia",
+                    clinicalStatus={"coding": [{"code": "resolved"}]},
+                )
+            ],
+            None,
+            None,
+        ),
+        (
+            [
+                condition(
+                    "c1",
+                    "Acute lymphoblastic leukemia",
+                    clinicalStatus={"coding": [{"code": "remission"}]},
+                )
+            ],
+            None,
+            "malignant",
+        ),
+    ],
+)
+def test_indication_from_the_order_reason_or_the_conditions(
+    rule_set, conditions, reason, indication
+):
+    extra = {"reasonReference": [{"reference": f"Condition/{reason}"}]} if reason else {}
+    draft = only(extract(rule_set, conditions, [order(MP, **extra)]), facts.DraftMedication)
+    assert draft.indication == indication
+
+
+@pytest.mark.parametrize(
+    ("gender", "birth", "conditions", "status"),
+    [
+        ("female", "1960-01-01", [], "postmenopausal"),  # 66: age 60 or over
+        ("female", "1975-01-01", [], "unknown"),  # 51: under 60, nothing recorded
+        ("female", "1975-01-01", [condition("c1", "Postmenopausal", "76498008")], "postmenopausal"),
+        ("female", "1962-01-01", [condition("c1", "Premenopausal", "22636003")], "premenopausal"),
+        ("male", "1950-01-01", [], "not applicable"),
+    ],
+)
+def test_menopausal_status_from_data_else_age(rule_set, gender, birth, conditions, status):
+    record = PatientRecord(
+        PATIENT,
+        {"resourceType": "Patient", "id": PATIENT, "gender": gender, "birthDate": birth},
+        conditions,
+        [],
+    )
+    found = facts.extract(record, rule_set.knowledge, TODAY)
+    assert only(found, facts.PatientFact).menopause == status
+
+
+def service_request(ident: str, text: str, status: str = "active") -> dict:
+    return {
+        "resourceType": "ServiceRequest",
+        "id": ident,
+        "status": status,
+        "intent": "order",
+        "code": {"text": text},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+    }
+
+
+def test_a_genotyping_order_marks_the_test_as_ordered(rule_set):
+    found = extract(
+        rule_set,
+        [
+            service_request("s1", "Pharmacogenomic panel: DPYD, UGT1A1"),
+            service_request("s2", "TPMT", "revoked"),
+        ],
+        [service_request("s3", "NUDT15 genotyping", "draft")],
+    )
+    ordered = {f.gene: f.test_ordered for f in found if isinstance(f, facts.MissingResult)}
+    assert ordered == {
+        "DPYD": "ServiceRequest/s1 (active)",
+        "UGT1A1": "ServiceRequest/s1 (active)",
+        "CYP2D6": None,
+        "TPMT": None,
+        "NUDT15": "ServiceRequest/s3 (draft)",
+    }
+
+
+def test_liposomal_irinotecan_is_told_apart_from_its_ingredient_code(rule_set):
+    concept = {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "51499"}],
+        "text": "Onivyde (irinotecan liposome) 43 mg/10 mL",
+    }
+    draft = only(extract(rule_set, orders=[order(concept)]), facts.DraftMedication)
+    assert draft.ingredient == "irinotecan liposome"
+    plain = only(
+        extract(rule_set, orders=[order({"text": "irinotecan 100 mg"})]), facts.DraftMedication
+    )
+    assert plain.ingredient == "irinotecan"
+
+
+def test_a_draft_inhibitor_is_an_inhibitor_fact(rule_set):
+    paroxetine = {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "32937"}]
+    }
+    inhibitor = only(extract(rule_set, orders=[order(paroxetine)]), facts.Inhibitor)
+    assert (inhibitor.enzyme, inhibitor.strength, inhibitor.origin) == ("CYP2D6", "strong", "draft")

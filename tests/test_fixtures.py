@@ -17,6 +17,7 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from tests import fixture_cases
 from tests.conftest import (
     FIXTURES,
     RULES,
@@ -27,44 +28,165 @@ from tests.conftest import (
     running_service,
 )
 
-# fixture request -> (rule of the one card, indicator, text in the summary); None: no card
-EXPECTED: dict[str, tuple[str, str, str] | None] = {
-    "dpyd-c1905-het-capecitabine.order-sign": (
-        "dpyd-intermediate-as1",
-        "warning",
-        "500 mg/m2 twice daily (50%)",
-    ),
-    "dpyd-c1905-het-capecitabine.order-select": (
-        "dpyd-intermediate-as1",
-        "warning",
-        "500 mg/m2 twice daily (50%)",
-    ),
-    "dpyd-c2846-het-fluorouracil.order-sign": (
-        "dpyd-intermediate-as1.5",
-        "warning",
-        "1200 mg/m2 every 14 days (50%)",
-    ),
-    "dpyd-2a-13-capecitabine.order-sign": ("dpyd-poor", "critical", "avoid capecitabine"),
-    "dpyd-normal-capecitabine.order-sign": None,
-    "dpyd-untested-capecitabine.order-sign": (
-        "dpyd-test-first",
-        "warning",
-        "test for DPYD variants before the first dose",
-    ),
-    "no-oncology.order-sign": None,
+Card = tuple[str, str, str]
+"""(rule of the card, indicator, text in the summary)."""
+
+# fixture request -> the cards it must produce, in any order; [] for none
+EXPECTED: dict[str, list[Card]] = {
+    "dpyd-c1905-het-capecitabine.order-sign": [
+        ("dpyd-intermediate-as1", "warning", "500 mg/m2 twice daily (50%)")
+    ],
+    "dpyd-c1905-het-capecitabine.order-select": [
+        ("dpyd-intermediate-as1", "warning", "500 mg/m2 twice daily (50%)")
+    ],
+    "dpyd-c2846-het-fluorouracil.order-sign": [
+        ("dpyd-intermediate-as1.5", "warning", "1200 mg/m2 every 14 days (50%)")
+    ],
+    "dpyd-2a-13-capecitabine.order-sign": [("dpyd-poor", "critical", "avoid capecitabine")],
+    "dpyd-normal-capecitabine.order-sign": [],
+    "dpyd-untested-capecitabine.order-sign": [
+        ("dpyd-test-first", "warning", "test for DPYD variants before the first dose")
+    ],
+    "no-oncology.order-sign": [],
+    # UGT1A1 and irinotecan
+    "ugt1a1-28-28-irinotecan.order-sign": [
+        ("ugt1a1-poor-irinotecan", "warning", "126 mg/m2 every 14 days (70%)")
+    ],
+    "ugt1a1-6-28-irinotecan.order-sign": [
+        ("ugt1a1-poor-irinotecan", "warning", "245 mg/m2 every 21 days (70%)")
+    ],
+    "ugt1a1-1-28-irinotecan.order-sign": [],
+    "ugt1a1-1-1-irinotecan.order-sign": [],
+    "ugt1a1-28-28-liposomal-irinotecan.order-sign": [
+        ("ugt1a1-28-homozygous-liposomal-irinotecan", "warning", "at 50 mg/m2 every 14 days")
+    ],
+    "ugt1a1-untested-irinotecan.order-sign": [
+        ("ugt1a1-test-first", "info", "genotype UGT1A1 (*28, *6) before the first dose")
+    ],
+    "ugt1a1-test-ordered-irinotecan.order-sign": [],
+    "ugt1a1-conflict-irinotecan.order-sign": [
+        ("ugt1a1-poor-irinotecan", "warning", "126 mg/m2 every 14 days (70%)"),
+        ("ugt1a1-result-conflict", "warning", "the diplotype means Intermediate"),
+    ],
+    # CYP2D6 and tamoxifen, CYP2D6 inhibitors
+    "cyp2d6-pm-postmenopausal-tamoxifen.order-sign": [
+        ("cyp2d6-poor-tamoxifen-postmenopausal", "warning", "(AS 0), postmenopausal: use an")
+    ],
+    "cyp2d6-pm-premenopausal-tamoxifen.order-sign": [
+        ("cyp2d6-poor-tamoxifen-premenopausal", "warning", "AI with ovarian suppression")
+    ],
+    "cyp2d6-im-as1-tamoxifen.order-sign": [
+        ("cyp2d6-intermediate-tamoxifen-status-unknown", "warning", "(AS 1): prefer an AI")
+    ],
+    "cyp2d6-im-as05-postmenopausal-tamoxifen.order-sign": [
+        (
+            "cyp2d6-intermediate-tamoxifen-postmenopausal",
+            "warning",
+            "if contraindicated, tamoxifen 40 mg/day",
+        )
+    ],
+    "cyp2d6-nm-tamoxifen.order-sign": [],
+    "cyp2d6-um-tamoxifen.order-sign": [],
+    "cyp2d6-nm-paroxetine-tamoxifen.order-sign": [
+        (
+            "cyp2d6-inhibitor-with-tamoxifen",
+            "warning",
+            "paroxetine (strong CYP2D6 inhibitor) lowers CYP2D6 AS 2 to 0",
+        )
+    ],
+    "cyp2d6-nm-duloxetine-tamoxifen.order-sign": [
+        (
+            "cyp2d6-inhibitor-with-tamoxifen",
+            "warning",
+            "duloxetine (moderate CYP2D6 inhibitor) lowers CYP2D6 AS 2 to 1",
+        )
+    ],
+    "cyp2d6-paroxetine-on-tamoxifen.order-sign": [
+        ("cyp2d6-inhibitor-ordered-on-tamoxifen", "warning", "Patient takes tamoxifen: paroxetine")
+    ],
+    "cyp2d6-untested-tamoxifen.order-sign": [
+        ("cyp2d6-test-first", "info", "consider CYP2D6 genotyping before starting tamoxifen")
+    ],
+    "cyp2d6-conflict-tamoxifen.order-sign": [
+        (
+            "cyp2d6-result-conflict",
+            "warning",
+            "lab says Normal metabolizer, the diplotype means Intermediate",
+        )
+    ],
+    # TPMT and NUDT15 and thiopurines
+    "tpmt-im-mercaptopurine.order-sign": [
+        ("mercaptopurine-intermediate", "warning", "22.5-60 mg/m2 once daily (30-80%)")
+    ],
+    "tpmt-lab-im-mercaptopurine.order-sign": [
+        ("mercaptopurine-intermediate", "warning", "22.5-60 mg/m2 once daily (30-80%)")
+    ],
+    "nudt15-im-azathioprine.order-sign": [
+        ("azathioprine-intermediate", "warning", "75 mg once daily (50%)")
+    ],
+    "tpmt-im-thioguanine.order-sign": [
+        ("thioguanine-tpmt-intermediate", "warning", "45 mg once daily (75%)")
+    ],
+    "nudt15-im-thioguanine.order-sign": [
+        ("thioguanine-nudt15-intermediate", "warning", "30 mg once daily (50%)")
+    ],
+    "tpmt-nudt15-im-mercaptopurine.order-sign": [
+        ("thiopurine-both-intermediate", "warning", "15-37.5 mg/m2 once daily (20-50%)")
+    ],
+    "tpmt-pm-mercaptopurine.order-sign": [
+        (
+            "mercaptopurine-tpmt-poor-malignant",
+            "critical",
+            "mercaptopurine at 7.5 mg/m2 once daily (10%), 3 days a week",
+        )
+    ],
+    "tpmt-pm-thioguanine.order-sign": [
+        (
+            "thioguanine-tpmt-poor-malignant",
+            "critical",
+            "thioguanine at 6 mg once daily (10%), 3 days a week",
+        )
+    ],
+    "tpmt-pm-azathioprine-crohn.order-sign": [
+        ("thiopurine-poor-nonmalignant", "critical", "use a non-thiopurine instead of azathioprine")
+    ],
+    "nudt15-pm-mercaptopurine.order-sign": [
+        ("mercaptopurine-nudt15-poor-malignant", "critical", "7.5 mg/m2 once daily (10%) or less")
+    ],
+    "nudt15-pm-thioguanine.order-sign": [
+        ("thioguanine-nudt15-poor-malignant", "critical", "15 mg once daily (25%)")
+    ],
+    "tpmt-pm-azathioprine-malignant.order-sign": [
+        ("azathioprine-poor-malignant", "critical", "if none, 15 mg once daily (10%)")
+    ],
+    "tpmt-pm-indication-unknown.order-sign": [
+        (
+            "thiopurine-poor-indication-unknown",
+            "critical",
+            "avoid azathioprine unless for a malignancy",
+        )
+    ],
+    "tpmt-indeterminate-mercaptopurine.order-sign": [
+        ("tpmt-indeterminate", "warning", "measure erythrocyte TPMT activity")
+    ],
+    "thiopurine-normal-mercaptopurine.order-sign": [],
+    "thiopurine-untested-mercaptopurine.order-sign": [
+        ("tpmt-test-first", "info", "No TPMT result on file"),
+        ("nudt15-test-first", "info", "No NUDT15 result on file"),
+    ],
+    "thiopurine-tests-ordered-mercaptopurine.order-sign": [],
+    "pgx-panel-unrelated-order.order-sign": [],
 }
 
 
 def check(name: str, cards: list[dict]) -> None:
-    expected = EXPECTED[name]
-    if expected is None:
-        assert cards == []
-        return
-    (card,) = cards
-    rule, indicator, text = expected
-    assert card["source"]["topic"]["code"] == rule
-    assert card["indicator"] == indicator
-    assert text in card["summary"]
+    expected = sorted(EXPECTED[name])
+    got = sorted(cards, key=lambda card: card["source"]["topic"]["code"])
+    assert [card["source"]["topic"]["code"] for card in got] == [rule for rule, _, _ in expected]
+    for card, (_, indicator, text) in zip(got, expected, strict=True):
+        assert card["indicator"] == indicator
+        assert text in card["summary"], card["summary"]
+        assert len(card["summary"]) < 140
 
 
 def service_path(name: str) -> str:
@@ -73,6 +195,13 @@ def service_path(name: str) -> str:
 
 def test_every_request_fixture_is_covered():
     assert {p.stem for p in (FIXTURES / "requests").glob("*.json")} == set(EXPECTED)
+
+
+def test_generated_fixtures_are_what_their_cases_build():
+    """The files a user curls are the ones tests/fixture_cases.py describes."""
+    for relative, document in fixture_cases.documents().items():
+        on_disk = (FIXTURES / relative).read_text(encoding="utf-8")
+        assert on_disk == fixture_cases.dump(document), f"regenerate {relative}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -172,3 +301,41 @@ def test_service_refuses_to_start_on_an_invalid_rule_set(tmp_path: Path):
     assert result.returncode == 1
     assert f"dpyd-fluoropyrimidines.yaml:{line}: rule dpyd-intermediate-as1.5:" in result.stderr
     assert "activity_scor" in result.stderr
+
+
+def test_a_dose_change_accepted_at_order_select_is_not_repeated_at_order_sign(client: Client):
+    """The updated order carries the card's uuid; signing it must not halve the dose again."""
+    select = client.post(
+        service_path("x.order-select"),
+        json=request_fixture("dpyd-c1905-het-capecitabine.order-select"),
+    )
+    (card,) = select.json()["cards"]
+    (action,) = card["suggestions"][0]["actions"]
+    sign = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    sign["context"]["draftOrders"]["entry"] = [{"resource": action["resource"]}]
+    assert client.post(service_path("x.order-sign"), json=sign).json()["cards"] == []
+
+    unchanged = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    (repeated,) = client.post(service_path("x.order-sign"), json=unchanged).json()["cards"]
+    assert repeated["uuid"] == card["uuid"]
+
+
+def test_a_test_ordered_from_the_card_is_not_asked_for_again_at_order_sign(client: Client):
+    first = client.post(
+        service_path("x.order-sign"), json=request_fixture("dpyd-untested-capecitabine.order-sign")
+    )
+    (card,) = first.json()["cards"]
+    (action,) = card["suggestions"][0]["actions"]
+    body = request_fixture("dpyd-untested-capecitabine.order-sign")
+    body["context"]["draftOrders"]["entry"].append(
+        {"resource": {**action["resource"], "id": "sr-dpyd-new"}}
+    )
+    assert client.post(service_path("x.order-sign"), json=body).json()["cards"] == []
+
+
+def test_another_cards_tag_does_not_hide_a_card(client: Client):
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    order = body["context"]["draftOrders"]["entry"][0]["resource"]
+    order["meta"] = {"tag": [{"system": "urn:oncology-pgx-cds:applied-card", "code": "other"}]}
+    (card,) = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    assert card["source"]["topic"]["code"] == "dpyd-intermediate-as1"

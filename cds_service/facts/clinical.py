@@ -1,0 +1,188 @@
+"""The patient and their Conditions: age, sex, menopausal status, and what a drug is for.
+
+A rule cannot look through Conditions itself, so the two things the PGx rules need from them
+are computed here from ``rules/knowledge/conditions.yaml``: whether an order's indication is a
+malignancy (thiopurine starting doses differ) and the menopausal status (tamoxifen
+alternatives differ), each with the evidence it rests on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.patient import Patient
+
+from .. import fhir
+from ..dosage import format_number
+from ..knowledge import Knowledge
+from ..record import PatientRecord
+from .types import Fact, PatientFact, Unreadable
+
+_INACTIVE = frozenset({"inactive", "resolved"})  # a leukaemia in remission is still the indication
+_NOT_TRUE = frozenset({"refuted", "entered-in-error"})
+
+
+@dataclass
+class Conditions:
+    """The patient's current Conditions, validated, by reference."""
+
+    current: list[tuple[str, Condition]] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+    def get(self, reference: str) -> Condition | None:
+        wanted = "/".join(reference.rstrip("/").split("/")[-2:])
+        return next((c for ref, c in self.current if ref == wanted), None)
+
+
+def read_conditions(record: PatientRecord) -> Conditions:
+    conditions = Conditions()
+    for resource in record.resources:
+        if resource.get("resourceType") != "Condition":
+            continue
+        reference = fhir.reference_of(resource)
+        try:
+            condition = fhir.validate(resource)
+        except fhir.InvalidResource as error:
+            conditions.unreadable.append(unreadable(error, "Condition"))
+            continue
+        assert isinstance(condition, Condition)
+        problem = record.foreign_subject(condition.subject)
+        if problem:
+            conditions.unreadable.append(
+                unreadable(fhir.InvalidResource(reference, problem), "Condition")
+            )
+        elif _current(condition):
+            conditions.current.append((reference, condition))
+    return conditions
+
+
+def _current(condition: Condition) -> bool:
+    clinical = {code for _, code, _ in fhir.codings(condition.clinicalStatus)}
+    verification = {code for _, code, _ in fhir.codings(condition.verificationStatus)}
+    return not (clinical & _INACTIVE or verification & _NOT_TRUE)
+
+
+def patient(
+    record: PatientRecord, knowledge: Knowledge, today: date, conditions: Conditions
+) -> Iterable[Fact]:
+    if record.patient is None:
+        status, basis = menopause(None, None, knowledge, conditions)
+        yield PatientFact(patient_id=record.patient_id, menopause=status, menopause_basis=basis)
+        return
+    try:
+        resource = fhir.validate(record.patient)
+    except fhir.InvalidResource as error:
+        yield PatientFact(patient_id=record.patient_id)
+        yield unreadable(error, "Patient")
+        return
+    assert isinstance(resource, Patient)
+    age = _age(resource.birthDate, today)
+    status, basis = menopause(resource.gender, age, knowledge, conditions)
+    yield PatientFact(
+        patient_id=record.patient_id,
+        sex=resource.gender,
+        age=age,
+        menopause=status,
+        menopause_basis=basis,
+        sources=(fhir.reference_of(record.patient),),
+    )
+
+
+def _age(birth: date | None, today: date) -> float | None:
+    if birth is None:
+        return None
+    return float(today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)))
+
+
+def menopause(
+    sex: str | None, age: float | None, knowledge: Knowledge, conditions: Conditions
+) -> tuple[str, str]:
+    """The menopausal status and what it rests on: a recorded finding, else the age."""
+    if sex == "male":
+        return "not applicable", "male patient"
+    codes = knowledge.clinical.menopause_codes
+    for reference, condition in conditions.current:
+        for system, code, display in fhir.codings(condition.code):
+            status = codes.get((system or "", code or ""))
+            if status:
+                return status, f"recorded: {reference} ({display or code})"
+    threshold = knowledge.clinical.postmenopausal_from_age
+    if age is None:
+        return "unknown", "no menopausal status or age on file"
+    if age >= threshold:
+        return "postmenopausal", f"age {format_number(age)} ({format_number(threshold)} or over)"
+    return "unknown", f"age {format_number(age)}, no menopausal status on file"
+
+
+@dataclass(frozen=True)
+class Indication:
+    """What a drug is for, the evidence in words, and the Condition it came from."""
+
+    kind: str | None = None
+    basis: str | None = None
+    condition: str | None = None
+
+
+def indication(
+    knowledge: Knowledge,
+    conditions: Conditions,
+    reasons: Sequence[Condition],
+    reason_codes: Sequence[CodeableConcept],
+) -> Indication:
+    """``malignant`` or ``non-malignant``: from the order's reasons, else from the record.
+
+    Among the record's Conditions a malignancy wins: a thiopurine for a patient with leukaemia
+    and Crohn's disease is dosed as for the leukaemia unless the order says otherwise.
+    """
+    for concept in reason_codes:
+        found = _classify(knowledge, [], concept)
+        if found:
+            return Indication(found, f"order reason: {fhir.concept_text(concept)}")
+    candidates = [(f"Condition/{c.id}", c) for c in reasons] or conditions.current
+    first = Indication()
+    for reference, condition in candidates:
+        profiles = condition.meta.profile if condition.meta and condition.meta.profile else []
+        found = _classify(knowledge, profiles, condition.code)
+        described = Indication(
+            found, f"{reference}: {fhir.concept_text(condition.code)}", reference
+        )
+        if found == "malignant":
+            return described
+        if found and first.kind is None:
+            first = described
+    return first
+
+
+def _classify(
+    knowledge: Knowledge, profiles: Iterable[str], concept: CodeableConcept | None
+) -> str | None:
+    codings = list(fhir.codings(concept))
+    texts = [concept.text if concept else None, *(display for _, _, display in codings)]
+    return knowledge.clinical.indication(
+        profiles,
+        [(system or "", code or "") for system, code, _ in codings],
+        [text for text in texts if text],
+    )
+
+
+def unreadable(
+    error: fhir.InvalidResource,
+    resource_type: str,
+    role: str = "record",
+    *,
+    gene: str | None = None,
+    ingredient: str | None = None,
+) -> Unreadable:
+    return Unreadable(
+        resource=error.reference,
+        resource_type=resource_type,
+        reason=error.reason,
+        role=role,
+        gene=gene,
+        ingredient=ingredient,
+        sources=(error.reference,),
+    )

@@ -1,0 +1,306 @@
+"""Pharmacogenomic results: genotypes, phenotypes, combined phenotypes and genes never tested.
+
+Every shape the Genomics Reporting IG has used is read through ``rules/knowledge/genomics.yaml``:
+genotype Observations with the diplotype as text or as a PharmVar/ClinVar coding, STU1
+phenotypes (53040-2), STU2/STU3 therapeutic implications, gene-specific phenotype codes. A lab
+phenotype takes precedence over the one derived from the diplotype; when both exist the fact
+says whether they agree. For genes with inhibitor factors the effective activity score after
+the patient's inhibitors is computed (phenoconversion).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from .. import fhir
+from ..knowledge import INDETERMINATE, AlleleTable, GeneGroup, Knowledge
+from ..record import PatientRecord
+from .clinical import unreadable
+from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
+
+_T = TypeVar("_T")
+_RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
+
+
+@dataclass
+class _GeneResults:
+    genotypes: list[tuple[Observation, Genotype]] = field(default_factory=list)
+    lab_phenotypes: list[tuple[Observation, str]] = field(default_factory=list)
+
+
+def pharmacogenomics(
+    record: PatientRecord, knowledge: Knowledge, inhibitors: Sequence[Inhibitor]
+) -> Iterable[Fact]:
+    genomics = knowledge.genomics
+    results: dict[str, _GeneResults] = {}
+    seen_genes: set[str] = set()
+    parsed: list[Observation] = []
+    genotype_genes: dict[str, str] = {}
+    relevant = genomics.genotype_codes | genomics.phenotype_codes
+    for resource in record.resources:
+        if resource.get("resourceType") != "Observation" or not fhir.raw_has_code(
+            resource.get("code"), relevant
+        ):
+            continue
+        try:
+            observation = fhir.validate(resource)
+        except fhir.InvalidResource as error:
+            gene = _raw_gene(resource, knowledge)
+            seen_genes.add(gene or "")
+            yield unreadable(error, "Observation", gene=gene)
+            continue
+        assert isinstance(observation, Observation)
+        problem = record.foreign_subject(observation.subject)
+        if problem:
+            error = fhir.InvalidResource(fhir.reference_of(resource), problem)
+            yield unreadable(error, "Observation", gene=_raw_gene(resource, knowledge))
+            continue
+        if observation.status not in _RESULT_STATUSES:
+            continue
+        parsed.append(observation)
+        gene = _gene(observation, knowledge)
+        if gene and fhir.has_code(observation.code, genomics.genotype_codes):
+            genotype_genes[f"Observation/{observation.id}"] = gene
+
+    for observation in parsed:
+        reference = f"Observation/{observation.id}"
+        gene = _gene(observation, knowledge) or _derived_gene(observation, genotype_genes)
+        if gene is None:
+            yield _not_read(reference, None, "no gene named (component 48018-6) and none derivable")
+            continue
+        seen_genes.add(gene)
+        entry = results.setdefault(gene, _GeneResults())
+        if fhir.has_code(observation.code, genomics.genotype_codes):
+            genotype = _genotype(observation, gene, knowledge)
+            if genotype:
+                entry.genotypes.append((observation, genotype))
+        else:
+            phenotype = _lab_phenotype(observation, knowledge)
+            if phenotype:
+                entry.lab_phenotypes.append((observation, phenotype))
+            elif gene in genomics.genes:  # e.g. HLA-B "high risk": no rule reads it
+                yield _not_read(reference, gene, "phenotype value not recognised")
+
+    phenotypes: dict[str, Phenotype] = {}
+    for gene, entry in results.items():
+        yield from (genotype for _, genotype in entry.genotypes)
+        phenotype = _phenotype(gene, entry, genomics.genes.get(gene), inhibitors)
+        if phenotype:
+            phenotypes[gene] = phenotype
+            yield phenotype
+    for group in genomics.groups:
+        combined = _group(group, phenotypes)
+        if combined:
+            yield combined
+    orders = _test_orders(record, knowledge)
+    for gene in genomics.genes:
+        if gene not in seen_genes:
+            yield MissingResult(gene=gene, test_ordered=orders.get(gene))
+
+
+def _not_read(reference: str, gene: str | None, reason: str) -> Unreadable:
+    return Unreadable(
+        resource=reference,
+        resource_type="Observation",
+        role="record",
+        gene=gene,
+        reason=reason,
+        sources=(reference,),
+    )
+
+
+def _gene(observation: Observation, knowledge: Knowledge) -> str | None:
+    genomics = knowledge.genomics
+    for component in observation.component or ():
+        if fhir.has_code(component.code, genomics.gene_components):
+            for system, code, display in fhir.codings(component.valueCodeableConcept):
+                gene = genomics.gene_of(system, code, display)
+                if gene:
+                    return gene
+    for system, code, _ in fhir.codings(observation.code):
+        gene = genomics.code_genes.get((system or "", code or ""))
+        if gene:
+            return gene
+    return None
+
+
+def _derived_gene(observation: Observation, genotype_genes: Mapping[str, str]) -> str | None:
+    for parent in observation.derivedFrom or ():
+        if parent.reference in genotype_genes:
+            return genotype_genes[parent.reference]
+    return None
+
+
+def _raw_gene(resource: Mapping[str, Any], knowledge: Knowledge) -> str | None:
+    for component in resource.get("component") or []:
+        value = component.get("valueCodeableConcept") if isinstance(component, dict) else None
+        for coding in (value or {}).get("coding") or [] if isinstance(value, dict) else []:
+            if isinstance(coding, dict):
+                gene = knowledge.genomics.gene_of(
+                    coding.get("system"), coding.get("code"), coding.get("display")
+                )
+                if gene:
+                    return gene
+    return None
+
+
+def _genotype(observation: Observation, gene: str, knowledge: Knowledge) -> Genotype | None:
+    reported = fhir.concept_text(observation.valueCodeableConcept) or observation.valueString
+    if not reported:
+        return None
+    table = knowledge.genomics.genes.get(gene)
+    diplotype = table.interpret(reported) if table else None
+    known = diplotype is not None and not diplotype.unknown
+    return Genotype(
+        gene=gene,
+        reported=reported,
+        diplotype=diplotype.text if known and diplotype else None,
+        activity_score=diplotype.activity_score if diplotype else None,
+        phenotype=diplotype.phenotype if diplotype else None,
+        sources=(f"Observation/{observation.id}",),
+    )
+
+
+def _lab_phenotype(observation: Observation, knowledge: Knowledge) -> str | None:
+    genomics = knowledge.genomics
+    concepts = [observation.valueCodeableConcept] + [
+        c.valueCodeableConcept
+        for c in observation.component or ()
+        if fhir.has_code(c.code, genomics.phenotype_value_components)
+    ]
+    for concept in filter(None, concepts):
+        for _, code, display in fhir.codings(concept):
+            phenotype = genomics.phenotype_of(code, display)
+            if phenotype:
+                return phenotype
+        phenotype = genomics.phenotype_of(None, concept.text)
+        if phenotype:
+            return phenotype
+    return None
+
+
+def _phenotype(
+    gene: str,
+    entry: _GeneResults,
+    table: AlleleTable | None,
+    inhibitors: Sequence[Inhibitor],
+) -> Phenotype | None:
+    genotype = _latest(entry.genotypes)
+    lab = _latest(entry.lab_phenotypes)
+    sources = tuple(
+        dict.fromkeys(
+            f"Observation/{obs.id}" for obs, _ in [*entry.lab_phenotypes, *entry.genotypes]
+        )
+    )
+    derived = genotype.phenotype if genotype else None
+    if lab is not None:
+        comparable = derived is not None and derived != INDETERMINATE
+        consistent = comparable and derived == lab
+        phenotype, basis = lab, "lab"
+        score = genotype.activity_score if consistent and genotype else None
+        diplotype = genotype.diplotype if genotype else None
+        concordance = ("concordant" if consistent else "discordant") if comparable else None
+    elif genotype is not None:
+        phenotype, basis = derived or INDETERMINATE, "diplotype"
+        score, diplotype = genotype.activity_score, genotype.diplotype or genotype.reported
+        concordance = None
+    else:
+        return None
+    effective = _phenoconversion(gene, table, phenotype, score, inhibitors)
+    return Phenotype(
+        gene=gene,
+        phenotype=phenotype,
+        basis=basis,
+        activity_score=score,
+        diplotype=diplotype,
+        diplotype_phenotype=derived if basis == "lab" else None,
+        concordance=concordance,
+        effective_activity_score=effective[0],
+        effective_phenotype=effective[1],
+        inhibited_by=effective[2],
+        sources=(*sources, *(i.resource for i in inhibitors if i.enzyme == gene)),
+    )
+
+
+def _phenoconversion(
+    gene: str,
+    table: AlleleTable | None,
+    phenotype: str,
+    score: float | None,
+    inhibitors: Sequence[Inhibitor],
+) -> tuple[float | None, str | None, str | None]:
+    """The effective activity score and phenotype under the strongest inhibitor on file.
+
+    Without a score (a lab phenotype only), only a factor of 0 gives a number; a weaker
+    inhibitor leaves the effective score unknown rather than guessed.
+    """
+    if table is None or not table.inhibitor_factors:
+        return None, None, None
+    acting = [i for i in inhibitors if i.enzyme == gene]
+    named = ", ".join(f"{i.ingredient} ({i.strength})" for i in acting) or None
+    factor = min((table.inhibitor_factors.get(i.strength, 1.0) for i in acting), default=1.0)
+    if factor == 1.0:
+        return score, phenotype, named
+    effective = score * factor if score is not None else (0.0 if factor == 0 else None)
+    if effective is None:
+        return None, None, named
+    return effective, table.phenotype_for(effective), named
+
+
+def _group(group: GeneGroup, phenotypes: Mapping[str, Phenotype]) -> PhenotypeGroup | None:
+    known = [phenotypes[gene] for gene in group.genes if gene in phenotypes]
+    if not known:
+        return None
+    reduced = [p for p in known if p.phenotype in group.reduced]
+    worst = min(reduced, key=lambda p: group.reduced.index(p.phenotype), default=None)
+    described = ", ".join(
+        f"{gene} {phenotypes[gene].phenotype if gene in phenotypes else 'no result'}"
+        for gene in group.genes
+    )
+    return PhenotypeGroup(
+        group=group.name,
+        phenotypes=described,
+        reduced=float(len(reduced)),
+        worst_phenotype=worst.phenotype if worst else None,
+        worst_gene=worst.gene if worst else None,
+        sources=tuple(dict.fromkeys(s for p in known for s in p.sources)),
+    )
+
+
+def _test_orders(record: PatientRecord, knowledge: Knowledge) -> dict[str, str]:
+    """Gene -> "ServiceRequest/x (status)" for genotyping already ordered or done."""
+    genomics = knowledge.genomics
+    found: dict[str, str] = {}
+    for resource in [*record.draft_orders, *record.resources]:
+        if resource.get("resourceType") != "ServiceRequest":
+            continue
+        if resource.get("status") not in genomics.test_order_statuses:
+            continue
+        try:
+            request = fhir.validate(resource)
+        except fhir.InvalidResource:
+            continue  # an unreadable order cannot show the test is ordered: ask for it again
+        assert isinstance(request, ServiceRequest)
+        if record.foreign_subject(request.subject):
+            continue
+        texts = " ".join(t for t in [fhir.concept_text(request.code), *_displays(request)] if t)
+        for gene in genomics.genes:
+            if gene not in found and re.search(rf"(?<![\w-]){re.escape(gene)}(?![\w-])", texts):
+                found[gene] = f"{fhir.reference_of(resource)} ({request.status})"
+    return found
+
+
+def _displays(request: ServiceRequest) -> list[str]:
+    return [display for _, _, display in fhir.codings(request.code) if display]
+
+
+def _latest(items: Sequence[tuple[Observation, _T]]) -> _T | None:
+    if not items:
+        return None
+    return max(items, key=lambda item: str(item[0].effectiveDateTime or item[0].issued or ""))[1]

@@ -1,0 +1,169 @@
+"""The fact types: flat, typed, each keeping the ids of the resources it came from.
+
+Every attribute is text or a number, never both, so the engine cannot confuse ``"123"`` with
+``123``; ``schema()`` is what rule conditions are checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, get_type_hints
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fact:
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    sources: tuple[str, ...] = ()
+
+    def engine_view(self) -> dict[str, str | float]:
+        """The attributes a rule can test, without empty ones (the engine counts null as set)."""
+        view: dict[str, str | float] = {"t": self.kind}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name != "sources" and value is not None:
+                view[item.name] = value
+        return view
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PatientFact(Fact):
+    kind = "patient"
+    label = "Patient"
+    patient_id: str
+    sex: str | None = None
+    age: float | None = None
+    menopause: str | None = None
+    """``postmenopausal``, ``premenopausal``, ``unknown`` or ``not applicable``."""
+    menopause_basis: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DraftMedication(Fact):
+    kind = "draft_med"
+    label = "Draft order"
+    order: str
+    drug: str
+    ingredient: str | None = None
+    rxnorm: str | None = None
+    identified_by: str | None = None
+    dose_value: float | None = None
+    dose_unit: str | None = None
+    frequency: str | None = None
+    indication: str | None = None
+    """``malignant`` or ``non-malignant``, from the order's reason or the active Conditions."""
+    indication_basis: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ActiveMedication(Fact):
+    kind = "active_med"
+    label = "Active medication"
+    resource: str
+    drug: str
+    ingredient: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Inhibitor(Fact):
+    kind = "inhibitor"
+    label = "Enzyme inhibitor"
+    enzyme: str
+    strength: str
+    ingredient: str
+    drug: str
+    origin: str
+    """``active`` (an active medication) or ``draft`` (an order being entered)."""
+    resource: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Genotype(Fact):
+    kind = "pgx_genotype"
+    label = "Genotype"
+    gene: str
+    reported: str
+    diplotype: str | None = None
+    activity_score: float | None = None
+    phenotype: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Phenotype(Fact):
+    kind = "pgx_phenotype"
+    label = "Phenotype"
+    gene: str
+    phenotype: str
+    basis: str
+    activity_score: float | None = None
+    diplotype: str | None = None
+    diplotype_phenotype: str | None = None
+    concordance: str | None = None
+    """``concordant`` or ``discordant`` when the lab and the diplotype both give a phenotype."""
+    effective_activity_score: float | None = None
+    """The activity score after the inhibitors on file and on order (phenoconversion)."""
+    effective_phenotype: str | None = None
+    inhibited_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PhenotypeGroup(Fact):
+    kind = "pgx_group"
+    label = "Combined phenotype"
+    group: str
+    phenotypes: str
+    reduced: float
+    """How many genes of the group have a reduced-function phenotype."""
+    worst_phenotype: str | None = None
+    worst_gene: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MissingResult(Fact):
+    kind = "pgx_missing"
+    label = "No result on file"
+    gene: str
+    test_ordered: str | None = None
+    """The ServiceRequest (and its status) when the test is already ordered."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unreadable(Fact):
+    kind = "unreadable"
+    label = "Could not evaluate"
+    resource: str
+    resource_type: str
+    reason: str
+    role: str
+    gene: str | None = None
+    ingredient: str | None = None
+
+
+FACT_TYPES: tuple[type[Fact], ...] = (
+    PatientFact,
+    DraftMedication,
+    ActiveMedication,
+    Inhibitor,
+    Genotype,
+    Phenotype,
+    PhenotypeGroup,
+    MissingResult,
+    Unreadable,
+)
+
+
+def schema() -> dict[str, dict[str, type]]:
+    """Fact type -> attribute -> ``str`` or ``float``: what a rule condition may test."""
+    result: dict[str, dict[str, type]] = {}
+    for fact_type in FACT_TYPES:
+        hints = get_type_hints(fact_type)
+        result[fact_type.kind] = {
+            item.name: str if str in _args(hints[item.name]) else float
+            for item in fields(fact_type)
+            if item.name != "sources"
+        }
+    return result
+
+
+def _args(hint: Any) -> tuple[Any, ...]:
+    return getattr(hint, "__args__", (hint,))
