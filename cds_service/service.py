@@ -1,7 +1,13 @@
-"""One CDS Hooks call, end to end: request -> prefetch -> facts -> engine -> cards -> response."""
+"""One CDS Hooks call, end to end: request -> prefetch -> facts -> engine -> cards -> response.
+
+The HTTP handler runs the steps one by one so it can query the FHIR server between
+:func:`plan` and :func:`decide`; :func:`call` runs them without FHIR access, for the command
+line and the benchmarks, where a key left to fetch is a 412.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -9,8 +15,11 @@ from pydantic import ValidationError
 
 from . import cards, facts, prefetch
 from .errors import ClientError, invalid
-from .models import CONTEXTS, CdsResponse, HookRequest, ServiceDefinition
+from .models import CONTEXTS, CdsResponse, HookRequest, PatientViewContext, ServiceDefinition
 from .rulesets import RuleSet, Service
+
+SPEC_VERSION = "2.0.1"
+"""The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
 
 
 def parse_request(body: Any) -> HookRequest:
@@ -22,7 +31,7 @@ def parse_request(body: Any) -> HookRequest:
         raise invalid(error) from None
 
 
-def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
+def read_context(service: Service, request: HookRequest) -> PatientViewContext:
     if request.hook != service.hook:
         raise ClientError.of(
             400,
@@ -32,13 +41,20 @@ def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date)
             "hook",
         )
     try:
-        context = CONTEXTS[service.hook].model_validate(request.context)
+        return CONTEXTS[service.hook].model_validate(request.context)
     except ValidationError as error:
         raise invalid(error, "context") from None
-    try:
-        record = prefetch.gather(request, context, service)
-    except prefetch.PrefetchUnavailable as error:
-        raise ClientError.of(412, "incomplete", str(error), f"prefetch.{error.key}") from None
+
+
+def decide(
+    service: Service,
+    context: PatientViewContext,
+    planned: prefetch.Plan,
+    fetched: Mapping[str, list[Mapping[str, Any]]],
+    rule_set: RuleSet,
+    today: date,
+) -> CdsResponse:
+    record = prefetch.record(context, planned, fetched)
     found = facts.extract(record, rule_set.knowledge, today)
     notes = [fact for fact in found if isinstance(fact, facts.Unreadable)]
     firings = [
@@ -46,6 +62,14 @@ def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date)
         for rule, match in rule_set.evaluate(service.hook, found)
     ]
     return CdsResponse(cards=[cards.render(f, record, rule_set, notes) for f in firings])
+
+
+def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
+    """A call answered from the request alone, with the default policy for every key."""
+    context = read_context(service, request)
+    specs = tuple(prefetch.KeySpec(key, template) for key, template in service.prefetch.items())
+    planned = prefetch.plan(request.prefetch, context, specs, today)
+    return decide(service, context, planned, {}, rule_set, today)
 
 
 def discovery(rule_set: RuleSet) -> dict[str, Any]:
@@ -56,6 +80,7 @@ def discovery(rule_set: RuleSet) -> dict[str, Any]:
             title=s.title,
             description=s.description,
             prefetch=dict(s.prefetch) or None,
+            version=SPEC_VERSION,
         ).wire()
         for s in rule_set.services.values()
     ]
