@@ -177,13 +177,13 @@ def _known_token(token: str, hook: str) -> bool:
 
 def _parameter_problem(name: str, value: str) -> str | None:
     base, _, modifier = name.partition(":")
+    allowed = _SEARCH_RESULT_PARAMETERS | _SEARCH_PARAMETERS_ALLOWED
+    if base.startswith("_") and base not in allowed:
+        return f"'{base}' is outside the query restrictions ({', '.join(sorted(allowed))})"
     if "." in base:
         return f"chained parameter '{name}' is outside the query restrictions"
     if modifier and modifier != "in":
         return f"modifier ':{modifier}' is outside the query restrictions (only ':in')"
-    allowed = _SEARCH_RESULT_PARAMETERS | _SEARCH_PARAMETERS_ALLOWED
-    if base.startswith("_") and base not in allowed:
-        return f"'{base}' is outside the query restrictions ({', '.join(sorted(allowed))})"
     if _DATE_PREFIX_NOT_ALLOWED.match(value):
         return f"date prefix in '{name}={value}' is outside the query restrictions (eq/lt/gt/ge/le)"
     return None
