@@ -327,7 +327,7 @@ def record(
     patient: Mapping[str, Any] | None = None
     resources: list[Mapping[str, Any]] = []
     for key, sent in planned.have.items():
-        for resource in [*sent, *fetched.get(key, ())]:
+        for resource in map(_repaired, [*sent, *fetched.get(key, ())]):
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
@@ -343,16 +343,36 @@ def record(
     )
 
 
+_LONE_OBJECT_LISTS = ("category",)
+"""0..* elements that real clients send as one object instead of a list of one."""
+
+
+def _repaired(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    lone = {n: [resource[n]] for n in _LONE_OBJECT_LISTS if isinstance(resource.get(n), dict)}
+    return {**resource, **lone} if lone else resource
+
+
 def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
-    """The orders to check: the selected ones at order-select, all of them at order-sign."""
+    """The orders to check: the selected ones at order-select, all of them at order-sign.
+
+    A MedicationRequest with no medication yet (the prescriber has not picked the drug) has
+    nothing to check, so it is left out; the client calls again once the drug is chosen.
+    """
+    if not isinstance(context, OrderSignContext):
+        return []
+    orders = [_repaired(r) for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
     if isinstance(context, OrderSelectContext):
         selected = set(context.selections)
         return [
             r
-            for r in context.draftOrders.resources()
+            for r in orders
             if f"{r.get('resourceType')}/{r.get('id')}" in selected
             or r.get("resourceType") == "Medication"
         ]
-    if isinstance(context, OrderSignContext):
-        return context.draftOrders.resources()
-    return []
+    return orders
+
+
+def _drug_not_chosen(resource: Mapping[str, Any]) -> bool:
+    return resource.get("resourceType") == "MedicationRequest" and not any(
+        resource.get(name) for name in ("medicationCodeableConcept", "medicationReference")
+    )
