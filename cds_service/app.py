@@ -70,16 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chosen = _service(rule_set, service_id)
         hook_request = service.parse_request(await _read_json(request))
         today = datetime.now(UTC).date()
-        context = service.read_context(chosen, hook_request)
+        fhir_access = (request.app.state.fhir_client, request.app.state.settings)
         specs = request.app.state.prefetch_specs[chosen.id]
-        planned = prefetch.plan(hook_request.prefetch, context, specs, today)
-        fetched = {}
-        if planned.queries:
-            settings = request.app.state.settings
-            server = fhirclient.access(planned.queries, hook_request, settings)
-            client = request.app.state.fhir_client
-            fetched = await fhirclient.fetch(planned.queries, server, client, settings)
-        return _json(service.decide(chosen, context, planned, fetched, rule_set, today).wire())
+        answer = await service.answer(chosen, hook_request, rule_set, specs, today, *fhir_access)
+        return _json(answer.wire())
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:

@@ -1,8 +1,8 @@
 """One CDS Hooks call, end to end: request -> prefetch -> facts -> engine -> cards -> response.
 
-The HTTP handler runs the steps one by one so it can query the FHIR server between
-:func:`plan` and :func:`decide`; :func:`call` runs them without FHIR access, for the command
-line and the benchmarks, where a key left to fetch is a 412.
+:func:`answer` serves the HTTP handler and queries the FHIR server for what prefetch left open;
+:func:`call` runs the same steps without FHIR access, for the command line and the benchmarks,
+where a key left to fetch is a 412.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 
-from . import cards, facts, prefetch
+from . import cards, facts, fhirclient, prefetch
+from .config import Settings
 from .errors import ClientError, invalid
 from .models import CONTEXTS, CdsResponse, HookRequest, PatientViewContext, ServiceDefinition
 from .rulesets import RuleSet, Service
@@ -62,6 +64,25 @@ def decide(
         for rule, match in rule_set.evaluate(service.hook, found)
     ]
     return CdsResponse(cards=[cards.render(f, record, rule_set, notes) for f in firings])
+
+
+async def answer(
+    service: Service,
+    request: HookRequest,
+    rule_set: RuleSet,
+    specs: tuple[prefetch.KeySpec, ...],
+    today: date,
+    client: httpx.AsyncClient,
+    settings: Settings,
+) -> CdsResponse:
+    """A call over HTTP: what prefetch left open is fetched from the client's FHIR server."""
+    context = read_context(service, request)
+    planned = prefetch.plan(request.prefetch, context, specs, today)
+    fetched: Mapping[str, list[Mapping[str, Any]]] = {}
+    if planned.queries:
+        server = fhirclient.access(planned.queries, request, settings)
+        fetched = await fhirclient.fetch(planned.queries, server, client, settings)
+    return decide(service, context, planned, fetched, rule_set, today)
 
 
 def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
