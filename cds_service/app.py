@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chosen = _service(rule_set, service_id)
         hook_request = service.parse_request(await _read_json(request))
         today = datetime.now(UTC).date()
-        fhir_access = (request.app.state.fhir_client, request.app.state.settings)
+        state = request.app.state
+        fhir_access = (getattr(state, "fhir_client", None), state.settings)
         specs = request.app.state.prefetch_specs[chosen.id]
         answer = await service.answer(chosen, hook_request, rule_set, specs, today, *fhir_access)
         return _json(answer.wire())

@@ -72,15 +72,20 @@ async def answer(
     rule_set: RuleSet,
     specs: tuple[prefetch.KeySpec, ...],
     today: date,
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | None,
     settings: Settings,
 ) -> CdsResponse:
-    """A call over HTTP: what prefetch left open is fetched from the client's FHIR server."""
+    """A call over HTTP: what prefetch left open is fetched from the client's FHIR server.
+
+    ``client`` is the app's shared one, made by its lifespan; None only where no lifespan ran.
+    """
     context = read_context(service, request)
     planned = prefetch.plan(request.prefetch, context, specs, today)
     fetched: Mapping[str, list[Mapping[str, Any]]] = {}
     if planned.queries:
         server = fhirclient.access(planned.queries, request, settings)
+        if client is None:
+            raise RuntimeError("no FHIR client: the app runs without its lifespan")
         fetched = await fhirclient.fetch(planned.queries, server, client, settings)
     return decide(service, context, planned, fetched, rule_set, today)
 
