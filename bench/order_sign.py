@@ -47,7 +47,7 @@ from fastapi import FastAPI
 
 from cds_service import cards, facts, fhir, prefetch, service
 from cds_service.app import create_app
-from cds_service.models import CONTEXTS, CdsResponse, HookRequest
+from cds_service.models import CdsResponse, HookRequest
 from cds_service.rulesets import RuleSet, Service
 
 FIXTURE = (
@@ -298,10 +298,12 @@ def by_stage(
     laps("JSON parse (orjson.loads)")
     request: HookRequest = service.parse_request(data)
     laps("request model (parse_request)")
-    context = CONTEXTS[chosen.hook].model_validate(request.context)
+    context = service.read_context(chosen, request)
     laps("context validation")
-    record = prefetch.gather(request, context, chosen)
-    laps("prefetch gather")
+    record = prefetch.record(
+        context, prefetch.plan(request.prefetch, context, chosen.keys, today), {}
+    )
+    laps("prefetch plan and record")
     validating = clock.seconds
     found = facts.extract(record, rule_set.knowledge, today)
     laps("fact extraction")

@@ -14,9 +14,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 
-from . import fhir, service
+from . import fhir, fhirclient, service
 from .config import Settings
 from .engine import EngineBusy
 from .errors import ClientError, Issue, invalid, operation_outcome
@@ -34,13 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     fhir.warm_up()
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher = None
         if settings.reload_seconds > 0:
             watcher = asyncio.create_task(
                 watch(live, settings.rules_dir, settings.reload_seconds, settings.reload_timeout)
             )
-        yield
+        async with fhirclient.new_client(settings) as client:
+            app.state.fhir_client = client
+            yield
         if watcher is not None:
             watcher.cancel()
             with suppress(asyncio.CancelledError):
@@ -52,6 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rules = live
     app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(
+            _CorsWithOutcomes,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
@@ -67,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             chosen = _service(rule_set, service_id)
             hook_request = service.parse_request(await _read_json(request))
             today = datetime.now(UTC).date()
-            return _json(service.call(chosen, hook_request, rule_set, today).wire())
+            client = getattr(request.app.state, "fhir_client", None)
+            answer = await service.answer(chosen, hook_request, rule_set, today, client, settings)
+            return _json(answer.wire())
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
@@ -120,6 +134,21 @@ def _too_large(limit: int) -> ClientError:
 
 def _json(content: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+class _CorsWithOutcomes(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as an OperationOutcome."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        issue = Issue("forbidden", bytes(response.body).decode() or "CORS preflight refused")
+        refused = _json(operation_outcome(issue), response.status_code)
+        for name in ("vary", "access-control-allow-methods", "access-control-max-age"):
+            if name in response.headers:
+                refused.headers[name] = response.headers[name]
+        return refused
 
 
 async def _client_error(_: Request, error: Exception) -> Response:

@@ -1,4 +1,8 @@
-"""Settings, from the environment, with defaults that run the service on one machine."""
+"""Settings, from the environment, with defaults that run the service on one machine.
+
+The defaults are the safe ones for production: no FHIR server is queried (an empty allow-list),
+and no browser origin is allowed (CORS off). Both are opened by listing what to trust.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,18 @@ class Settings:
     rules_dir: Path = _BUNDLED_RULES
     max_body_bytes: int = 5 * 1024 * 1024
     """A 50-resource prefetch is about 50 kB; 5 MiB leaves room for long records."""
+    fhir_servers: tuple[str, ...] = ()
+    """Base URLs whose ``fhirServer`` the service may query; empty: it queries none."""
+    fhir_deadline: float = 2.0
+    """Seconds all FHIR queries of one CDS call may take together, retries and pages included."""
+    fhir_max_pages: int = 5
+    """Pages of one searchset Bundle followed; more is answered 412, never silently cut."""
+    fhir_max_bytes: int = 5 * 1024 * 1024
+    """Largest FHIR server answer read, per page."""
+    fhir_retries: int = 1
+    """Extra tries of a GET that failed before the server could act on it (see fhirclient)."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the service (``*`` for any); empty: CORS is off."""
     reload_seconds: float = 2.0
     """How often the rules folder is polled for changes; 0 turns hot reload off."""
     reload_timeout: float = 60.0
@@ -21,9 +37,21 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        env = os.environ
         return cls(
-            rules_dir=Path(os.environ.get("CDS_RULES_DIR", str(_BUNDLED_RULES))),
-            max_body_bytes=int(os.environ.get("CDS_MAX_BODY_BYTES", cls.max_body_bytes)),
-            reload_seconds=float(os.environ.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
-            reload_timeout=float(os.environ.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
+            rules_dir=Path(env.get("CDS_RULES_DIR", str(_BUNDLED_RULES))),
+            max_body_bytes=int(env.get("CDS_MAX_BODY_BYTES", cls.max_body_bytes)),
+            fhir_servers=_list(env.get("CDS_FHIR_SERVERS", "")),
+            fhir_deadline=float(env.get("CDS_FHIR_DEADLINE_SECONDS", cls.fhir_deadline)),
+            fhir_max_pages=int(env.get("CDS_FHIR_MAX_PAGES", cls.fhir_max_pages)),
+            fhir_max_bytes=int(env.get("CDS_FHIR_MAX_BYTES", cls.fhir_max_bytes)),
+            fhir_retries=int(env.get("CDS_FHIR_RETRIES", cls.fhir_retries)),
+            cors_origins=_list(env.get("CDS_CORS_ORIGINS", "")),
+            reload_seconds=float(env.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
+            reload_timeout=float(env.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
         )
+
+
+def _list(value: str) -> tuple[str, ...]:
+    """A comma- or space-separated setting as a tuple, blanks dropped."""
+    return tuple(item for item in value.replace(",", " ").split() if item)

@@ -7,13 +7,17 @@ built, so it cannot be sent.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+log = logging.getLogger("cds_service")
+
 USER_ID = r"^[\d\w]+/[\d\w\-.]+$"  # invariant ord-1
 _SUMMARY_LIMIT = 140
+_ABSOLUTE_URL = r"^https?://[^\s/]+[^\s]*$"
 
 
 class _Tolerant(BaseModel):
@@ -32,7 +36,7 @@ class _Strict(BaseModel):
 
 
 class FhirAuthorization(_Tolerant):
-    access_token: str = Field(min_length=1)
+    access_token: str = Field(min_length=1, repr=False)
     token_type: Literal["Bearer"]
     expires_in: int
     scope: str
@@ -43,6 +47,13 @@ class FhirAuthorization(_Tolerant):
         return f"FhirAuthorization(scope={self.scope!r}, subject={self.subject!r})"
 
     __str__ = __repr__
+
+    @model_validator(mode="after")
+    def _patient_scope_names_patient(self) -> FhirAuthorization:  # cds-r-2
+        if "patient/" in self.scope.lower() and self.patient is None:
+            # The spec's prose says SHOULD: the call still runs, and the operator learns of it.
+            log.warning("fhirAuthorization has patient/ scopes but no patient (cds-r-2)")
+        return self
 
 
 class HookRequest(_Tolerant):
@@ -116,7 +127,7 @@ CONTEXTS: dict[str, type[PatientViewContext]] = {
 class Coding(_Strict):
     system: str = Field(min_length=1)
     code: str = Field(min_length=1)
-    display: str | None = None
+    display: str | None = Field(default=None, min_length=1)
 
 
 class OverrideReason(Coding):
@@ -125,8 +136,8 @@ class OverrideReason(Coding):
 
 class Source(_Strict):
     label: str = Field(min_length=1)
-    url: str | None = None
-    icon: str | None = None
+    url: str | None = Field(default=None, pattern=_ABSOLUTE_URL)
+    icon: str | None = Field(default=None, pattern=_ABSOLUTE_URL)
     topic: Coding | None = None
 
 
@@ -134,7 +145,7 @@ class Action(_Strict):
     type: Literal["create", "update", "delete"]
     description: str = Field(min_length=1)  # invariant cds-resp-5
     resource: dict[str, Any] | None = None
-    resourceId: str | None = None
+    resourceId: str | None = Field(default=None, pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
     @model_validator(mode="after")
     def _target(self) -> Action:
@@ -150,13 +161,15 @@ class Suggestion(_Strict):
     uuid: str
     isRecommended: bool | None = None
     actions: list[Action] | None = Field(default=None, min_length=1)
+    actionSelectionBehavior: Literal["all", "any", "at-most-one"] | None = None  # cds-resp-7
 
 
 class Link(_Strict):
     label: str = Field(min_length=1)
-    url: str = Field(pattern=r"^https?://")
+    url: str = Field(pattern=_ABSOLUTE_URL)
     type: Literal["absolute", "smart"]
-    appContext: str | None = None
+    appContext: str | None = Field(default=None, min_length=1)
+    autolaunchable: bool | None = None
 
     @model_validator(mode="after")
     def _app_context_only_for_smart(self) -> Link:  # cds-resp-3
@@ -168,7 +181,7 @@ class Link(_Strict):
 class Card(_Strict):
     uuid: str
     summary: str = Field(min_length=1, max_length=_SUMMARY_LIMIT - 1)
-    detail: str | None = None
+    detail: str | None = Field(default=None, min_length=1)
     indicator: Literal["info", "warning", "critical"]
     source: Source
     suggestions: list[Suggestion] | None = Field(default=None, min_length=1)
@@ -194,11 +207,13 @@ class CdsResponse(_Strict):
 
 
 class ServiceDefinition(_Strict):
-    hook: str
-    id: str
-    title: str
-    description: str
-    prefetch: dict[str, str] | None = None
+    hook: str = Field(min_length=1)
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    prefetch: dict[str, str] | None = Field(default=None, min_length=1)
+    usageRequirements: str | None = Field(default=None, min_length=1)
+    version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+$")  # 3.0: spec semver
 
 
 # --- feedback -------------------------------------------------------------------------------

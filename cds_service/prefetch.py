@@ -1,46 +1,156 @@
-"""Prefetched data turned into a :class:`PatientRecord`, or the reason it cannot be.
+"""Prefetched data turned into a :class:`PatientRecord`, and what the service must fetch itself.
 
-CDS Hooks gives each prefetch key three meanings the service must keep apart: a value (the
-data), ``null`` (the client has no data: nothing to fetch) and an absent key (the client could
-not provide it). An OperationOutcome in place of the data says the client's own query failed.
-Without the data a check cannot run, so the request is answered 412, never with "no cards".
+CDS Hooks gives each prefetch key four states the service must keep apart:
+
+- a value: the data (a search Bundle with a ``next`` link is only its first page);
+- ``null``: the client has no data, so there is nothing to fetch;
+- an absent key: the client could not or chose not to provide it, so the service fetches it;
+- an OperationOutcome: the client's own query failed; the key's policy in ``rules/services.yaml``
+  (``prefetch_policy``) says whether to ``fetch`` it, ``skip`` it as no data, or ``fail``.
+
+:func:`plan` sorts a request into the resources in hand and the queries still needed;
+:func:`record` puts the two together once the queries are answered. A key that stays unanswered
+is a 412, never "no cards": without the data a check cannot run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from .models import HookRequest, OrderSelectContext, OrderSignContext, PatientViewContext
+from .errors import ClientError, Issue
+from .models import OrderSelectContext, OrderSignContext, PatientViewContext
+from .queries import KeySpec, OnError, render
 from .record import PatientRecord
-from .rulesets import Service
 
 
-class PrefetchUnavailable(Exception):
-    """Data the rules need was neither sent nor obtainable; ``key`` names the prefetch key."""
+@dataclass(frozen=True)
+class Query:
+    """A query the service runs itself: ``url`` is relative to ``fhirServer``, or a page link."""
 
-    def __init__(self, key: str, reason: str):
-        self.key, self.reason = key, reason
-        super().__init__(f"prefetch '{key}': {reason}")
+    key: str
+    url: str
+    reason: str
 
 
-def gather(request: HookRequest, context: PatientViewContext, service: Service) -> PatientRecord:
-    sent = request.prefetch or {}
-    patient: Mapping[str, Any] | None = None
-    resources: list[Mapping[str, Any]] = []
-    for key in service.prefetch:
-        if key not in sent:
-            raise PrefetchUnavailable(
-                key, "not sent, and this service does not query the FHIR server"
-            )
-        value = sent[key]
+@dataclass
+class Plan:
+    have: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+    """Per key, in the service's order, the resources the client sent (of a paged Bundle, its
+    first page); an empty list for no data."""
+    queries: dict[str, Query] = field(default_factory=dict)
+
+
+class PrefetchUnavailable(ClientError):
+    """Data the rules need was neither sent nor obtainable: a 412 naming each key and why."""
+
+    def __init__(self, *issues: Issue):
+        super().__init__(412, *issues)
+
+
+def unavailable(query: Query, why: str, code: str = "incomplete") -> Issue:
+    return Issue(
+        code, f"prefetch '{query.key}': {query.reason}, and {why}", f"prefetch.{query.key}"
+    )
+
+
+def plan(
+    request_prefetch: Mapping[str, Any] | None,
+    context: PatientViewContext,
+    specs: tuple[KeySpec, ...],
+    today: date,
+) -> Plan:
+    """What the client sent, per key, and the queries the service must run for the rest."""
+    sent = request_prefetch or {}
+    result = Plan()
+    for spec in specs:
+        result.have[spec.key] = []
+        if spec.key not in sent:
+            _query(result, spec, context, today, "not sent")
+            continue
+        value = sent[spec.key]
         if value is None:
             continue
         if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
-            raise PrefetchUnavailable(key, "must be a FHIR resource, a Bundle or null")
+            raise ClientError.of(
+                400, "invalid", "must be a FHIR resource, a Bundle or null", f"prefetch.{spec.key}"
+            )
         if value["resourceType"] == "OperationOutcome":
-            raise PrefetchUnavailable(key, "the client reported an error fetching it")
-        for resource in _unpack(value):
+            _client_failed(result, spec, value, context, today)
+            continue
+        result.have[spec.key] = unpack(value)
+        following = next_page(value)
+        if following:
+            result.queries[spec.key] = Query(spec.key, following, "sent as one page of several")
+    return result
+
+
+def _query(result: Plan, spec: KeySpec, context: PatientViewContext, today: date, why: str) -> None:
+    url = render(spec.template, context, today)
+    if url is not None:
+        result.queries[spec.key] = Query(spec.key, url, why)
+
+
+def _client_failed(
+    result: Plan,
+    spec: KeySpec,
+    outcome: Mapping[str, Any],
+    context: PatientViewContext,
+    today: date,
+) -> None:
+    said = "; ".join(
+        str(issue.get("diagnostics") or issue.get("code") or "")
+        for issue in outcome.get("issue") or []
+        if isinstance(issue, dict)
+    )
+    why = "the client reported an error fetching it" + (f" ({said})" if said else "")
+    if spec.on_error is OnError.FETCH:
+        _query(result, spec, context, today, why)
+    elif spec.on_error is OnError.FAIL:
+        query = Query(spec.key, spec.template, why)
+        raise PrefetchUnavailable(unavailable(query, "its policy is to fail"))
+
+
+def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The resources of one answer: the resource itself, or a Bundle's entries (no outcomes)."""
+    if value.get("resourceType") != "Bundle":
+        return [value]
+    entries = value.get("entry") or []
+    return [
+        e["resource"]
+        for e in entries
+        if isinstance(e, dict)
+        and isinstance(e.get("resource"), dict)
+        and (e.get("search") or {}).get("mode", "match") != "outcome"
+    ]
+
+
+def next_page(value: Mapping[str, Any]) -> str | None:
+    if value.get("resourceType") != "Bundle":
+        return None
+    for link in value.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
+            return str(link["url"])
+    return None
+
+
+def record(
+    context: PatientViewContext,
+    planned: Plan,
+    fetched: Mapping[str, list[Mapping[str, Any]]],
+) -> PatientRecord:
+    """The patient's record from what was sent and what was fetched; every query is answered."""
+    missing = [q for key, q in planned.queries.items() if key not in fetched]
+    if missing:
+        raise PrefetchUnavailable(
+            *(unavailable(q, "the service did not fetch it") for q in missing)
+        )
+    patient: Mapping[str, Any] | None = None
+    resources: list[Mapping[str, Any]] = []
+    for key, sent in planned.have.items():
+        for resource in map(_repaired, [*sent, *fetched.get(key, ())]):
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
@@ -56,29 +166,36 @@ def gather(request: HookRequest, context: PatientViewContext, service: Service) 
     )
 
 
-def _unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    if value["resourceType"] != "Bundle":
-        return [value]
-    entries = value.get("entry") or []
-    return [
-        e["resource"]
-        for e in entries
-        if isinstance(e, dict)
-        and isinstance(e.get("resource"), dict)
-        and (e.get("search") or {}).get("mode", "match") != "outcome"
-    ]
+_LONE_OBJECT_LISTS = ("category",)
+"""0..* elements that real clients send as one object instead of a list of one."""
+
+
+def _repaired(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    lone = {n: [resource[n]] for n in _LONE_OBJECT_LISTS if isinstance(resource.get(n), dict)}
+    return {**resource, **lone} if lone else resource
 
 
 def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
-    """The orders to check: the selected ones at order-select, all of them at order-sign."""
+    """The orders to check: the selected ones at order-select, all of them at order-sign.
+
+    A MedicationRequest with no medication yet (the prescriber has not picked the drug) has
+    nothing to check, so it is left out; the client calls again once the drug is chosen.
+    """
+    if not isinstance(context, OrderSignContext):
+        return []
+    orders = [_repaired(r) for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
     if isinstance(context, OrderSelectContext):
         selected = set(context.selections)
         return [
             r
-            for r in context.draftOrders.resources()
+            for r in orders
             if f"{r.get('resourceType')}/{r.get('id')}" in selected
             or r.get("resourceType") == "Medication"
         ]
-    if isinstance(context, OrderSignContext):
-        return context.draftOrders.resources()
-    return []
+    return orders
+
+
+def _drug_not_chosen(resource: Mapping[str, Any]) -> bool:
+    return resource.get("resourceType") == "MedicationRequest" and not any(
+        resource.get(name) for name in ("medicationCodeableConcept", "medicationReference")
+    )

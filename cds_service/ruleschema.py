@@ -227,13 +227,17 @@ def services_schema() -> dict:
             "title": _TEXT,
             "description": _TEXT,
             "prefetch": {"type": "object", "additionalProperties": _TEXT},
+            "prefetch_policy": {
+                "type": "object",
+                "additionalProperties": {"enum": ["fetch", "skip", "fail"]},
+            },
         },
         ["id", "hook", "title", "description"],
     )
     return _document(
         "services",
         "The CDS services the discovery endpoint lists, with their prefetch templates.",
-        _closed({"services": _array(service, minItems=1)}, ["services"]),
+        _closed({"services": _array(service)}, ["services"]),
     )
 
 

@@ -22,6 +22,7 @@ from . import templates
 from .conditions import VOCABULARIES, Compiler, pinned_values
 from .engine import CompiledRules, EngineError, Match
 from .knowledge import Knowledge, load_knowledge
+from .queries import KeySpec, OnError, template_problem
 from .ruleschema import HOOKS, kind_of, validate
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
@@ -79,6 +80,8 @@ class Service:
     title: str
     description: str
     prefetch: Mapping[str, str] = field(default_factory=dict)
+    keys: tuple[KeySpec, ...] = ()
+    """The prefetch keys with what to do when the client's own query failed."""
 
 
 @dataclass
@@ -122,7 +125,8 @@ def load_rule_set(directory: Path) -> RuleSet:
     except RuleFileError as error:
         raise RuleSetInvalid([error]) from None
     schema = fact_types.schema()
-    services = _services(directory / "services.yaml", documents[directory / "services.yaml"])
+    services_path = directory / "services.yaml"
+    services = _services(services_path, documents[services_path], problems)
     files: list[tuple[RuleFile, set[str]]] = []
     rules: dict[str, Rule] = {}
     for path, document in documents.items():
@@ -192,17 +196,32 @@ def version_of(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def _services(path: Path, document: YamlMap) -> dict[str, Service]:
-    return {
-        entry["id"]: Service(
+def _services(path: Path, document: YamlMap, problems: list[RuleFileError]) -> dict[str, Service]:
+    services = {}
+    for entry in document["services"]:
+        prefetch: YamlMap = entry.get("prefetch") or YamlMap()
+        policies: YamlMap = entry.get("prefetch_policy") or YamlMap()
+        for key, template in prefetch.items():
+            why = template_problem(template, entry["hook"])
+            if why:
+                message = f"service {entry['id']}: prefetch.{key}: {why}"
+                problems.append(RuleFileError(path, message, prefetch.line_of(key)))
+        for key in policies:
+            if key not in prefetch:
+                message = f"service {entry['id']}: prefetch_policy.{key}: no such prefetch key"
+                problems.append(RuleFileError(path, message, policies.line_of(key)))
+        services[entry["id"]] = Service(
             id=entry["id"],
             hook=entry["hook"],
             title=entry["title"],
             description=" ".join(entry["description"].split()),
-            prefetch=dict(entry.get("prefetch") or {}),
+            prefetch=dict(prefetch),
+            keys=tuple(
+                KeySpec(key, template, OnError(policies.get(key, OnError.FETCH)))
+                for key, template in prefetch.items()
+            ),
         )
-        for entry in document["services"]
-    }
+    return services
 
 
 def _rule_file(

@@ -1,16 +1,27 @@
-"""One CDS Hooks call, end to end: request -> prefetch -> facts -> engine -> cards -> response."""
+"""One CDS Hooks call, end to end: request -> prefetch -> facts -> engine -> cards -> response.
+
+:func:`answer` serves the HTTP handler and queries the FHIR server for what prefetch left open;
+:func:`call` runs the same steps without FHIR access, for the command line and the benchmarks,
+where a key left to fetch is a 412.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 
-from . import cards, facts, prefetch
+from . import cards, facts, fhirclient, prefetch
+from .config import Settings
 from .errors import ClientError, invalid
-from .models import CONTEXTS, CdsResponse, HookRequest, ServiceDefinition
+from .models import CONTEXTS, CdsResponse, HookRequest, PatientViewContext, ServiceDefinition
 from .rulesets import RuleSet, Service
+
+SPEC_VERSION = "2.0.1"
+"""The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
 
 
 def parse_request(body: Any) -> HookRequest:
@@ -22,7 +33,7 @@ def parse_request(body: Any) -> HookRequest:
         raise invalid(error) from None
 
 
-def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
+def read_context(service: Service, request: HookRequest) -> PatientViewContext:
     if request.hook != service.hook:
         raise ClientError.of(
             400,
@@ -32,13 +43,20 @@ def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date)
             "hook",
         )
     try:
-        context = CONTEXTS[service.hook].model_validate(request.context)
+        return CONTEXTS[service.hook].model_validate(request.context)
     except ValidationError as error:
         raise invalid(error, "context") from None
-    try:
-        record = prefetch.gather(request, context, service)
-    except prefetch.PrefetchUnavailable as error:
-        raise ClientError.of(412, "incomplete", str(error), f"prefetch.{error.key}") from None
+
+
+def decide(
+    service: Service,
+    context: PatientViewContext,
+    planned: prefetch.Plan,
+    fetched: Mapping[str, list[Mapping[str, Any]]],
+    rule_set: RuleSet,
+    today: date,
+) -> CdsResponse:
+    record = prefetch.record(context, planned, fetched)
     found = facts.extract(record, rule_set.knowledge, today)
     notes = [fact for fact in found if isinstance(fact, facts.Unreadable)]
     firings = [
@@ -49,6 +67,36 @@ def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date)
     return CdsResponse(cards=[card for card in rendered if not cards.applied(card, record)])
 
 
+async def answer(
+    service: Service,
+    request: HookRequest,
+    rule_set: RuleSet,
+    today: date,
+    client: httpx.AsyncClient | None,
+    settings: Settings,
+) -> CdsResponse:
+    """A call over HTTP: what prefetch left open is fetched from the client's FHIR server.
+
+    ``client`` is the app's shared one, made by its lifespan; None only where no lifespan ran.
+    """
+    context = read_context(service, request)
+    planned = prefetch.plan(request.prefetch, context, service.keys, today)
+    fetched: Mapping[str, list[Mapping[str, Any]]] = {}
+    if planned.queries:
+        server = fhirclient.access(planned.queries, request, settings)
+        if client is None:
+            raise RuntimeError("no FHIR client: the app runs without its lifespan")
+        fetched = await fhirclient.fetch(planned.queries, server, client, settings)
+    return decide(service, context, planned, fetched, rule_set, today)
+
+
+def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
+    """A call answered from the request alone: a key the client did not send is a 412."""
+    context = read_context(service, request)
+    planned = prefetch.plan(request.prefetch, context, service.keys, today)
+    return decide(service, context, planned, {}, rule_set, today)
+
+
 def discovery(rule_set: RuleSet) -> dict[str, Any]:
     definitions = [
         ServiceDefinition(
@@ -57,6 +105,7 @@ def discovery(rule_set: RuleSet) -> dict[str, Any]:
             title=s.title,
             description=s.description,
             prefetch=dict(s.prefetch) or None,
+            version=SPEC_VERSION,
         ).wire()
         for s in rule_set.services.values()
     ]

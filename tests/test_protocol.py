@@ -200,7 +200,7 @@ def test_unexpected_failure_is_500_without_a_trace(client: Client, monkeypatch):
     def explode(*_: Any) -> None:
         raise RuntimeError("internal detail that must not leak")
 
-    monkeypatch.setattr(service, "call", explode)
+    monkeypatch.setattr(service, "decide", explode)
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     issue = outcome(client.post(ORDER_SIGN, json=body), 500)
     assert "internal detail" not in issue["diagnostics"]

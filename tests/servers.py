@@ -1,0 +1,145 @@
+"""Servers the fallback tests talk to on 127.0.0.1, and the service run with its lifespan.
+
+``fhir_server`` starts the real FHIR server of ``tests/fhir-server/`` (Medplum's FHIR router,
+installed by ``./dev test``). ``StandIn`` is a small HTTP server that answers the way broken FHIR
+servers do, one fault at a time. ``LiveService`` runs the app in-process with its lifespan, so
+the shared httpx client exists exactly as under uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cds_service.app import create_app
+from cds_service.config import Settings
+from cds_service.yamlfile import load_yaml
+from tests.conftest import FIXTURES, RULES
+
+FHIR_SERVER_DIR = Path(__file__).resolve().parent / "fhir-server"
+BUNDLES = sorted((FIXTURES / "bundles").glob("*.json"))
+TOKEN = "tkn-7f3a9c2e-never-to-be-logged"
+TEMPLATES: dict[str, str] = dict(load_yaml(RULES / "services.yaml")["services"][0]["prefetch"])
+"""The order services' prefetch keys and templates: with no prefetch, one GET each."""
+
+
+@contextmanager
+def fhir_server(token: str | None = TOKEN) -> Iterator[str]:
+    """The FHIR server loaded with every fixture Bundle; yields its base URL."""
+    if not (FHIR_SERVER_DIR / "node_modules").is_dir():
+        raise RuntimeError("tests/fhir-server is not installed: run the suite with ./dev test")
+    command = ["node", "server.mjs", *(["--token", token] if token else []), *map(str, BUNDLES)]
+    process = subprocess.Popen(
+        command, cwd=FHIR_SERVER_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # "listening PORT", or nothing if it died
+        if not line.startswith("listening "):
+            process.kill()
+            _, errors = process.communicate(timeout=10)
+            raise RuntimeError(f"the test FHIR server did not start: {errors[-2000:]}")
+        yield f"http://127.0.0.1:{line.split()[1]}"
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+Handler = Callable[["StandInRequest"], tuple[int, dict[str, str], bytes]]
+
+
+class StandInRequest(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse can be seen
+
+    def do_GET(self) -> None:
+        server: StandIn = self.server.owner  # type: ignore[attr-defined]
+        server.record(self)
+        status, headers, body = server.handler(self)
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/fhir+json", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+class StandIn:
+    """An HTTP server on 127.0.0.1 whose every answer comes from ``handler``."""
+
+    def __init__(self, handler: Handler):
+        self.handler = handler
+        self.seen: list[dict[str, Any]] = []
+        self.in_flight = self.most_in_flight = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), StandInRequest)
+        self._server.owner = self  # type: ignore[attr-defined]
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/fhir"
+
+    def record(self, request: StandInRequest) -> None:
+        with self._lock:
+            self.seen.append(
+                {
+                    "path": request.path,
+                    "headers": dict(request.headers),
+                    "peer": request.client_address,
+                }
+            )
+
+    def __enter__(self) -> StandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class LiveService:
+    """The app with its lifespan entered (the shared FHIR client), called in-process."""
+
+    def __init__(self, settings: Settings):
+        self.app = create_app(settings)
+        self._loop = asyncio.new_event_loop()
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self._loop.run_until_complete(self._lifespan.__aenter__())
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.post(path, **kwargs))
+
+    def timed_post(self, path: str, **kwargs: Any) -> tuple[httpx.Response, float]:
+        started = time.perf_counter()
+        response = self.post(path, **kwargs)
+        return response, time.perf_counter() - started
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.run_until_complete(self._lifespan.__aexit__(None, None, None))
+        self._loop.close()
+
+
+@contextmanager
+def live_service(**settings: Any) -> Iterator[LiveService]:
+    service = LiveService(Settings(rules_dir=RULES, **settings))
+    try:
+        yield service
+    finally:
+        service.close()

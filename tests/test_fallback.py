@@ -1,0 +1,145 @@
+"""The FHIR fallback against a real FHIR server on 127.0.0.1 holding the fixture patients.
+
+The same request must give the same cards whether the client prefetched everything, nothing or
+half, sent an OperationOutcome, or sent the first page of a paged search.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import request_fixture
+from tests.servers import TEMPLATES, TOKEN, LiveService, fhir_server, live_service
+from tests.test_fixtures import EXPECTED, check, service_path
+
+
+@pytest.fixture(scope="module")
+def fhir() -> Iterator[str]:
+    with fhir_server() as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def service(fhir: str) -> Iterator[LiveService]:
+    with live_service(fhir_servers=(fhir,)) as running:
+        yield running
+
+
+def authorized(name: str, fhir: str, token: str = TOKEN) -> dict[str, Any]:
+    body = request_fixture(name)
+    body["fhirServer"] = fhir
+    body["fhirAuthorization"] = {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/Patient.read patient/Observation.read",
+        "subject": "oncology-pgx-cds",
+        "patient": body["context"]["patientId"],
+    }
+    return body
+
+
+def cards(service: LiveService, name: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    response = service.post(service_path(name), json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["cards"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_same_cards_with_full_half_and_no_prefetch(service: LiveService, fhir: str, name: str):
+    full = authorized(name, fhir)
+    expected = cards(service, name, full)
+    check(name, expected)
+    for dropped in (("pgx",), ("patient",), ("patient", "pgx")):
+        body = authorized(name, fhir)
+        for key in dropped:
+            del body["prefetch"][key]
+        assert cards(service, name, body) == expected, f"without {dropped}"
+    body = authorized(name, fhir)
+    del body["prefetch"]
+    assert cards(service, name, body) == expected, "with no prefetch member"
+
+
+def test_operation_outcome_in_prefetch_is_fetched_again(service: LiveService, fhir: str):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    expected = cards(service, name, authorized(name, fhir))
+    body = authorized(name, fhir)
+    body["prefetch"]["pgx"] = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout", "diagnostics": "EHR search timed out"}],
+    }
+    assert cards(service, name, body) == expected
+
+
+def first_page(fhir: str, patient: str) -> dict[str, Any]:
+    """What a paging client sends: page 1 of Observation?patient=..., with its next link."""
+    import httpx
+
+    url = f"{fhir}/Observation?patient={patient}&_count=2"
+    page = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).json()
+    assert any(link["relation"] == "next" for link in page["link"])
+    return page
+
+
+def test_paged_prefetch_is_followed_to_the_last_page(service: LiveService, fhir: str):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    expected = cards(service, name, authorized(name, fhir))
+    body = authorized(name, fhir)
+    body["prefetch"]["pgx"] = first_page(fhir, body["context"]["patientId"])
+    # page 1 holds weight and height only: the genotype is on a later page
+    assert cards(service, name, body) == expected
+
+
+def test_more_pages_than_allowed_is_412_not_a_partial_answer(fhir: str):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    body = authorized(name, fhir)
+    body["prefetch"]["pgx"] = first_page(fhir, body["context"]["patientId"])
+    with live_service(fhir_servers=(fhir,), fhir_max_pages=1) as service:
+        response = service.post(service_path(name), json=body)
+    assert response.status_code == 412
+    (issue,) = response.json()["issue"]
+    assert issue["code"] == "too-costly"
+    assert issue["expression"] == ["prefetch.pgx"]
+
+
+def test_wrong_token_is_412_login(service: LiveService, fhir: str):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    body = authorized(name, fhir, token="not-the-token")
+    del body["prefetch"]
+    response = service.post(service_path(name), json=body)
+    assert response.status_code == 412
+    issues = response.json()["issue"]
+    assert {i["expression"][0] for i in issues} == {f"prefetch.{key}" for key in TEMPLATES}
+    assert {i["code"] for i in issues} == {"login"}
+    assert "not-the-token" not in response.text
+
+
+def test_token_is_never_logged_nor_kept(service: LiveService, fhir: str, caplog):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    body = authorized(name, fhir)
+    del body["prefetch"]
+    with caplog.at_level(logging.DEBUG):
+        assert cards(service, name, body)
+        body["fhirAuthorization"]["access_token"] = TOKEN + "-rejected"
+        assert service.post(service_path(name), json=body).status_code == 412
+    assert "fhir fallback" in caplog.text  # the fallback did log, at every level
+    assert TOKEN not in caplog.text
+    client = service.app.state.fhir_client
+    assert "authorization" not in {name.lower() for name in client.headers}
+    assert not list(client.cookies.jar)
+
+
+def test_server_outside_the_allow_list_is_refused(fhir: str):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    body = authorized(name, fhir)
+    del body["prefetch"]["pgx"]
+    with live_service(fhir_servers=("http://127.0.0.1:1/fhir",)) as service:
+        response = service.post(service_path(name), json=body)
+    assert response.status_code == 412
+    (issue,) = response.json()["issue"]
+    assert issue["code"] == "forbidden"
+    assert "CDS_FHIR_SERVERS" in issue["diagnostics"]
