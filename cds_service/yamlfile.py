@@ -54,7 +54,10 @@ class YamlList(list[Any]):
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
-class _Loader(yaml.SafeLoader):
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built with it
+
+
+class _Loader(_Base):
     """The safe loader, keeping lines and written text, refusing duplicate keys and odd numbers."""
 
     def __init__(self, stream: str, path: Path):
@@ -92,7 +95,7 @@ class _Loader(yaml.SafeLoader):
 
     def _note(self, written: dict[Any, str], key: Hashable, node: yaml.Node) -> None:
         """Keep the text of a plain scalar that YAML turned into something other than text."""
-        if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):  # plain only
             return
         tag, text = node.tag, node.value
         if tag.endswith(":str"):
