@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .yamlfile import RuleFileError, load_yaml
+from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
 
@@ -252,6 +252,9 @@ def load_knowledge(directory: Path) -> Knowledge:
         table_name = entry.get("alleles")
         if table_name:
             table_file = directory / table_name
+            if not table_file.is_file():
+                line = entry.line_of("alleles") if isinstance(entry, YamlMap) else None
+                raise RuleFileError(genomics_file, f"{symbol}: no allele table {table_name}", line)
             genes[symbol] = _allele_table(symbol, load_yaml(table_file), table_file)
         else:
             genes[symbol] = None
@@ -270,22 +273,24 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     inhibits: dict[str, dict[str, str]] = {}
     for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
-            if not isinstance(code, str):
-                raise RuleFileError(path, f"{ingredient}: RxNorm code {code!r} must be quoted text")
             by_code[code] = ingredient
         for name in [ingredient, *entry.get("names", [])]:
             names.append((_word(name), ingredient))
         if entry.get("form_of"):
             if entry["form_of"] not in drugs:
-                raise RuleFileError(path, f"{ingredient}: form_of unknown drug {entry['form_of']}")
+                message = f"{ingredient}: form_of unknown drug {entry['form_of']}"
+                raise RuleFileError(path, message, _line(entry, "form_of"))
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
-    classes = {name: tuple(members) for name, members in _mapping(doc, "classes", path).items()}
+    written = _mapping(doc, "classes", path)
+    classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
         for member in members:
             if member not in drugs:
-                raise RuleFileError(path, f"class {name}: unknown drug {member}")
+                raise RuleFileError(
+                    path, f"class {name}: unknown drug {member}", _line(written, name)
+                )
     # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
     names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
     return DrugTable(by_code, tuple(names), classes, forms, inhibits)
@@ -309,7 +314,8 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
     for name, entry in (doc.get("groups") or {}).items():
         unknown = [g for g in entry["genes"] if g not in genes]
         if unknown:
-            raise RuleFileError(path, f"group {name}: unknown gene {unknown[0]}")
+            message = f"group {name}: unknown gene {unknown[0]}"
+            raise RuleFileError(path, message, _line(entry, "genes"))
         groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
     return Genomics(
         systems=systems,
@@ -357,8 +363,6 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
         frozenset(entry["functions"]): entry["phenotype"]
         for entry in doc.get("function_phenotypes") or ()
     }
-    if not bands and not pairs:
-        raise RuleFileError(path, "needs 'phenotypes' (activity bands) or 'function_phenotypes'")
     for entry in doc["alleles"]:
         activity = entry.get("activity")
         if bands and activity is None:
@@ -369,7 +373,9 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
         for name in [allele.name, *map(str, entry.get("aliases", []))]:
             key = _normal(name)
             if key in alleles:
-                raise RuleFileError(path, f"allele name {name!r} is listed twice")
+                raise RuleFileError(
+                    path, f"allele name {name!r} is listed twice", _line(entry, "name")
+                )
             alleles[key] = allele
     factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
     return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors)
@@ -377,6 +383,11 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
 
 def _normal(name: str) -> str:
     return "".join(name.split()).lower()
+
+
+def _line(container: Any, key: Any) -> int | None:
+    """The line of ``key`` in a table read by ``load_yaml``, for the author."""
+    return container.line_of(key) if isinstance(container, YamlMap) else None
 
 
 def _mapping(doc: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:

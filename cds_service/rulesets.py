@@ -28,7 +28,12 @@ from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 __all__ = ["HOOKS", "RuleSet", "RuleSetInvalid", "load_rule_set"]
 
-_REQUIRED = ("services.yaml", "knowledge/drugs.yaml", "knowledge/genomics.yaml")
+_REQUIRED = (
+    "services.yaml",
+    "knowledge/drugs.yaml",
+    "knowledge/genomics.yaml",
+    "knowledge/conditions.yaml",
+)
 
 
 class RuleSetInvalid(Exception):

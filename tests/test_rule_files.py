@@ -243,3 +243,42 @@ def test_a_missing_file_is_named(tmp_path: Path):
     (problem,) = problems(rules)
     assert problem.path.name == "drugs.yaml"
     assert "missing" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "blamed", "words"),
+    [
+        pytest.param(
+            DRUGS,
+            "  fluoropyrimidine: [capecitabine, fluorouracil]",
+            "  fluoropyrimidine: [capecitabine, fluorouracill]",
+            "  fluoropyrimidine: [capecitabine, fluorouracill]",
+            "class fluoropyrimidine: unknown drug fluorouracill",
+            id="class-member",
+        ),
+        pytest.param(
+            Path("knowledge") / "genomics.yaml",
+            "alleles: alleles/DPYD.yaml",
+            "alleles: alleles/DPYD.yml",
+            "alleles: alleles/DPYD.yml",
+            "DPYD: no allele table alleles/DPYD.yml",
+            id="allele-table-path",
+        ),
+        pytest.param(
+            Path("knowledge") / "alleles" / "DPYD.yaml",
+            '    aliases: ["*13", p.I560S, rs55886062]',
+            '    aliases: ["*13", p.I560S, rs3918290]',
+            "  - name: c.1679T>G",
+            "allele name 'rs3918290' is listed twice",
+            id="allele-twice",
+        ),
+    ],
+)
+def test_knowledge_mistake_names_file_and_line(
+    tmp_path: Path, file: Path, old: str, new: str, blamed: str, words: str
+):
+    rules = edit(tmp_path, old, new, file)
+    (problem,) = problems(rules)
+    assert problem.path == (rules / file).resolve()
+    assert problem.line == line_of(rules, blamed, file)
+    assert words in problem.message
