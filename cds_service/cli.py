@@ -103,23 +103,30 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _check(args: argparse.Namespace, settings: Settings) -> int:
+def _checked(args: argparse.Namespace, settings: Settings) -> RuleSet | None:
+    """The rule set of ``rules check`` and ``rules test``, or None once its problems are shown."""
     directory = args.path or settings.rules_dir
     try:
-        rule_set = load_rule_set(directory)
+        return load_rule_set(directory)
     except RuleSetInvalid as error:
         if args.json:
             print(json.dumps(_verdict(directory, error.problems)))
         else:
             print(_problems(error.problems))
+        return None
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    rule_set = _checked(args, settings)
+    if rule_set is None:
         return 1
     rule_set.close()
     if args.json:
-        print(json.dumps(_verdict(directory, [], rule_set)))
+        print(json.dumps(_verdict(rule_set.directory, [], rule_set)))
     else:
         print(
-            f"{_shown(directory)}: {len(rule_set.files)} rule files, {len(rule_set.rules)} rules, "
-            f"no problems (rule set {rule_set.version})"
+            f"{_shown(rule_set.directory)}: {len(rule_set.files)} rule files, "
+            f"{len(rule_set.rules)} rules, no problems (rule set {rule_set.version})"
         )
     return 0
 
@@ -127,14 +134,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 def _test(args: argparse.Namespace, settings: Settings) -> int:
     from .examples import run_examples
 
-    directory = args.path or settings.rules_dir
-    try:
-        rule_set = load_rule_set(directory)
-    except RuleSetInvalid as error:
-        if args.json:
-            print(json.dumps(_verdict(directory, error.problems)))
-        else:
-            print(_problems(error.problems))
+    rule_set = _checked(args, settings)
+    if rule_set is None:
         return 1
     try:
         results = run_examples(rule_set)
@@ -142,7 +143,7 @@ def _test(args: argparse.Namespace, settings: Settings) -> int:
         rule_set.close()
     failed = [r for r in results if not r.passed]
     if args.json:
-        verdict = _verdict(directory, [], rule_set)
+        verdict = _verdict(rule_set.directory, [], rule_set)
         verdict["examples"] = {"run": len(results), "failed": len(failed)}
         verdict["failures"] = [
             {"file": str(r.file.path), "line": r.line, "example": r.name, "problems": r.problems}

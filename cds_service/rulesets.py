@@ -23,7 +23,8 @@ from .conditions import VOCABULARIES, Compiler, pinned_values
 from .engine import CompiledRules, EngineError, Match
 from .knowledge import Knowledge, load_knowledge
 from .queries import KeySpec, OnError, template_problem
-from .ruleschema import HOOKS, kind_of, validate
+from .ruleschema import HOOKS, kind_of
+from .validation import validate
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 __all__ = ["HOOKS", "RuleSet", "RuleSetInvalid", "load_rule_set"]

@@ -102,18 +102,14 @@ class _Loader(_Base):
             return
         written[key] = text
         line = node.start_mark.line + 1
-        if tag.endswith(":int") and _SURPRISING_INT.fullmatch(text):
+        surprising = (tag.endswith(":int") and _SURPRISING_INT.fullmatch(text)) or (
+            tag.endswith(":float") and _SURPRISING_FLOAT.fullmatch(text)
+        )
+        if surprising:
             raise RuleFileError(
                 self.path,
-                f"{text} would be read as the number {self.construct_object(node)}; "
-                "write it in quotes if it is a code, or without leading zeros if it is a number",
-                line,
-            )
-        if tag.endswith(":float") and _SURPRISING_FLOAT.fullmatch(text):
-            raise RuleFileError(
-                self.path,
-                f"{text} would be read as the number {self.construct_object(node)}; "
-                "write it in quotes if it is text",
+                f"{text} would be read as the number {self.construct_object(node)}; write it "
+                "in quotes if it is a code or text, or without leading zeros if it is a number",
                 line,
             )
 

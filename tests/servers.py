@@ -23,7 +23,7 @@ import httpx
 from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.yamlfile import load_yaml
-from tests.conftest import FIXTURES, RULES
+from tests.conftest import FIXTURES, RULES, request_fixture
 
 FHIR_SERVER_DIR = Path(__file__).resolve().parent / "fhir-server"
 BUNDLES = sorted((FIXTURES / "bundles").glob("*.json"))
@@ -143,3 +143,18 @@ def live_service(**settings: Any) -> Iterator[LiveService]:
         yield service
     finally:
         service.close()
+
+
+def authorized(name: str, fhir: str, token: str = TOKEN) -> dict[str, Any]:
+    """Request fixture ``name`` sent with ``fhirServer`` and a bearer token for it."""
+    body = request_fixture(name)
+    body["fhirServer"] = fhir
+    body["fhirAuthorization"] = {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/Patient.read patient/Observation.read",
+        "subject": "oncology-pgx-cds",
+        "patient": body["context"]["patientId"],
+    }
+    return body

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import request_fixture
-from tests.servers import TEMPLATES, TOKEN, LiveService, fhir_server, live_service
+from tests.servers import TEMPLATES, TOKEN, LiveService, authorized, fhir_server, live_service
 from tests.test_fixtures import EXPECTED, check, service_path
 
 
@@ -27,20 +26,6 @@ def fhir() -> Iterator[str]:
 def service(fhir: str) -> Iterator[LiveService]:
     with live_service(fhir_servers=(fhir,)) as running:
         yield running
-
-
-def authorized(name: str, fhir: str, token: str = TOKEN) -> dict[str, Any]:
-    body = request_fixture(name)
-    body["fhirServer"] = fhir
-    body["fhirAuthorization"] = {
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/Patient.read patient/Observation.read",
-        "subject": "oncology-pgx-cds",
-        "patient": body["context"]["patientId"],
-    }
-    return body
 
 
 def cards(service: LiveService, name: str, body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import fixture_json, free_port, request_fixture
-from tests.servers import TEMPLATES, TOKEN, StandIn, StandInRequest, live_service
+from tests.servers import TEMPLATES, TOKEN, StandIn, StandInRequest, authorized, live_service
 
 NAME = "dpyd-c1905-het-capecitabine.order-sign"
 PATH = "/cds-services/oncology-order-sign"
@@ -47,17 +47,8 @@ def good(request: StandInRequest) -> tuple[int, dict[str, str], bytes]:
 
 
 def body_without_prefetch(server: str) -> dict[str, Any]:
-    body = request_fixture(NAME)
+    body = authorized(NAME, server)
     del body["prefetch"]
-    body["fhirServer"] = server
-    body["fhirAuthorization"] = {
-        "access_token": TOKEN,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "oncology-pgx-cds",
-        "patient": body["context"]["patientId"],
-    }
     return body
 
 
