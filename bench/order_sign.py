@@ -381,7 +381,7 @@ def main() -> None:
         parser.error("--requests must be at least 2 and --warm-up at least 0")
 
     app = create_app()
-    rule_set: RuleSet = app.state.rule_set
+    rule_set: RuleSet = app.state.rules.current
     chosen = rule_set.services[SERVICE_ID]
     request = build_request()
     body = orjson.dumps(request)

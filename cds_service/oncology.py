@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,21 @@ class Oncology:
 
     @property
     def codes(self) -> frozenset[Code]:
-        return frozenset(code for spec in self.findings.values() for code in spec.codes)
+        return frozenset(self.finding_codes)
+
+    @cached_property
+    def finding_codes(self) -> Mapping[Code, tuple[str, int]]:
+        """Observation code -> (finding, precedence): one look-up per coding."""
+        return {
+            code: (spec.name, rank)
+            for spec in self.findings.values()
+            for rank, code in enumerate(spec.codes)
+        }
+
+    @cached_property
+    def worded(self) -> tuple[FindingSpec, ...]:
+        """The findings that can also be recognised by words in the code's text."""
+        return tuple(spec for spec in self.findings.values() if spec.words)
 
 
 def load_oncology(doc: Mapping[str, Any], path: Path) -> Oncology:

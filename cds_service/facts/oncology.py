@@ -16,12 +16,13 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from .. import fhir
 from ..knowledge import Knowledge
-from ..oncology import FindingSpec
+from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
 from .clinical import Conditions, unreadable
 from .types import Cancer, Fact, Finding, MissingFinding
 
 _RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
+"""Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
 
 
@@ -46,53 +47,66 @@ def cancers(conditions: Conditions, knowledge: Knowledge) -> Iterable[Cancer]:
 
 
 def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
+    """The result used for each finding, and a :class:`MissingFinding` for each one not on file.
+
+    Candidates are ranked on the raw resource (code precedence, then the latest date) and only
+    validated until one reads: a chart with years of weights validates one of them.
+    """
     specs = knowledge.oncology.findings
-    chosen: dict[str, tuple[int, str, Observation]] = {}
-    seen: set[str] = set()
+    candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
     for resource in record.resources:
         if resource.get("resourceType") != "Observation":
             continue
-        matched = _match(resource.get("code"), specs)
-        if matched is None:
-            continue
-        spec, rank = matched
-        try:
-            observation = fhir.validate(resource)
-        except fhir.InvalidResource as error:
-            seen.add(spec.name)
-            yield unreadable(error, "Observation", finding=spec.name)
-            continue
-        assert isinstance(observation, Observation)
-        problem = record.foreign_subject(observation.subject)
-        if problem:
-            seen.add(spec.name)
-            error = fhir.InvalidResource(fhir.reference_of(resource), problem)
-            yield unreadable(error, "Observation", finding=spec.name)
-            continue
-        if observation.status not in _RESULT_STATUSES:
-            continue  # preliminary, cancelled, entered in error: not a result
-        seen.add(spec.name)
-        when = str(observation.effectiveDateTime or observation.issued or "")
-        best = chosen.get(spec.name)
-        if best is None or rank < best[0] or (rank == best[0] and when > best[1]):
-            chosen[spec.name] = (rank, when, observation)
-    for name, (_, _, observation) in chosen.items():
-        yield _finding(specs[name], observation)
+        matched = _match(resource.get("code"), knowledge.oncology)
+        if matched is not None and resource.get("status") in _RESULT_STATUSES:
+            spec, rank = matched
+            when = resource.get("effectiveDateTime") or resource.get("issued") or ""
+            candidates.setdefault(spec.name, []).append((rank, str(when), resource))
+    seen: set[str] = set()
+    for name, found in candidates.items():
+        found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code
+        found.sort(key=lambda item: item[0])
+        for _, _, resource in found:
+            seen.add(name)
+            result = _read(record, specs[name], resource)
+            yield result
+            if isinstance(result, Finding):
+                break
     orders = _test_orders(record, knowledge, [s for s in specs.values() if s.ordered_when])
     for name in specs:
         if name not in seen:
             yield MissingFinding(finding=name, test_ordered=orders.get(name))
 
 
-def _match(concept: Any, specs: Mapping[str, FindingSpec]) -> tuple[FindingSpec, int] | None:
+def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any]) -> Fact:
+    """The finding, or why the resource cannot be used for this patient."""
+    try:
+        observation = fhir.validate(resource)
+    except fhir.InvalidResource as error:
+        return unreadable(error, "Observation", finding=spec.name)
+    assert isinstance(observation, Observation)
+    problem = record.foreign_subject(observation.subject)
+    if problem:
+        error = fhir.InvalidResource(fhir.reference_of(resource), problem)
+        return unreadable(error, "Observation", finding=spec.name)
+    return _finding(spec, observation)
+
+
+def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
     if not isinstance(concept, Mapping):
         return None
     codings = [c for c in concept.get("coding") or [] if isinstance(c, Mapping)]
-    codes = [(str(c.get("system", "")), str(c.get("code", ""))) for c in codings]
-    texts = [t for t in [concept.get("text"), *(c.get("display") for c in codings)] if t]
+    best: tuple[str, int] | None = None
+    for coding in codings:
+        found = oncology.finding_codes.get((str(coding.get("system", "")), str(coding.get("code"))))
+        if found and (best is None or found[1] < best[1]):
+            best = found
+    if best:
+        return oncology.findings[best[0]], best[1]
+    texts = [concept.get("text"), *(c.get("display") for c in codings)]
     texts = [t for t in texts if isinstance(t, str)]
-    for spec in specs.values():
-        rank = spec.rank(codes, texts)
+    for spec in oncology.worded:
+        rank = spec.rank((), texts)
         if rank is not None:
             return spec, rank
     return None
