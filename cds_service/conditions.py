@@ -41,6 +41,11 @@ VOCABULARIES: Mapping[str, tuple[str, Vocabulary]] = {
     "effective_phenotype": ("phenotypes in knowledge/", _phenotypes),
     "worst_phenotype": ("phenotypes in knowledge/", _phenotypes),
     "worst_gene": ("genes in knowledge/genomics.yaml", lambda k: frozenset(k.genomics.genes)),
+    "finding": ("findings in knowledge/oncology.yaml", lambda k: frozenset(k.oncology.findings)),
+    "site": (
+        "cancer sites in knowledge/oncology.yaml",
+        lambda k: frozenset(s.name for s in k.oncology.sites),
+    ),
 }
 """Attribute name -> (where its values come from, the values): a value outside is a typo."""
 

@@ -1,4 +1,4 @@
-"""Knowledge tables from ``rules/knowledge/``: drugs, genomic encodings, allele tables, conditions.
+"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .oncology import Oncology, load_oncology
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -239,12 +240,14 @@ class Knowledge:
     drugs: DrugTable
     genomics: Genomics
     clinical: Clinical
+    oncology: Oncology
 
 
 def load_knowledge(directory: Path) -> Knowledge:
     drugs_file = directory / "drugs.yaml"
     genomics_file = directory / "genomics.yaml"
     conditions_file = directory / "conditions.yaml"
+    oncology_file = directory / "oncology.yaml"
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
@@ -258,10 +261,16 @@ def load_knowledge(directory: Path) -> Knowledge:
             genes[symbol] = _allele_table(symbol, load_yaml(table_file), table_file)
         else:
             genes[symbol] = None
+    drugs = _drug_table(drugs_doc, drugs_file)
+    oncology = load_oncology(load_yaml(oncology_file), oncology_file)
+    unknown = sorted(oncology.auc.drugs - drugs.ingredients)
+    if unknown:
+        raise RuleFileError(oncology_file, f"auc_dosing: unknown drug {unknown[0]}")
     return Knowledge(
-        _drug_table(drugs_doc, drugs_file),
+        drugs,
         _genomics(genomics_doc, genes, genomics_file),
         _clinical(load_yaml(conditions_file), conditions_file),
+        oncology,
     )
 
 

@@ -394,6 +394,67 @@ def conditions_schema() -> dict:
     )
 
 
+def oncology_schema() -> dict:
+    words = _array(_TEXT)
+    finding = _closed(
+        {
+            "codes": _array(_CODE, minItems=1),
+            "words": words,
+            "answers": {"type": "object", "additionalProperties": _TEXT},
+            "unit": _TEXT,
+            "from_units": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+            },
+            "bands": _array(
+                _closed({"below": {"type": "number"}, "band": _TEXT}, ["band"]), minItems=1
+            ),
+            "ordered_when": words,
+        },
+        ["codes"],
+    )
+    number = {"type": "number", "exclusiveMinimum": 0}
+    auc = _closed(
+        {
+            "drugs": _array(_TEXT, minItems=1),
+            "auc_units": _array(_TEXT, minItems=1),
+            "auc_patterns": _array(_TEXT, minItems=1),
+            "dose_unit": _TEXT,
+            "calvert": _closed(
+                {"add_to_gfr": number, "gfr_cap": number}, ["add_to_gfr", "gfr_cap"]
+            ),
+            "cockcroft_gault": _closed(
+                {
+                    "age_from": number,
+                    "divisor": number,
+                    "female_factor": number,
+                    "creatinine": _TEXT,
+                    "weight": _TEXT,
+                },
+                ["age_from", "divisor", "female_factor", "creatinine", "weight"],
+            ),
+        },
+        ["drugs", "auc_units", "auc_patterns", "dose_unit", "calvert", "cockcroft_gault"],
+    )
+    return _document(
+        "knowledge-oncology",
+        "Cancer sites, oncology findings (codes, answers, units, bands) and AUC dose formulas.",
+        _closed(
+            {
+                "meta": _closed(_META_COMMON, ["title", "version", "sources"]),
+                "systems": {"type": "object", "additionalProperties": _TEXT},
+                "cancers": {
+                    "type": "object",
+                    "additionalProperties": _closed({"codes": _array(_CODE), "words": words}),
+                },
+                "findings": {"type": "object", "additionalProperties": finding},
+                "auc_dosing": auc,
+            },
+            ["meta", "systems", "cancers", "findings", "auc_dosing"],
+        ),
+    )
+
+
 def _document(name: str, description: str, body: dict) -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -411,6 +472,7 @@ SCHEMAS = {
     "knowledge-genomics": genomics_schema,
     "knowledge-alleles": alleles_schema,
     "knowledge-conditions": conditions_schema,
+    "knowledge-oncology": oncology_schema,
 }
 
 
@@ -426,6 +488,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-genomics"
         if parts[1:] == ("conditions.yaml",):
             return "knowledge-conditions"
+        if parts[1:] == ("oncology.yaml",):
+            return "knowledge-oncology"
         return "knowledge-alleles"
     return "rule-file"
 

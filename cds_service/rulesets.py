@@ -34,6 +34,7 @@ _REQUIRED = (
     "knowledge/drugs.yaml",
     "knowledge/genomics.yaml",
     "knowledge/conditions.yaml",
+    "knowledge/oncology.yaml",
 )
 
 

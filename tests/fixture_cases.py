@@ -1,4 +1,4 @@
-"""The generated fixture patients: one per phenotype row of UGT1A1, CYP2D6 and TPMT/NUDT15.
+"""The generated fixture patients: PGx phenotype rows, assay eligibility, dosing, ECOG.
 
 Each case is a fictitious patient written compactly here and expanded into the same FHIR R4
 shapes as the hand-written DPYD fixtures: a collection Bundle in ``fixtures/fhir/bundles/`` and
@@ -53,7 +53,22 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "duloxetine": "72625",
     "amlodipine": None,
     "irinotecan liposome": None,
+    "carboplatin": "40048",
+    "osimertinib": None,
 }
+GTR = "http://www.ncbi.nlm.nih.gov/gtr"
+POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")
+FINDINGS = {  # finding -> (system, code, display); codes from clinical-facts.md 4.3/4.4 [V]
+    "ER": (LOINC, "85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen"),
+    "HER2": (LOINC, "48676-1", "HER2 [Interpretation] in Tissue"),
+    "pN": (SNOMED, "371494008", "pN category"),
+    "ECOG": (LOINC, "89247-1", "ECOG performance status score"),
+    "RS": (GTR, "509910", "Oncotype DX Breast Recurrence Score Assay"),
+    "creatinine": (LOINC, "2160-0", "Creatinine [Mass/volume] in Serum or Plasma"),
+    "weight": (LOINC, "29463-7", "Body weight"),
+}
+PN = {"N0": ("1229947003", "pN0"), "N1": ("1229951001", "pN1")}
+ECOG_ANSWERS = {3: ("LA9625-0", "Limited self-care")}
 
 
 @dataclass
@@ -73,6 +88,11 @@ class Case:
     """Texts of active genotyping ServiceRequests."""
     order: tuple[str, str, float | None, str | None, str | None] = ("", "", None, None, None)
     """(drug, text, dose, unit, timing: "daily" or "q14d" or "q21d")."""
+    findings: dict[str, Any] = field(default_factory=dict)
+    """Finding -> value: ER/HER2 "positive"/"negative", pN "N0"/"N1", ECOG score (an int, or
+    a str for the LOINC answer code), RS score, creatinine (value, unit), weight kg."""
+    dosage_text: str | None = None
+    hook: str = "order-sign"
 
     @property
     def patient_id(self) -> str:
@@ -367,6 +387,217 @@ CASES: tuple[Case, ...] = (
         conditions=[("277571004", "B-cell acute lymphoblastic leukemia")],
         order=("mercaptopurine", "Mercaptopurine 50 mg tablet", 75, "mg/m2", "daily"),
     ),
+    # Oncotype DX Breast (ASCO 2022), at patient-view
+    Case(
+        "oncotype-n0-eligible",
+        "female",
+        "1968-02-10",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-n0-test-ordered",
+        "female",
+        "1968-02-11",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0},
+        tests=["Oncotype DX Breast Recurrence Score"],
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-her2-positive-n0",
+        "female",
+        "1968-02-12",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": True, "pN": "N0", "ECOG": 0},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-n1-postmenopausal",
+        "female",
+        "1960-04-04",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N1", "ECOG": 0},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-n1-premenopausal",
+        "female",
+        "1984-05-05",
+        conditions=[("254837009", "Breast cancer"), ("22636003", "Premenopausal state")],
+        findings={"ER": True, "HER2": False, "pN": "N1", "ECOG": 0},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-n1-age-45-status-unknown",
+        "female",
+        "1981-06-06",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N1", "ECOG": 0},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-n1-age-55",
+        "female",
+        "1971-01-15",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N1", "ECOG": 0},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-26-n0",
+        "female",
+        "1968-03-01",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0, "RS": 26},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-25-n0-over-50",
+        "female",
+        "1968-03-02",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0, "RS": 25},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-16-n0-age-45",
+        "female",
+        "1981-03-03",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0, "RS": 16},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-15-n0-age-45",
+        "female",
+        "1981-03-04",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0, "RS": 15},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-10-n0",
+        "female",
+        "1968-03-05",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N0", "ECOG": 0, "RS": 10},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-30-n1-postmenopausal",
+        "female",
+        "1960-03-06",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "HER2": False, "pN": "N1", "ECOG": 0, "RS": 30},
+        hook="patient-view",
+    ),
+    Case(
+        "oncotype-rs-30-n1-premenopausal",
+        "female",
+        "1984-03-07",
+        conditions=[("254837009", "Breast cancer"), ("22636003", "Premenopausal state")],
+        findings={"ER": True, "HER2": False, "pN": "N1", "ECOG": 0, "RS": 30},
+        hook="patient-view",
+    ),
+    Case(
+        "breast-no-her2-no-ecog",
+        "female",
+        "1968-03-08",
+        conditions=[("254837009", "Breast cancer")],
+        findings={"ER": True, "pN": "N0"},
+        hook="patient-view",
+    ),
+    # Carboplatin by Calvert and Cockcroft-Gault; performance status at order-sign
+    Case(
+        "carboplatin-auc5-as-calculated",
+        "male",
+        "1964-05-01",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": 1},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 470, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-auc5-9pct-above",
+        "male",
+        "1964-05-02",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": 1},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 515, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-auc5-11pct-above",
+        "male",
+        "1964-05-03",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": 1},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 520, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-auc5-15pct-below",
+        "male",
+        "1964-05-04",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": 1},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 400, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-above-capped-maximum",
+        "female",
+        "1986-06-01",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (53, "umol/L"), "weight": 80, "ECOG": 0},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 800, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-no-creatinine",
+        "male",
+        "1964-05-05",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"weight": 70, "ECOG": 1},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 470, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-auc-not-stated",
+        "male",
+        "1964-05-06",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": 1},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 470, "mg", "q21d"),
+    ),
+    Case(
+        "carboplatin-ecog-3",
+        "male",
+        "1964-05-07",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": "3"},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 470, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "carboplatin-ecog-2",
+        "male",
+        "1964-05-08",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"creatinine": (1.1, "mg/dL"), "weight": 70, "ECOG": 2},
+        order=("carboplatin", "Carboplatin 10 mg/mL injection", 470, "mg", "q21d"),
+        dosage_text="Carboplatin AUC 5 IV over 30 minutes, day 1 every 21 days",
+    ),
+    Case(
+        "osimertinib-ecog-3",
+        "male",
+        "1964-05-09",
+        conditions=[("254637007", "Non-small cell lung cancer")],
+        findings={"ECOG": 3},
+        order=("osimertinib", "Osimertinib 80 mg tablet", 80, "mg", "daily"),
+    ),
     # PGx results on file, an unrelated order
     Case(
         "pgx-panel-unrelated-order",
@@ -398,22 +629,24 @@ def build(case: Case, hooks: Any) -> Iterator[tuple[str, dict[str, Any]]]:
             ],
         },
     )
-    service = hooks["oncology-order-sign"]
+    service = hooks[f"oncology-{case.hook}"]
+    context: dict[str, Any] = {
+        "userId": "Practitioner/prac-onc-hartley",
+        "patientId": case.patient_id,
+    }
+    if case.hook != "patient-view":
+        context["draftOrders"] = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": _draft_order(case, resources)}],
+        }
     yield (
-        f"requests/{case.name}.order-sign.json",
+        f"requests/{case.name}.{case.hook}.json",
         {
-            "hook": "order-sign",
+            "hook": case.hook,
             "hookInstance": str(uuid.uuid5(_NAMESPACE, case.name)),
             "fhirServer": "https://ehr.example.org/fhir",
-            "context": {
-                "userId": "Practitioner/prac-onc-hartley",
-                "patientId": case.patient_id,
-                "draftOrders": {
-                    "resourceType": "Bundle",
-                    "type": "collection",
-                    "entry": [{"resource": _draft_order(case, resources)}],
-                },
-            },
+            "context": context,
             "prefetch": answer_prefetch(resources, service, case.patient_id),
         },
     )
@@ -463,6 +696,8 @@ def _record(case: Case) -> list[dict[str, Any]]:
         if kind == "MedicationRequest":
             medication["intent"] = "order"
         record.append(medication)
+    for name, value in case.findings.items():
+        record.append(_finding(case, name, value, subject))
     for n, text in enumerate(case.tests, 1):
         record.append(
             {
@@ -476,6 +711,34 @@ def _record(case: Case) -> list[dict[str, Any]]:
             }
         )
     return record
+
+
+def _finding(case: Case, name: str, value: Any, subject: dict[str, str]) -> dict[str, Any]:
+    system, code, display = FINDINGS[name]
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": f"obs-{name.lower()}-{case.name}",
+        "status": "final",
+        "category": [_coding(CATEGORY, "laboratory")],
+        "code": _coding(system, code, display),
+        "subject": subject,
+        "effectiveDateTime": "2026-09-20",
+    }
+    if name in ("ER", "HER2"):
+        observation["valueCodeableConcept"] = _coding(LOINC, *(POSITIVE if value else NEGATIVE))
+    elif name == "pN":
+        observation["valueCodeableConcept"] = _coding(SNOMED, *PN[value])
+    elif name == "ECOG" and isinstance(value, str):
+        observation["valueCodeableConcept"] = _coding(LOINC, *ECOG_ANSWERS[int(value)])
+    elif name == "ECOG":
+        observation["valueInteger"] = value
+    elif name == "RS":
+        observation["code"]["text"] = display
+        observation["valueQuantity"] = {"value": value, "unit": "Recurrence score"}
+    else:
+        amount, unit = value if isinstance(value, tuple) else (value, "kg")
+        observation["valueQuantity"] = {"value": amount, "unit": unit, "system": UCUM, "code": unit}
+    return observation
 
 
 def _genotype(case: Case, gene: str, text: str, subject: dict[str, str]) -> dict[str, Any]:
@@ -556,14 +819,15 @@ def _draft_order(case: Case, record: list[dict[str, Any]]) -> dict[str, Any]:
     }
     if dose is not None and unit and timing:
         period = {"daily": 1, "q14d": 14, "q21d": 21}[timing]
-        order["dosageInstruction"] = [
-            {
-                "timing": {"repeat": {"frequency": 1, "period": period, "periodUnit": "d"}},
-                "doseAndRate": [
-                    {"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}
-                ],
-            }
-        ]
+        dosage: dict[str, Any] = {
+            "timing": {"repeat": {"frequency": 1, "period": period, "periodUnit": "d"}},
+            "doseAndRate": [
+                {"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}
+            ],
+        }
+        if case.dosage_text:
+            dosage = {"text": case.dosage_text, **dosage}
+        order["dosageInstruction"] = [dosage]
     conditions = [r for r in record if r["resourceType"] == "Condition"]
     if conditions:
         order["reasonReference"] = [{"reference": f"Condition/{conditions[0]['id']}"}]

@@ -75,6 +75,12 @@ class StandInRequest(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64
+    """The service opens one connection per prefetch key at once; the default backlog of 5
+    drops the seventh and the client retries a second later, past the tests' deadline."""
+
+
 class StandIn:
     """An HTTP server on 127.0.0.1 whose every answer comes from ``handler``."""
 
@@ -83,7 +89,7 @@ class StandIn:
         self.seen: list[dict[str, Any]] = []
         self.in_flight = self.most_in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), StandInRequest)
+        self._server = _Server(("127.0.0.1", 0), StandInRequest)
         self._server.owner = self  # type: ignore[attr-defined]
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -31,19 +32,28 @@ def every_key(code: str) -> dict[str, str]:
     return dict.fromkeys(KEYS, code)
 
 
-def record(kind: str) -> Any:
+def record(kind: str, code: str | None = None) -> Any:
     """What the fixture's prefetch holds for a query on ``kind``, as its FHIR server would send it.
 
-    The key is the one whose template in rules/services.yaml queries that resource type.
+    The key is the one whose template in rules/services.yaml queries that resource type with
+    that ``code`` parameter (two keys search Observations: pgx and oncology).
     """
     sent = request_fixture(NAME)["prefetch"]
-    (key,) = [k for k, t in TEMPLATES.items() if t.split("?")[0].split("/")[0] == kind]
+    (key,) = [
+        k
+        for k, t in TEMPLATES.items()
+        if t.split("?")[0].split("/")[0] == kind and _code(t) == code
+    ]
     return sent[key]
+
+
+def _code(query: str) -> str | None:
+    return dict(parse_qsl(urlsplit(query).query)).get("code")
 
 
 def good(request: StandInRequest) -> tuple[int, dict[str, str], bytes]:
     kind = request.path.split("/")[2].split("?")[0]
-    return 200, {}, json.dumps(record(kind)).encode()
+    return 200, {}, json.dumps(record(kind, _code(request.path))).encode()
 
 
 def body_without_prefetch(server: str) -> dict[str, Any]:
@@ -231,4 +241,6 @@ def test_fixture_stays_what_the_stand_in_serves():
     bundle = fixture_json("bundles/dpyd-c1905-het-capecitabine.json")
     ids = {entry["resource"]["id"] for entry in bundle["entry"]}
     assert record("Patient")["id"] in ids
-    assert {e["resource"]["id"] for e in record("Observation")["entry"]} <= ids
+    for key in ("pgx", "oncology"):
+        code = _code(TEMPLATES[key])
+        assert {e["resource"]["id"] for e in record("Observation", code)["entry"]} <= ids

@@ -176,6 +176,79 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "thiopurine-tests-ordered-mercaptopurine.order-sign": [],
     "pgx-panel-unrelated-order.order-sign": [],
+    # Oncotype DX Breast (ASCO 2022, TAILORx) at patient-view: both sides of each criterion
+    "mcode-jenny-m.patient-view": [
+        ("oncotype-rs-high-node-negative", "info", "Recurrence Score 47 (26 or more)")
+    ],
+    "oncotype-n0-eligible.patient-view": [
+        ("oncotype-eligible-node-negative", "info", "ER+/HER2- node-negative breast cancer")
+    ],
+    "oncotype-n0-test-ordered.patient-view": [],
+    "oncotype-her2-positive-n0.patient-view": [],
+    "oncotype-n1-postmenopausal.patient-view": [
+        ("oncotype-eligible-n1-postmenopausal", "info", "1-3 nodes, postmenopausal: Oncotype DX")
+    ],
+    "oncotype-n1-premenopausal.patient-view": [
+        ("oncotype-n1-premenopausal", "info", "do not use Oncotype DX to decide on chemotherapy")
+    ],
+    "oncotype-n1-age-45-status-unknown.patient-view": [
+        ("oncotype-n1-menopause-unknown", "info", "Record menopausal status")
+    ],
+    "oncotype-n1-age-55.patient-view": [
+        ("oncotype-eligible-n1-over-50", "info", "1-3 nodes, age over 50: Oncotype DX")
+    ],
+    "oncotype-rs-26-n0.patient-view": [
+        ("oncotype-rs-high-node-negative", "info", "Recurrence Score 26 (26 or more)")
+    ],
+    "oncotype-rs-25-n0-over-50.patient-view": [
+        ("oncotype-rs-endocrine-alone-over-50", "info", "Recurrence Score 25, node-negative, over")
+    ],
+    "oncotype-rs-16-n0-age-45.patient-view": [
+        ("oncotype-rs-16-25-age-50-or-under", "info", "Recurrence Score 16, node-negative, age 45")
+    ],
+    "oncotype-rs-15-n0-age-45.patient-view": [
+        ("oncotype-rs-11-15-age-50-or-under", "info", "Recurrence Score 15, node-negative, age 45")
+    ],
+    "oncotype-rs-10-n0.patient-view": [
+        ("oncotype-rs-0-10", "info", "Recurrence Score 10, node-negative: endocrine therapy alone")
+    ],
+    "oncotype-rs-30-n1-postmenopausal.patient-view": [
+        ("oncotype-rs-high-n1", "info", "Recurrence Score 30 (26 or more), 1-3 nodes")
+    ],
+    "oncotype-rs-30-n1-premenopausal.patient-view": [
+        ("oncotype-n1-premenopausal", "info", "do not use Oncotype DX")
+    ],
+    "breast-no-her2-no-ecog.patient-view": [
+        ("oncotype-breast-finding-missing", "info", "no HER2 result on file"),
+        ("ecog-not-on-file", "info", "No ECOG performance status on file"),
+    ],
+    # Carboplatin by Calvert (tolerance 10 %), performance status at order-sign
+    "carboplatin-auc5-as-calculated.order-sign": [],
+    "carboplatin-auc5-9pct-above.order-sign": [],
+    "carboplatin-auc5-11pct-above.order-sign": [
+        ("carboplatin-dose-off", "warning", "520 mg is 10.71% above the Calvert dose of 469.7 mg")
+    ],
+    "carboplatin-auc5-15pct-below.order-sign": [
+        ("carboplatin-dose-off", "warning", "400 mg is 14.84% below the Calvert dose of 469.7 mg")
+    ],
+    "carboplatin-above-capped-maximum.order-sign": [
+        (
+            "carboplatin-above-maximum",
+            "critical",
+            "800 mg exceeds the Calvert maximum for AUC 5: 750",
+        )
+    ],
+    "carboplatin-no-creatinine.order-sign": [
+        ("carboplatin-not-checked", "warning", "no creatinine on file")
+    ],
+    "carboplatin-auc-not-stated.order-sign": [
+        ("carboplatin-not-checked", "warning", "no target AUC on file")
+    ],
+    "carboplatin-ecog-3.order-sign": [
+        ("cytotoxic-at-ecog-3-4", "warning", "ECOG 3 on file: reconsider carboplatin")
+    ],
+    "carboplatin-ecog-2.order-sign": [],
+    "osimertinib-ecog-3.order-sign": [],
 }
 
 
@@ -272,6 +345,52 @@ def test_fixture_over_real_http(server: str, name: str):
     )
     assert response.status_code == 200
     check(name, json.loads(response.content)["cards"])
+
+
+def test_carboplatin_card_shows_the_computation_step_by_step(client: Client):
+    """CrCl (140 - 62) x 70 x 1 / (72 x 1.1) = 68.94; dose 5 x (68.94 + 25) = 469.7 mg."""
+    body = request_fixture("carboplatin-auc5-11pct-above.order-sign")
+    (card,) = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    detail = " ".join(card["detail"].split())
+    assert "(140 - age 62) x weight 70 kg x 1 (male) / (72 x serum creatinine 1.1 mg/dL)" in detail
+    assert "**68.94 mL/min**" in detail
+    assert "AUC 5 x (68.94 + 25) = **469.7 mg**" in detail
+    assert "(maximum at this AUC: 750 mg)" in detail
+    assert "Observation/obs-creatinine-carboplatin-auc5-11pct-above" in detail
+
+
+def test_carboplatin_cap_converts_umol_and_caps_the_gfr(client: Client):
+    """53 umol/L / 88.4 = 0.6 mg/dL; CrCl (140 - 40) x 80 x 0.85 / (72 x 0.6) = 157.53 -> 125."""
+    body = request_fixture("carboplatin-above-capped-maximum.order-sign")
+    (card,) = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    detail = " ".join(card["detail"].split())
+    assert "x 0.85 (female) / (72 x serum creatinine 0.6 mg/dL)" in detail
+    assert "**157.53 mL/min**" in detail
+    assert "capped at 125 = **125 mL/min**" in detail
+    assert "AUC 5 x (125 + 25) = **750 mg**" in detail
+
+
+def test_eligibility_card_offers_the_assay_order(client: Client):
+    body = request_fixture("oncotype-n0-eligible.patient-view")
+    (card,) = client.post(service_path("x.patient-view"), json=body).json()["cards"]
+    (action,) = card["suggestions"][0]["actions"]
+    request = ServiceRequest.model_validate(action["resource"])
+    assert request.code.coding[0].code == "509910"
+    assert request.subject.reference == "Patient/pt-oncotype-n0-eligible"
+    for evidence in ("ER positive", "HER2 negative", "nodal category N0"):
+        assert evidence in card["detail"]
+
+
+def test_patient_view_repeats_no_order_level_card(client: Client):
+    """The record opened at patient-view: the order's ECOG and dose cards stay at order-sign."""
+    for name in ("carboplatin-ecog-3", "carboplatin-auc5-11pct-above"):
+        body = request_fixture(f"{name}.order-sign")
+        assert client.post(service_path("x.order-sign"), json=body).json()["cards"]
+        body["hook"] = "patient-view"
+        del body["context"]["draftOrders"]
+        response = client.post(service_path("x.patient-view"), json=body)
+        assert response.status_code == 200
+        assert response.json()["cards"] == [], name
 
 
 def test_service_refuses_to_start_on_an_invalid_rule_set(tmp_path: Path):

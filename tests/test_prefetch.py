@@ -147,7 +147,8 @@ def test_an_unanswered_query_is_412_not_no_cards():
 def test_services_yaml_policies_are_loaded(rule_set):
     keys = rule_set.services["oncology-order-sign"].keys
     assert {s.key: s.on_error for s in keys} == dict.fromkeys(
-        ["patient", "pgx", "medications", "statements", "conditions", "tests"], OnError.FETCH
+        ["patient", "pgx", "medications", "statements", "conditions", "tests", "oncology"],
+        OnError.FETCH,
     )
 
 

@@ -282,3 +282,12 @@ def test_knowledge_mistake_names_file_and_line(
     assert problem.path == (rules / file).resolve()
     assert problem.line == line_of(rules, blamed, file)
     assert words in problem.message
+
+
+def test_oncology_prefetch_asks_for_every_finding_code(rule_set: RuleSet):
+    """A finding code the table lists but the prefetch omits would read as "not on file"."""
+    wanted = {f"{system}|{code}" for system, code in rule_set.knowledge.oncology.codes}
+    for service in rule_set.services.values():
+        query = service.prefetch["oncology"]
+        asked = set(query.split("code=", 1)[1].split(","))
+        assert asked == wanted, service.id

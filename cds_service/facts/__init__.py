@@ -3,7 +3,8 @@
 Facts are what rule conditions test and what card templates fill in. What the rule syntax
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
-indication is malignant, the menopausal status. A resource that cannot be read becomes an
+indication is malignant, the menopausal status, the cancers and oncology findings, the
+Calvert dose of an AUC-dosed order. A resource that cannot be read becomes an
 :class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
 on a card and never passes as "no conflict".
 """
@@ -14,14 +15,18 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import clinical, medications, pgx
+from . import clinical, dosing, medications, oncology, pgx
 from .types import (
     FACT_TYPES,
     ActiveMedication,
+    AucDose,
+    Cancer,
     DraftMedication,
     Fact,
+    Finding,
     Genotype,
     Inhibitor,
+    MissingFinding,
     MissingResult,
     PatientFact,
     Phenotype,
@@ -33,10 +38,14 @@ from .types import (
 __all__ = [
     "FACT_TYPES",
     "ActiveMedication",
+    "AucDose",
+    "Cancer",
     "DraftMedication",
     "Fact",
+    "Finding",
     "Genotype",
     "Inhibitor",
+    "MissingFinding",
     "MissingResult",
     "PatientFact",
     "Phenotype",
@@ -51,10 +60,23 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     """Every fact the rules can test, from one patient's record and draft orders."""
     conditions = clinical.read_conditions(record)
     found: list[Fact] = [*conditions.unreadable]
-    found.extend(clinical.patient(record, knowledge, today, conditions))
+    patient = list(clinical.patient(record, knowledge, today, conditions))
+    found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
+    found.extend(oncology.cancers(conditions, knowledge))
+    results = list(oncology.findings(record, knowledge))
+    found.extend(results)
+    found.extend(
+        dosing.auc_doses(
+            record,
+            knowledge,
+            [o for o in orders if isinstance(o, DraftMedication)],
+            next((p for p in patient if isinstance(p, PatientFact)), None),
+            {f.finding: f for f in results if isinstance(f, Finding)},
+        )
+    )
     return found

@@ -176,6 +176,7 @@ def unreadable(
     *,
     gene: str | None = None,
     ingredient: str | None = None,
+    finding: str | None = None,
 ) -> Unreadable:
     return Unreadable(
         resource=error.reference,
@@ -184,5 +185,6 @@ def unreadable(
         role=role,
         gene=gene,
         ingredient=ingredient,
+        finding=finding,
         sources=(error.reference,),
     )

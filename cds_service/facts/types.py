@@ -128,6 +128,84 @@ class MissingResult(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Cancer(Fact):
+    kind = "cancer"
+    label = "Cancer"
+    site: str
+    """The site named in ``knowledge/oncology.yaml`` (breast, lung)."""
+    condition: str
+    text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding(Fact):
+    kind = "finding"
+    label = "Finding"
+    finding: str
+    """The finding's name in ``knowledge/oncology.yaml`` (ER, HER2, nodes, ECOG, ...)."""
+    value: str | None = None
+    """The coded answer as the table reads it (positive, N0, MSI-H), or ``not interpreted``."""
+    number: float | None = None
+    """A quantity in the table's unit for the finding; an integer score."""
+    unit: str | None = None
+    band: str | None = None
+    """The named range the number falls in (Recurrence Score 16-25)."""
+    reported: str | None = None
+    """What the result said, as sent."""
+    date: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MissingFinding(Fact):
+    kind = "finding_missing"
+    label = "Not on file"
+    finding: str
+    test_ordered: str | None = None
+    """The ServiceRequest (and its status) when the test is already ordered."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AucDose(Fact):
+    """An order of a drug dosed to a target AUC, checked with Calvert and Cockcroft-Gault.
+
+    Every input and intermediate number is kept so that a card can show the computation step
+    by step; ``missing`` names the inputs that were not on file, and then nothing is computed.
+    """
+
+    kind = "auc_dose"
+    label = "AUC dose check"
+    order: str
+    drug: str
+    ingredient: str
+    missing: str | None = None
+    target_auc: float | None = None
+    ordered_dose: float | None = None
+    age: float | None = None
+    sex: str | None = None
+    weight: float | None = None
+    creatinine: float | None = None
+    sex_factor: float | None = None
+    age_from: float | None = None
+    divisor: float | None = None
+    """Cockcroft-Gault's constants, from the table, so the card can show the formula."""
+    crcl: float | None = None
+    """Cockcroft-Gault creatinine clearance, mL/min."""
+    gfr_cap: float | None = None
+    gfr: float | None = None
+    """The clearance used in Calvert: the CrCl, capped."""
+    add_to_gfr: float | None = None
+    calculated_dose: float | None = None
+    max_dose: float | None = None
+    """Target AUC x (cap + 25): the most any patient gets at this AUC."""
+    deviation: float | None = None
+    """How far the ordered dose is from the calculated one, in percent (absolute)."""
+    direction: str | None = None
+    """``above`` or ``below`` the calculated dose."""
+    excess_over_max: float | None = None
+    """Ordered dose minus the maximum dose, mg (negative when under it)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Unreadable(Fact):
     kind = "unreadable"
     label = "Could not evaluate"
@@ -137,6 +215,7 @@ class Unreadable(Fact):
     role: str
     gene: str | None = None
     ingredient: str | None = None
+    finding: str | None = None
 
 
 FACT_TYPES: tuple[type[Fact], ...] = (
@@ -148,6 +227,10 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     Phenotype,
     PhenotypeGroup,
     MissingResult,
+    Cancer,
+    Finding,
+    MissingFinding,
+    AucDose,
     Unreadable,
 )
 
