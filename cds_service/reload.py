@@ -107,7 +107,13 @@ async def watch(live: LiveRules, directory: Path, interval: float, timeout: floa
             log.warning("cannot read rules folder %s: %s", directory, error)
             continue
         if now != seen:
-            report = await reload(live, directory, timeout)
+            try:
+                report = await reload(live, directory, timeout)
+            except Exception:  # the watcher must outlive any one attempt; the old set serves
+                log.exception("rules reload failed; the previous rule set keeps serving")
+                live.last_reload = ReloadReport(_now(), "failed", now, 0.0, ["see the log"])
+                seen = now
+                continue
             seen = report.version if report.outcome != "superseded" else ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cds_service import reload as reload_module
 from cds_service.engine import EngineError
 from cds_service.facts import DraftMedication, MissingResult
 from cds_service.reload import LiveRules
@@ -141,4 +143,31 @@ def test_a_request_in_flight_finishes_on_the_set_it_started_with():
     assert [rule.id for rule, _ in live.current.evaluate("order-sign", facts)] == [
         "dpyd-test-first"
     ]
+    live.close()
+
+
+def test_the_watcher_survives_a_reload_that_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An unexpected error in one attempt is reported and the watcher keeps watching."""
+    rules = copy_rules(tmp_path)
+    live = LiveRules(load_rule_set(rules))
+
+    async def broken(*_: Any) -> None:
+        raise OSError("cannot start a process")
+
+    monkeypatch.setattr(reload_module, "reload", broken)
+
+    async def scenario() -> bool:
+        watcher = asyncio.create_task(reload_module.watch(live, rules, 0.01, 5))
+        edit(rules, "title: DPYD and fluoropyrimidines", "title: DPYD and the fluoropyrimidines")
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if live.last_reload is not None:
+                break
+        alive = not watcher.done()
+        watcher.cancel()
+        return alive
+
+    assert asyncio.run(scenario())
+    assert live.last_reload is not None
+    assert live.last_reload.outcome == "failed"
     live.close()
