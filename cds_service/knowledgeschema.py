@@ -1,0 +1,213 @@
+"""JSON Schemas of the knowledge tables in ``rules/knowledge/``."""
+
+from __future__ import annotations
+
+from .schemabase import CODE, KNOWLEDGE_META, META_COMMON, TEXT, array, closed, document
+
+
+def drugs_schema() -> dict:
+    drug = closed(
+        {
+            "rxnorm": array(TEXT),
+            "names": array(TEXT),
+            "form_of": TEXT,
+            "inhibits": {
+                "type": "object",
+                "additionalProperties": {"enum": ["strong", "moderate", "weak"]},
+            },
+        }
+    )
+    return document(
+        "knowledge-drugs",
+        "Drug ingredients (with RxNorm codes and names) and the classes rules test.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "drugs": {"type": "object", "additionalProperties": drug},
+                "classes": {"type": "object", "additionalProperties": array(TEXT, minItems=1)},
+            },
+            ["meta", "drugs", "classes"],
+        ),
+    )
+
+
+def genomics_schema() -> dict:
+    code = closed({"system": TEXT, "code": TEXT, "gene": TEXT}, ["system", "code"])
+    codes = array(code, minItems=1)
+    return document(
+        "knowledge-genomics",
+        "How pharmacogenomic results are coded in FHIR, and the genes the rules know.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "systems": {"type": "object", "additionalProperties": TEXT},
+                "genotype": closed({"codes": codes}, ["codes"]),
+                "phenotype": closed(
+                    {"codes": codes, "value_components": codes}, ["codes", "value_components"]
+                ),
+                "gene_component": codes,
+                "medication_component": codes,
+                "phenotype_answers": closed(
+                    {
+                        "codes": {"type": "object", "additionalProperties": TEXT},
+                        "texts": {"type": "object", "additionalProperties": TEXT},
+                    },
+                    ["codes", "texts"],
+                ),
+                "genes": {
+                    "type": "object",
+                    "additionalProperties": closed(
+                        {"hgnc": {"type": "string", "pattern": r"^HGNC:\d+$"}, "alleles": TEXT},
+                        ["hgnc"],
+                    ),
+                },
+                "test_order_statuses": array(TEXT, minItems=1),
+                "groups": {
+                    "type": "object",
+                    "additionalProperties": closed(
+                        {
+                            "genes": array(TEXT, minItems=2),
+                            "reduced": array(TEXT, minItems=1),
+                            "source": TEXT,
+                        },
+                        ["genes", "reduced", "source"],
+                    ),
+                },
+            },
+            [
+                "meta",
+                "systems",
+                "genotype",
+                "phenotype",
+                "gene_component",
+                "medication_component",
+                "phenotype_answers",
+                "genes",
+            ],
+        ),
+    )
+
+
+def alleles_schema() -> dict:
+    allele = closed(
+        {
+            "name": TEXT,
+            "aliases": array(TEXT),
+            "function": TEXT,
+            "activity": {"type": "number", "minimum": 0},
+        },
+        ["name", "function"],
+    )
+    band = closed(
+        {"min": {"type": "number"}, "max": {"type": "number"}, "phenotype": TEXT},
+        ["min", "max", "phenotype"],
+    )
+    pair = closed(
+        {"functions": array(TEXT, minItems=2, maxItems=2), "phenotype": TEXT},
+        ["functions", "phenotype"],
+    )
+    return document(
+        "knowledge-alleles",
+        "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
+        " activity-score bands, or function pairs for genes without a score.",
+        closed(
+            {
+                "meta": closed(META_COMMON | {"gene": TEXT}, ["gene", "title", "version"]),
+                "reference": TEXT,
+                "alleles": array(allele, minItems=1),
+                "phenotypes": array(band, minItems=1),
+                "function_phenotypes": array(pair, minItems=1),
+                "inhibitor_factors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+            },
+            ["meta", "reference", "alleles"],
+            oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
+        ),
+    )
+
+
+def conditions_schema() -> dict:
+    indication = closed({"profiles": array(TEXT), "codes": array(CODE), "words": array(TEXT)})
+    status = closed(
+        {"system": TEXT, "code": TEXT, "status": {"enum": ["premenopausal", "postmenopausal"]}},
+        ["system", "code", "status"],
+    )
+    return document(
+        "knowledge-conditions",
+        "What Conditions say that rules need: malignant or not, menopausal status.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "indications": {"type": "object", "additionalProperties": indication},
+                "menopause": closed(
+                    {
+                        "codes": array(status),
+                        "postmenopausal_from_age": {"type": "number", "minimum": 0},
+                    },
+                    ["codes"],
+                ),
+            },
+            ["meta", "indications", "menopause"],
+        ),
+    )
+
+
+def oncology_schema() -> dict:
+    words = array(TEXT)
+    finding = closed(
+        {
+            "codes": array(CODE, minItems=1),
+            "words": words,
+            "answers": {"type": "object", "additionalProperties": TEXT},
+            "unit": TEXT,
+            "from_units": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+            },
+            "bands": array(
+                closed({"below": {"type": "number"}, "band": TEXT}, ["band"]), minItems=1
+            ),
+            "ordered_when": words,
+        },
+        ["codes"],
+    )
+    number = {"type": "number", "exclusiveMinimum": 0}
+    auc = closed(
+        {
+            "drugs": array(TEXT, minItems=1),
+            "auc_units": array(TEXT, minItems=1),
+            "auc_patterns": array(TEXT, minItems=1),
+            "dose_unit": TEXT,
+            "calvert": closed({"add_to_gfr": number, "gfr_cap": number}, ["add_to_gfr", "gfr_cap"]),
+            "cockcroft_gault": closed(
+                {
+                    "age_from": number,
+                    "divisor": number,
+                    "female_factor": number,
+                    "creatinine": TEXT,
+                    "weight": TEXT,
+                },
+                ["age_from", "divisor", "female_factor", "creatinine", "weight"],
+            ),
+        },
+        ["drugs", "auc_units", "auc_patterns", "dose_unit", "calvert", "cockcroft_gault"],
+    )
+    return document(
+        "knowledge-oncology",
+        "Cancer sites, oncology findings (codes, answers, units, bands) and AUC dose formulas.",
+        closed(
+            {
+                "meta": closed(META_COMMON, ["title", "version", "sources"]),
+                "systems": {"type": "object", "additionalProperties": TEXT},
+                "cancers": {
+                    "type": "object",
+                    "additionalProperties": closed({"codes": array(CODE), "words": words}),
+                },
+                "findings": {"type": "object", "additionalProperties": finding},
+                "auc_dosing": auc,
+            },
+            ["meta", "systems", "cancers", "findings", "auc_dosing"],
+        ),
+    )
