@@ -68,8 +68,10 @@ RUN python -m venv /opt/venv \
 
 WORKDIR /app
 # The service reads its rules from CDS_RULES_DIR at start-up. Owned by root: the service only
-# reads them.
+# reads them. Rule-file examples may name fixture Bundles by a path relative to the rule file
+# (../../fixtures/fhir/bundles/...); the rule set checks they exist, so they come along.
 COPY rules/ /app/rules/
+COPY fixtures/fhir/bundles/ /app/fixtures/fhir/bundles/
 
 USER 10001:10001
 EXPOSE 8080

@@ -9,7 +9,7 @@ import pytest
 from cds_service.examples import run_examples
 from cds_service.rulesets import RuleSet, RuleSetInvalid, load_rule_set
 from cds_service.yamlfile import RuleFileError
-from tests.conftest import copy_rules
+from tests.conftest import ROOT, copy_rules
 
 DPYD = Path("pgx") / "dpyd-fluoropyrimidines.yaml"
 DRUGS = Path("knowledge") / "drugs.yaml"
@@ -291,3 +291,20 @@ def test_oncology_prefetch_asks_for_every_finding_code(rule_set: RuleSet):
         query = service.prefetch["oncology"]
         asked = set(query.split("code=", 1)[1].split(","))
         assert asked == wanted, service.id
+
+
+def test_the_image_carries_every_bundle_an_example_names(rule_set: RuleSet):
+    """The Dockerfile ships rules/ and fixtures/fhir/bundles/ side by side, as in the repo."""
+    bundles = ROOT / "fixtures" / "fhir" / "bundles"
+    named = {
+        (rule_file.path.parent / example["bundle"]).resolve()
+        for rule_file in rule_set.files
+        for example in rule_file.examples
+        if "bundle" in example
+    }
+    assert named
+    assert all(path.parent == bundles for path in named)
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY rules/ /app/rules/" in dockerfile
+    assert "COPY fixtures/fhir/bundles/ /app/fixtures/fhir/bundles/" in dockerfile
+    assert "!fixtures/fhir/bundles" in (ROOT / ".dockerignore").read_text(encoding="utf-8")
