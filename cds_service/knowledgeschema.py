@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schemabase import CODE, KNOWLEDGE_META, META_COMMON, TEXT, array, closed, document
+from .schemabase import CODE, KNOWLEDGE_META, META_COMMON, TEXT, array, closed, document, mapping
 
 
 def drugs_schema() -> dict:
@@ -11,10 +11,7 @@ def drugs_schema() -> dict:
             "rxnorm": array(TEXT),
             "names": array(TEXT),
             "form_of": TEXT,
-            "inhibits": {
-                "type": "object",
-                "additionalProperties": {"enum": ["strong", "moderate", "weak"]},
-            },
+            "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
         }
     )
     return document(
@@ -23,8 +20,8 @@ def drugs_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
-                "drugs": {"type": "object", "additionalProperties": drug},
-                "classes": {"type": "object", "additionalProperties": array(TEXT, minItems=1)},
+                "drugs": mapping(drug),
+                "classes": mapping(array(TEXT, minItems=1)),
             },
             ["meta", "drugs", "classes"],
         ),
@@ -40,7 +37,7 @@ def genomics_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
-                "systems": {"type": "object", "additionalProperties": TEXT},
+                "systems": mapping(TEXT),
                 "genotype": closed({"codes": codes}, ["codes"]),
                 "phenotype": closed(
                     {"codes": codes, "value_components": codes}, ["codes", "value_components"]
@@ -49,30 +46,28 @@ def genomics_schema() -> dict:
                 "medication_component": codes,
                 "phenotype_answers": closed(
                     {
-                        "codes": {"type": "object", "additionalProperties": TEXT},
-                        "texts": {"type": "object", "additionalProperties": TEXT},
+                        "codes": mapping(TEXT),
+                        "texts": mapping(TEXT),
                     },
                     ["codes", "texts"],
                 ),
-                "genes": {
-                    "type": "object",
-                    "additionalProperties": closed(
+                "genes": mapping(
+                    closed(
                         {"hgnc": {"type": "string", "pattern": r"^HGNC:\d+$"}, "alleles": TEXT},
                         ["hgnc"],
-                    ),
-                },
+                    )
+                ),
                 "test_order_statuses": array(TEXT, minItems=1),
-                "groups": {
-                    "type": "object",
-                    "additionalProperties": closed(
+                "groups": mapping(
+                    closed(
                         {
                             "genes": array(TEXT, minItems=2),
                             "reduced": array(TEXT, minItems=1),
                             "source": TEXT,
                         },
                         ["genes", "reduced", "source"],
-                    ),
-                },
+                    )
+                ),
             },
             [
                 "meta",
@@ -117,10 +112,7 @@ def alleles_schema() -> dict:
                 "alleles": array(allele, minItems=1),
                 "phenotypes": array(band, minItems=1),
                 "function_phenotypes": array(pair, minItems=1),
-                "inhibitor_factors": {
-                    "type": "object",
-                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
-                },
+                "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
             },
             ["meta", "reference", "alleles"],
             oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
@@ -140,7 +132,7 @@ def conditions_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
-                "indications": {"type": "object", "additionalProperties": indication},
+                "indications": mapping(indication),
                 "menopause": closed(
                     {
                         "codes": array(status),
@@ -160,12 +152,9 @@ def oncology_schema() -> dict:
         {
             "codes": array(CODE, minItems=1),
             "words": words,
-            "answers": {"type": "object", "additionalProperties": TEXT},
+            "answers": mapping(TEXT),
             "unit": TEXT,
-            "from_units": {
-                "type": "object",
-                "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
-            },
+            "from_units": mapping({"type": "number", "exclusiveMinimum": 0}),
             "bands": array(
                 closed({"below": {"type": "number"}, "band": TEXT}, ["band"]), minItems=1
             ),
@@ -199,13 +188,10 @@ def oncology_schema() -> dict:
         "Cancer sites, oncology findings (codes, answers, units, bands) and AUC dose formulas.",
         closed(
             {
-                "meta": closed(META_COMMON, ["title", "version", "sources"]),
-                "systems": {"type": "object", "additionalProperties": TEXT},
-                "cancers": {
-                    "type": "object",
-                    "additionalProperties": closed({"codes": array(CODE), "words": words}),
-                },
-                "findings": {"type": "object", "additionalProperties": finding},
+                "meta": KNOWLEDGE_META,
+                "systems": mapping(TEXT),
+                "cancers": mapping(closed({"codes": array(CODE), "words": words})),
+                "findings": mapping(finding),
                 "auc_dosing": auc,
             },
             ["meta", "systems", "cancers", "findings", "auc_dosing"],

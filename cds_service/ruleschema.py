@@ -21,7 +21,8 @@ from .knowledgeschema import (
     genomics_schema,
     oncology_schema,
 )
-from .schemabase import ID, TEXT, array, closed, document
+from .queries import OnError
+from .schemabase import ID, TEXT, array, closed, document, mapping
 
 HOOKS = ("patient-view", "order-select", "order-sign")
 ACTIONS = ("adjust-dose", "remove-order", "order-test")
@@ -197,11 +198,8 @@ def services_schema() -> dict:
             "hook": {"enum": list(HOOKS)},
             "title": TEXT,
             "description": TEXT,
-            "prefetch": {"type": "object", "additionalProperties": TEXT},
-            "prefetch_policy": {
-                "type": "object",
-                "additionalProperties": {"enum": ["fetch", "skip", "fail"]},
-            },
+            "prefetch": mapping(TEXT),
+            "prefetch_policy": mapping({"enum": [policy.value for policy in OnError]}),
         },
         ["id", "hook", "title", "description"],
     )

@@ -77,7 +77,7 @@ class Rule:
     when: YamlMap
     """The conditions as written; ``conditions`` is what the engine runs."""
     conditions: tuple[tuple[str, dict[str, Any]], ...]
-    card: Mapping[str, Any]
+    card: YamlMap
 
 
 @dataclass(frozen=True)
@@ -267,66 +267,97 @@ def _rule_file(
             card=entry["card"],
         )
         problems += compiler.problems
-        problems += _card_problems(rule, knowledge)
+        problems += _card_problems(rule, knowledge, schema)
         rules.append(rule)
     return rule_file, rules
 
 
-def _card_problems(rule: Rule, knowledge: Knowledge) -> list[RuleFileError]:
+def _card_problems(
+    rule: Rule, knowledge: Knowledge, schema: Mapping[str, Mapping[str, type]]
+) -> list[RuleFileError]:
     """Placeholders nothing fills, a summary that can overflow, a dose or code that cannot work."""
-    card: YamlMap = rule.card  # type: ignore[assignment]
+    messages = _placeholder_problems(rule)
+    if not messages:  # a summary with unknown placeholders has no length to speak of
+        messages += _summary_problems(rule, knowledge, schema)
+    messages += _order_problems(rule) + _code_problems(rule)
+    return [RuleFileError(rule.file.path, text, line, rule.id) for text, line in messages]
+
+
+def _placeholder_problems(rule: Rule) -> list[tuple[str, int]]:
+    card = rule.card
     kinds = {alias: spec["fact"] for alias, spec in rule.when.items()}
-    found: list[RuleFileError] = []
-
-    def problem(message: str, line: int) -> None:
-        found.append(RuleFileError(rule.file.path, message, line, rule.id))
-
     texts = [("summary", card["summary"], card.line_of("summary"))]
     if "detail" in card:
         texts.append(("detail", card["detail"], card.line_of("detail")))
     suggestions = card.get("suggestions") or []
     texts += [("suggestion label", s["label"], s.line_of("label")) for s in suggestions]
+    found = []
     for where, text, line in texts:
         for alias, attribute in templates.placeholders(text):
             why = templates.unknown_placeholder(alias, attribute, kinds)
             if why is None and alias == "dose" and "dose" not in card:
                 why = f"{{dose.{attribute}}} needs 'dose' in the card"
             if why:
-                problem(f"{where}: {why}", line)
-    longest, parts = templates.longest(card["summary"], _longest_values(rule, knowledge))
-    if not found and longest > templates.SUMMARY_MAX:  # unknown placeholders have no length
-        problem(
-            f"summary can reach {longest} characters once filled ({parts}); CDS Hooks asks for "
-            f"fewer than 140: shorten it, or move free text such as a diplotype to the detail",
-            card.line_of("summary"),
-        )
-    dose = card.get("dose")
-    uses_order = [s for s in suggestions if s["action"] in ("adjust-dose", "remove-order")]
-    for spec in ([dose] if dose else []) + uses_order:
-        alias = spec.get("order", "order")
-        if kinds.get(alias) != fact_types.DraftMedication.kind:
-            line = spec.line_of("order") if "order" in spec else spec.line
-            problem(f"'order: {alias}' must name a condition on a draft_med fact", line)
-    if any(s["action"] == "adjust-dose" for s in suggestions) and not dose:
-        problem("an adjust-dose suggestion needs 'dose' in the card", card.line_of("suggestions"))
-    for suggestion in suggestions:
-        if suggestion["action"] == "order-test":
-            request = suggestion["service_request"]
-            try:
-                CodeableConcept.model_validate(request["code"])
-            except ValidationError as error:
-                problem(
-                    f"service_request.code is not a FHIR CodeableConcept: "
-                    f"{error.errors()[0]['msg']}",
-                    request.line_of("code"),
-                )
+                found.append((f"{where}: {why}", line))
     return found
 
 
-def _longest_values(rule: Rule, knowledge: Knowledge) -> dict[tuple[str, str], int]:
+def _summary_problems(
+    rule: Rule, knowledge: Knowledge, schema: Mapping[str, Mapping[str, type]]
+) -> list[tuple[str, int]]:
+    summary = rule.card["summary"]
+    longest, parts = templates.longest(summary, _longest_values(rule, knowledge, schema))
+    if longest <= templates.SUMMARY_MAX:
+        return []
+    message = (
+        f"summary can reach {longest} characters once filled ({parts}); CDS Hooks asks for "
+        "fewer than 140: shorten it, or move free text such as a diplotype to the detail"
+    )
+    return [(message, rule.card.line_of("summary"))]
+
+
+def _order_problems(rule: Rule) -> list[tuple[str, int]]:
+    """``dose`` and order suggestions must point at a draft order; adjust-dose needs a dose."""
+    card = rule.card
+    suggestions = card.get("suggestions") or []
+    dose = card.get("dose")
+    found = []
+    for spec in ([dose] if dose else []) + [
+        s for s in suggestions if s["action"] in ("adjust-dose", "remove-order")
+    ]:
+        alias = spec.get("order", "order")
+        if rule.when.get(alias, {}).get("fact") != fact_types.DraftMedication.kind:
+            line = spec.line_of("order") if "order" in spec else spec.line
+            found.append((f"'order: {alias}' must name a condition on a draft_med fact", line))
+    if any(s["action"] == "adjust-dose" for s in suggestions) and not dose:
+        found.append(
+            ("an adjust-dose suggestion needs 'dose' in the card", card.line_of("suggestions"))
+        )
+    return found
+
+
+def _code_problems(rule: Rule) -> list[tuple[str, int]]:
+    """The code of an order-test suggestion must be a FHIR CodeableConcept."""
+    found = []
+    for suggestion in rule.card.get("suggestions") or []:
+        if suggestion["action"] != "order-test":
+            continue
+        request = suggestion["service_request"]
+        try:
+            CodeableConcept.model_validate(request["code"])
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in ("code", *first["loc"]))
+            message = f"service_request.{where}: {first['msg']} (a FHIR CodeableConcept)"
+            found.append((message, request.line_of("code")))
+    return found
+
+
+def _longest_values(
+    rule: Rule, knowledge: Knowledge, schema: Mapping[str, Mapping[str, type]]
+) -> dict[tuple[str, str], int]:
     """The longest text each placeholder of ``rule`` can put into a summary."""
     longest: dict[tuple[str, str], int] = {}
-    schema = fact_types.schema()
     for alias, spec in rule.when.items():
         for attribute, kind in schema[spec["fact"]].items():
             pinned = pinned_values(spec, attribute, knowledge)

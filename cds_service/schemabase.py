@@ -38,6 +38,11 @@ def closed(properties: Mapping[str, Any], required: Sequence[str] = (), **extra:
     }
 
 
+def mapping(values: Any) -> dict:
+    """An object whose keys the author chooses (drugs, genes) and whose values follow ``values``."""
+    return {"type": "object", "additionalProperties": values}
+
+
 def array(items: Any, **extra: Any) -> dict:
     return {"type": "array", "items": items, **extra}
 
