@@ -174,11 +174,11 @@ def oncology_schema() -> dict:
                 {
                     "age_from": number,
                     "divisor": number,
-                    "female_factor": number,
+                    "sex_factors": mapping(number),
                     "creatinine": TEXT,
                     "weight": TEXT,
                 },
-                ["age_from", "divisor", "female_factor", "creatinine", "weight"],
+                ["age_from", "divisor", "sex_factors", "creatinine", "weight"],
             ),
         },
         ["drugs", "auc_units", "auc_patterns", "dose_unit", "calvert", "cockcroft_gault"],

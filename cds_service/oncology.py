@@ -69,7 +69,8 @@ class AucDosing:
     gfr_cap: float
     age_from: float
     divisor: float
-    female_factor: float
+    sex_factors: Mapping[str, float]
+    """Cockcroft-Gault's factor per sex; a sex the table does not list cannot be computed."""
     creatinine: str
     weight: str
 
@@ -152,7 +153,7 @@ def load_oncology(doc: Mapping[str, Any], path: Path) -> Oncology:
             gfr_cap=float(auc["calvert"]["gfr_cap"]),
             age_from=float(formula["age_from"]),
             divisor=float(formula["divisor"]),
-            female_factor=float(formula["female_factor"]),
+            sex_factors={sex: float(f) for sex, f in formula["sex_factors"].items()},
             creatinine=formula["creatinine"],
             weight=formula["weight"],
         ),

@@ -239,10 +239,10 @@ EXPECTED: dict[str, list[Card]] = {
         )
     ],
     "carboplatin-no-creatinine.order-sign": [
-        ("carboplatin-not-checked", "warning", "no creatinine on file")
+        ("carboplatin-not-checked", "warning", "no usable creatinine on file")
     ],
     "carboplatin-auc-not-stated.order-sign": [
-        ("carboplatin-not-checked", "warning", "no target AUC on file")
+        ("carboplatin-not-checked", "warning", "no usable target AUC on file")
     ],
     "carboplatin-ecog-3.order-sign": [
         ("cytotoxic-at-ecog-3-4", "warning", "ECOG 3 on file: reconsider carboplatin")
@@ -368,6 +368,17 @@ def test_carboplatin_cap_converts_umol_and_caps_the_gfr(client: Client):
     assert "**157.53 mL/min**" in detail
     assert "capped at 125 = **125 mL/min**" in detail
     assert "AUC 5 x (125 + 25) = **750 mg**" in detail
+
+
+def test_carboplatin_with_a_zero_creatinine_names_it_as_unusable(client: Client):
+    """A creatinine of 0 would divide by zero: the check says it cannot run, and why."""
+    body = request_fixture("carboplatin-auc5-11pct-above.order-sign")
+    for entry in body["prefetch"]["oncology"]["entry"]:
+        if entry["resource"]["id"] == "obs-creatinine-carboplatin-auc5-11pct-above":
+            entry["resource"]["valueQuantity"]["value"] = 0
+    cards = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    assert [card["source"]["topic"]["code"] for card in cards] == ["carboplatin-not-checked"]
+    assert cards[0]["summary"].endswith("no usable creatinine on file")
 
 
 def test_eligibility_card_offers_the_assay_order(client: Client):

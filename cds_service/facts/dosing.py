@@ -16,8 +16,6 @@ from ..oncology import AucDosing
 from ..record import PatientRecord
 from .types import AucDose, DraftMedication, Finding, PatientFact
 
-_SEX_FACTORS = ("male", "female")
-
 
 def auc_doses(
     record: PatientRecord,
@@ -66,10 +64,10 @@ def _check(
         "creatinine": scr,
         "sources": sources,
     }
-    complete = sex in _SEX_FACTORS and None not in (target, ordered, age, kg, scr)
-    if not complete or target is None or ordered is None or age is None or not kg or not scr:
-        return AucDose(missing=_missing(auc, target, ordered, age, sex, kg, scr), **known)
-    sex_factor = auc.female_factor if sex == "female" else 1.0
+    missing = _missing(auc, target=target, ordered=ordered, age=age, sex=sex, kg=kg, scr=scr)
+    if missing:
+        return AucDose(missing=missing, **known)
+    sex_factor = auc.sex_factors[sex]  # every input is usable from here: _missing said so
     crcl = (auc.age_from - age) * kg * sex_factor / (auc.divisor * scr)
     gfr = min(crcl, auc.gfr_cap)
     calculated = target * (gfr + auc.add_to_gfr)
@@ -91,18 +89,26 @@ def _check(
     )
 
 
-def _missing(auc: AucDosing, *values: Any) -> str:
-    """The inputs not on file, by name: ``target, ordered, age, sex, weight, creatinine``."""
-    target, ordered, age, sex, kg, scr = values
-    inputs = {
-        "target AUC": target,
-        f"dose in {auc.dose_unit}": ordered,
-        "age": age,
-        "sex (male or female)": sex if sex in _SEX_FACTORS else None,
-        auc.weight: kg,
-        auc.creatinine: scr,
+def _missing(
+    auc: AucDosing,
+    *,
+    target: float | None,
+    ordered: float | None,
+    age: float | None,
+    sex: str | None,
+    kg: float | None,
+    scr: float | None,
+) -> str:
+    """The inputs the formulas cannot use, by name; a zero or negative number is not usable."""
+    usable = {
+        "target AUC": target is not None and target > 0,
+        f"dose in {auc.dose_unit}": ordered is not None and ordered > 0,
+        "age": age is not None and age >= 0,
+        f"sex ({' or '.join(auc.sex_factors)})": sex in auc.sex_factors,
+        auc.weight: kg is not None and kg > 0,
+        auc.creatinine: scr is not None and scr > 0,
     }
-    return ", ".join(name for name, value in inputs.items() if value is None)
+    return ", ".join(name for name, ok in usable.items() if not ok)
 
 
 def _auc_and_dose(order: Mapping[str, Any], auc: AucDosing) -> tuple[float | None, float | None]:
