@@ -28,7 +28,7 @@ import orjson
 from .config import Settings
 from .errors import Issue
 from .models import HookRequest
-from .prefetch import PrefetchUnavailable, Query, next_page, unavailable, unpack
+from .prefetch import Malformed, PrefetchUnavailable, Query, next_page, unavailable, unpack
 
 log = logging.getLogger("cds_service.fhir")
 
@@ -124,12 +124,10 @@ async def fetch(
         if task in pending:
             why = f"the FHIR server did not answer within {settings.fhir_deadline:g} s"
             issues.append(unavailable(query, why, "timeout"))
-        elif isinstance(task.exception(), _Failed):
-            failed = task.exception()
-            assert isinstance(failed, _Failed)
+        elif isinstance(failed := task.exception(), _Failed):
             issues.append(unavailable(query, failed.message, failed.code))
         else:
-            results[key] = task.result()
+            results[key] = task.result()  # re-raises anything unforeseen: a 500 with a log line
     elapsed = (time.perf_counter() - started) * 1000
     log.info(
         "fhir fallback server=%s keys=%s failed=%s ms=%.0f",
@@ -162,7 +160,10 @@ async def _resources(
                 "too-costly",
                 f"the search has more than {settings.fhir_max_pages} pages (CDS_FHIR_MAX_PAGES)",
             )
-        target = base.join(url)
+        try:
+            target = base.join(url)
+        except httpx.InvalidURL:
+            raise _Failed("structure", f"a next link is not a valid URL: {url!r}") from None
         if not _under(target, base):
             raise _Failed("security", "a link from the FHIR server leads outside fhirServer")
         body = await _get(client, target, headers, settings, is_read)
@@ -170,8 +171,11 @@ async def _resources(
             return []
         if not is_read and body["resourceType"] != "Bundle":
             raise _Failed("structure", f"the FHIR server answered a {body['resourceType']}")
-        resources += unpack(body)
-        url = next_page(body)
+        try:
+            resources += unpack(body)
+            url = next_page(body)
+        except Malformed as error:
+            raise _Failed("structure", f"the FHIR server's Bundle is malformed: {error}") from None
     return resources
 
 

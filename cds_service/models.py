@@ -81,6 +81,17 @@ class HookRequest(_Tolerant):
 
 class BundleEntry(_Tolerant):
     resource: dict[str, Any] | None = None
+    """An entry with no resource has nothing to check (clients send such placeholders)."""
+
+    @field_validator("resource")
+    @classmethod
+    def _typed(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A draft order the service cannot type would be skipped: "no card", wrongly."""
+        if value is not None and not (
+            isinstance(value.get("resourceType"), str) and value["resourceType"]
+        ):
+            raise ValueError("a draft order needs its resourceType")
+        return value
 
 
 class DraftOrders(_Tolerant):
@@ -89,7 +100,7 @@ class DraftOrders(_Tolerant):
     entry: list[BundleEntry] = Field(default_factory=list)
 
     def resources(self) -> list[dict[str, Any]]:
-        return [e.resource for e in self.entry if e.resource]
+        return [e.resource for e in self.entry if e.resource is not None]
 
 
 class PatientViewContext(_Tolerant):

@@ -77,11 +77,15 @@ def plan(
             raise ClientError.of(
                 400, "invalid", "must be a FHIR resource, a Bundle or null", f"prefetch.{spec.key}"
             )
-        if value["resourceType"] == "OperationOutcome":
-            _client_failed(result, spec, value, context, today)
-            continue
-        result.have[spec.key] = unpack(value)
-        following = next_page(value)
+        try:
+            if value["resourceType"] == "OperationOutcome":
+                _client_failed(result, spec, value, context, today)
+                continue
+            result.have[spec.key] = unpack(value)
+            following = next_page(value)
+        except Malformed as error:
+            where = f"prefetch.{spec.key}.{error.member}"
+            raise ClientError.of(400, "structure", f"{where}: {error}", where) from None
         if following:
             result.queries[spec.key] = Query(spec.key, following, "sent as one page of several")
     return result
@@ -102,7 +106,7 @@ def _client_failed(
 ) -> None:
     said = "; ".join(
         str(issue.get("diagnostics") or issue.get("code") or "")
-        for issue in outcome.get("issue") or []
+        for issue in _list(outcome, "issue")
         if isinstance(issue, dict)
     )
     why = "the client reported an error fetching it" + (f" ({said})" if said else "")
@@ -113,27 +117,48 @@ def _client_failed(
         raise PrefetchUnavailable(unavailable(query, "its policy is to fail"))
 
 
+class Malformed(ValueError):
+    """An answer whose Bundle or OperationOutcome has the wrong shape; ``member`` names where."""
+
+    def __init__(self, member: str, expected: str):
+        super().__init__(f"{member} must be {expected}")
+        self.member = member
+
+
 def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The resources of one answer: the resource itself, or a Bundle's entries (no outcomes)."""
     if value.get("resourceType") != "Bundle":
         return [value]
-    entries = value.get("entry") or []
-    return [
-        e["resource"]
-        for e in entries
-        if isinstance(e, dict)
-        and isinstance(e.get("resource"), dict)
-        and (e.get("search") or {}).get("mode", "match") != "outcome"
-    ]
+    resources = []
+    for index, entry in enumerate(_list(value, "entry")):
+        where = f"entry[{index}]"
+        if not isinstance(entry, dict):
+            raise Malformed(where, "an object")
+        search = entry.get("search") or {}
+        if not isinstance(search, dict):
+            raise Malformed(f"{where}.search", "an object")
+        if isinstance(entry.get("resource"), dict) and search.get("mode", "match") != "outcome":
+            resources.append(entry["resource"])
+    return resources
 
 
 def next_page(value: Mapping[str, Any]) -> str | None:
     if value.get("resourceType") != "Bundle":
         return None
-    for link in value.get("link") or []:
+    for link in _list(value, "link"):
         if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
             return str(link["url"])
     return None
+
+
+def _list(value: Mapping[str, Any], member: str) -> list[Any]:
+    """A 0..* member of a FHIR resource: absent is empty, anything but a list is malformed."""
+    found = value.get(member)
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        raise Malformed(member, "a list")
+    return found
 
 
 def record(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from . import cards, facts, fhirclient, prefetch
 from .config import Settings
+from .engine import MAX_FACTS
 from .errors import ClientError, invalid
 from .models import CONTEXTS, CdsResponse, HookRequest, PatientViewContext, ServiceDefinition
 from .rulesets import RuleSet, Service
@@ -58,6 +59,9 @@ def decide(
 ) -> CdsResponse:
     record = prefetch.record(context, planned, fetched)
     found = facts.extract(record, rule_set.knowledge, today)
+    if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
+        message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
+        raise ClientError.of(413, "too-costly", message, "prefetch")
     notes = [fact for fact in found if isinstance(fact, facts.Unreadable)]
     firings = [
         cards.Firing(rule, {alias: found[index] for alias, index in match.facts.items()})

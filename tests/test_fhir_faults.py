@@ -124,6 +124,28 @@ def test_malformed_json_is_412_structure():
     assert issues(response) == every_key("structure")
 
 
+@pytest.mark.parametrize(
+    "bundle",
+    [
+        {"resourceType": "Bundle", "type": "searchset", "entry": 5},
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "link": [{"relation": "next", "url": "http://[::1"}],
+        },
+    ],
+    ids=["entry-not-a-list", "next-link-not-a-url"],
+)
+def test_a_malformed_bundle_is_412_structure(bundle: dict[str, Any]):
+    def malformed(request: StandInRequest) -> tuple[int, dict[str, str], bytes]:
+        if request.path.split("/")[2].startswith("Patient"):
+            return good(request)
+        return 200, {}, json.dumps(bundle).encode()
+
+    response, _, _ = answer(malformed)
+    assert set(issues(response).values()) == {"structure"}
+
+
 def test_a_non_fhir_answer_is_412_structure():
     response, _, _ = answer(lambda _: (200, {}, b'["not", "a", "resource"]'))
     assert set(issues(response).values()) == {"structure"}

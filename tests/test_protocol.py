@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Client, request_fixture
+from cds_service.app import create_app
+from cds_service.config import Settings
+from cds_service.engine import MAX_FACTS
+from tests.conftest import RULES, Client, request_fixture
 
 ORDER_SIGN = "/cds-services/oncology-order-sign"
 
@@ -107,6 +110,74 @@ def test_draft_orders_must_be_a_bundle(client: Client):
     body["context"]["draftOrders"] = {"resourceType": "MedicationRequest"}
     issue = outcome(client.post(ORDER_SIGN, json=body), 400)
     assert issue["expression"] == ["context.draftOrders.resourceType"]
+
+
+def test_draft_order_without_resource_type_is_400_not_silence(client: Client):
+    """An order the service cannot type would be skipped: "no conflict" where one may be."""
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    del body["context"]["draftOrders"]["entry"][0]["resource"]["resourceType"]
+    issue = outcome(client.post(ORDER_SIGN, json=body), 400)
+    assert issue["expression"] == ["context.draftOrders.entry.0.resource"]
+    assert "resourceType" in issue["diagnostics"]
+
+
+@pytest.mark.parametrize(
+    ("key", "member", "value", "where"),
+    [
+        ("pgx", "entry", 5, "prefetch.pgx.entry"),
+        ("pgx", "link", 5, "prefetch.pgx.link"),
+        (
+            "pgx",
+            "entry",
+            [{"search": "x", "resource": {"resourceType": "Patient"}}],
+            "prefetch.pgx.entry[0].search",
+        ),
+        ("pgx", "entry", ["not an entry"], "prefetch.pgx.entry[0]"),
+    ],
+)
+def test_malformed_prefetch_bundle_is_400_naming_the_member(
+    client: Client, key: str, member: str, value: Any, where: str
+):
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    body["prefetch"][key][member] = value
+    issue = outcome(client.post(ORDER_SIGN, json=body), 400)
+    assert issue["expression"] == [where]
+
+
+def test_malformed_operation_outcome_in_prefetch_is_400(client: Client):
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    body["prefetch"]["pgx"] = {"resourceType": "OperationOutcome", "issue": 5}
+    issue = outcome(client.post(ORDER_SIGN, json=body), 400)
+    assert issue["expression"] == ["prefetch.pgx.issue"]
+
+
+def test_a_record_too_large_to_check_is_413():
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    patient = body["context"]["patientId"]
+    conditions = [
+        {
+            "resource": {
+                "resourceType": "Condition",
+                "id": f"c{n}",
+                "code": {"text": "breast cancer"},
+                "subject": {"reference": f"Patient/{patient}"},
+            }
+        }
+        for n in range(MAX_FACTS + 1)
+    ]
+    body["prefetch"]["conditions"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": conditions,
+    }
+    roomy = Client(create_app(Settings(rules_dir=RULES, max_body_bytes=50 * 1024 * 1024)))
+    try:
+        issue = outcome(roomy.post(ORDER_SIGN, json=body), 413)
+    finally:
+        roomy.close()
+    assert issue["code"] == "too-costly"
+    assert issue["expression"] == ["prefetch"]
+    assert f"at most {MAX_FACTS}" in issue["diagnostics"]
 
 
 def test_authorization_without_server_breaks_cds_r_1(client: Client):
