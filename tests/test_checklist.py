@@ -110,7 +110,8 @@ def test_an_action_breaking_the_spec_cannot_be_built(action: dict[str, Any], why
 
 
 def test_suggestion_action_selection_behavior_is_an_enum():  # cds-resp-7
-    assert Suggestion.model_validate(suggestion(actionSelectionBehavior="any"))
+    built = Suggestion.model_validate(suggestion(actionSelectionBehavior="any"))
+    assert built.wire()["actionSelectionBehavior"] == "any"
     with pytest.raises(ValidationError):
         Suggestion.model_validate(suggestion(actionSelectionBehavior="some"))
 

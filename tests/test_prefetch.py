@@ -16,7 +16,7 @@ from cds_service.fhirclient import allowed_base
 from cds_service.models import OrderSignContext, PatientViewContext
 from cds_service.prefetch import PrefetchUnavailable
 from cds_service.queries import KeySpec, OnError
-from cds_service.rulesets import RuleSetInvalid
+from cds_service.rulesets import RuleSetInvalid, load_rule_set
 from tests.conftest import Client, copy_rules, request_fixture
 
 TODAY = date(2026, 11, 21)
@@ -144,12 +144,19 @@ def test_an_unanswered_query_is_412_not_no_cards():
         prefetch.record(context, planned, {})
 
 
-def test_services_yaml_policies_are_loaded(rule_set):
-    keys = rule_set.services["oncology-order-sign"].keys
-    assert {s.key: s.on_error for s in keys} == dict.fromkeys(
-        ["patient", "pgx", "medications", "statements", "conditions", "tests", "oncology"],
-        OnError.FETCH,
-    )
+def test_services_yaml_policies_are_loaded(rule_set, tmp_path: Path):
+    """One key per template; a policy written in services.yaml reaches that key, others fetch."""
+    service = rule_set.services["oncology-order-sign"]
+    assert [spec.key for spec in service.keys] == list(service.prefetch)
+    rules = copy_rules(tmp_path)
+    edit_services(rules, "      pgx: fetch", "      pgx: skip")
+    edited = load_rule_set(rules)
+    select = edited.service_for("order-select")  # the first service: the one edited
+    assert select is not None
+    policies = {spec.key: spec.on_error for spec in select.keys}
+    edited.close()
+    assert policies["pgx"] is OnError.SKIP
+    assert {key for key, policy in policies.items() if policy is not OnError.FETCH} == {"pgx"}
 
 
 @pytest.fixture
