@@ -1,9 +1,10 @@
 """Latency of an order-sign call served entirely by the FHIR fallback, against a local server.
 
-The EHR sends no prefetch; the service queries the FHIR server for both keys (``patient``, a
-read, and ``pgx``, a search) at once, with the bearer token, on its shared connection pool. The
-server is the test suite's: Medplum's FHIR router with its in-memory repository, on 127.0.0.1,
-holding the six fixture patients (``tests/fhir-server``, installed by ``./dev test``).
+The EHR sends no prefetch; the service queries the FHIR server for every key of the service (the
+``patient`` read and the searches; the script prints how many) at once, with the bearer token, on
+its shared connection pool. The server is the test suite's: Medplum's FHIR router with its
+in-memory repository, on 127.0.0.1, holding every fixture Bundle (``tests/fhir-server``,
+installed by ``./dev test``).
 
 For comparison the same call is timed with full prefetch, so the difference is what the
 fallback costs. Both go through the ASGI app in-process (``httpx.ASGITransport``) with its
@@ -63,7 +64,7 @@ def timed(service: LiveService, body: dict[str, Any], runs: int, warm_up: int) -
 
 
 def server_alone(service: LiveService, fhir: str, runs: int, warm_up: int) -> list[float]:
-    """The slower of the two queries (the pgx search), sent straight to the FHIR server."""
+    """The pgx search alone, sent straight to the FHIR server: the server's own time."""
     body = request_fixture(NAME)
     context = OrderSignContext.model_validate(body["context"])
     template = service.app.state.rules.current.services["oncology-order-sign"].prefetch["pgx"]

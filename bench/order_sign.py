@@ -3,11 +3,12 @@
 An order-sign call sits in the prescriber's path: the EHR waits for the cards before it lets the
 order be signed. This script measures how long the service takes with a chart-sized prefetch.
 
-The request is the fixture ``dpyd-c1905-het-capecitabine.order-sign.json`` with about 50
-prefetched resources: the fixture's Patient and two DPYD Observations, 45 vital signs and labs
-from nine chemotherapy visits, and genotypes for three genes other than DPYD. The pgx prefetch
-query asks only for PGx codes, so an EHR that honours it would not send the vitals and labs; they
-are there to check that the service skips resources no rule reads at little cost.
+The request is the fixture ``dpyd-c1905-het-capecitabine.order-sign.json`` with 48 more
+Observations in its ``pgx`` prefetch: 45 vital signs and labs from nine chemotherapy visits, and
+genotypes for three genes other than DPYD (the script prints the resulting counts and size).
+The pgx prefetch query asks only for PGx codes, so an EHR that honours it would not send the
+vitals and labs; they are there to check that the service skips resources no rule reads at
+little cost.
 
 It measures, sequentially and in-process, after a warm-up:
 
