@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .knowledge import Knowledge
+from .knowledge import INDETERMINATE, Knowledge
 from .ruleschema import COMPARISONS
 from .yamlfile import RuleFileError, YamlMap
 
@@ -29,7 +29,7 @@ def _phenotypes(knowledge: Knowledge) -> frozenset[str]:
     genomics = knowledge.genomics
     bands = {band[2] for table in genomics.genes.values() if table for band in table.bands}
     return frozenset(
-        {*genomics.answer_codes.values(), *genomics.answer_texts.values(), *bands, "Indeterminate"}
+        {*genomics.answer_codes.values(), *genomics.answer_texts.values(), *bands, INDETERMINATE}
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .oncology import Oncology, load_oncology
+from .text import word_pattern
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -172,7 +173,6 @@ class Genomics:
     phenotype_codes: frozenset[Code]
     phenotype_value_components: frozenset[Code]
     gene_components: frozenset[Code]
-    medication_components: frozenset[Code]
     answer_codes: Mapping[str, str]
     answer_texts: Mapping[str, str]
     genes: Mapping[str, AlleleTable | None]
@@ -217,6 +217,8 @@ class Clinical:
     indication_words: tuple[tuple[re.Pattern[str], str], ...]
     menopause_codes: Mapping[Code, str]
     postmenopausal_from_age: float
+    menopause_not_applicable: frozenset[str]
+    """``Patient.gender`` values for which a menopausal status does not apply."""
 
     def indication(
         self, profiles: Iterable[str], codes: Iterable[Code], texts: Iterable[str]
@@ -284,7 +286,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
         for code in entry.get("rxnorm", []):
             by_code[code] = ingredient
         for name in [ingredient, *entry.get("names", [])]:
-            names.append((_word(name), ingredient))
+            names.append((word_pattern(name), ingredient))
         if entry.get("form_of"):
             if entry["form_of"] not in drugs:
                 message = f"{ingredient}: form_of unknown drug {entry['form_of']}"
@@ -303,10 +305,6 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
     names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
     return DrugTable(by_code, tuple(names), classes, forms, inhibits)
-
-
-def _word(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I)
 
 
 def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path: Path) -> Genomics:
@@ -332,7 +330,6 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
         phenotype_codes=codes(doc["phenotype"]["codes"]),
         phenotype_value_components=codes(doc["phenotype"]["value_components"]),
         gene_components=codes(doc["gene_component"]),
-        medication_components=codes(doc["medication_component"]),
         answer_codes=dict(answers["codes"]),
         answer_texts={k.lower(): v for k, v in answers["texts"].items()},
         genes=genes,
@@ -352,7 +349,7 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
     for indication, entry in _mapping(doc, "indications", path).items():
         profiles.update(dict.fromkeys(entry.get("profiles") or (), indication))
         codes.update({(c["system"], c["code"]): indication for c in entry.get("codes") or ()})
-        words.extend((_word(w), indication) for w in entry.get("words") or ())
+        words.extend((word_pattern(w), indication) for w in entry.get("words") or ())
     menopause = _mapping(doc, "menopause", path)
     return Clinical(
         indication_profiles=profiles,
@@ -360,6 +357,7 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
         indication_words=tuple(words),
         menopause_codes={(c["system"], c["code"]): c["status"] for c in menopause["codes"]},
         postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
+        menopause_not_applicable=frozenset(menopause["not_applicable_for"]),
     )
 
 

@@ -43,7 +43,6 @@ def genomics_schema() -> dict:
                     {"codes": codes, "value_components": codes}, ["codes", "value_components"]
                 ),
                 "gene_component": codes,
-                "medication_component": codes,
                 "phenotype_answers": closed(
                     {
                         "codes": mapping(TEXT),
@@ -75,7 +74,6 @@ def genomics_schema() -> dict:
                 "genotype",
                 "phenotype",
                 "gene_component",
-                "medication_component",
                 "phenotype_answers",
                 "genes",
             ],
@@ -137,8 +135,9 @@ def conditions_schema() -> dict:
                     {
                         "codes": array(status),
                         "postmenopausal_from_age": {"type": "number", "minimum": 0},
+                        "not_applicable_for": array(TEXT),
                     },
-                    ["codes"],
+                    ["codes", "postmenopausal_from_age", "not_applicable_for"],
                 ),
             },
             ["meta", "indications", "menopause"],

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .text import word_pattern
 from .yamlfile import RuleFileError
 
 Code = tuple[str, str]
@@ -161,4 +162,4 @@ def load_oncology(doc: Mapping[str, Any], path: Path) -> Oncology:
 
 
 def _words(words: Iterable[str] | None) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(rf"(?<![\w-]){re.escape(w)}(?![\w-])", re.I) for w in words or ())
+    return tuple(word_pattern(w) for w in words or ())

@@ -102,8 +102,8 @@ def menopause(
     sex: str | None, age: float | None, knowledge: Knowledge, conditions: Conditions
 ) -> tuple[str, str]:
     """The menopausal status and what it rests on: a recorded finding, else the age."""
-    if sex == "male":
-        return "not applicable", "male patient"
+    if sex in knowledge.clinical.menopause_not_applicable:
+        return "not applicable", f"{sex} patient"
     codes = knowledge.clinical.menopause_codes
     for reference, condition in conditions.current:
         for system, code, display in fhir.codings(condition.code):

@@ -10,7 +10,6 @@ the patient's inhibitors is computed (phenoconversion).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from .. import fhir
 from ..knowledge import INDETERMINATE, AlleleTable, GeneGroup, Knowledge
 from ..record import PatientRecord
+from ..text import word_pattern
 from .clinical import unreadable
 from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
 
@@ -291,7 +291,7 @@ def _test_orders(record: PatientRecord, knowledge: Knowledge) -> dict[str, str]:
             continue
         texts = " ".join(t for t in [fhir.concept_text(request.code), *_displays(request)] if t)
         for gene in genomics.genes:
-            if gene not in found and re.search(rf"(?<![\w-]){re.escape(gene)}(?![\w-])", texts):
+            if gene not in found and word_pattern(gene).search(texts):
                 found[gene] = f"{fhir.reference_of(resource)} ({request.status})"
     return found
 
