@@ -8,13 +8,15 @@ alternatives differ), each with the evidence it rests on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from .. import fhir
 from ..dosage import format_number
@@ -188,3 +190,34 @@ def unreadable(
         finding=finding,
         sources=(error.reference,),
     )
+
+
+def tests_ordered(
+    record: PatientRecord,
+    statuses: Collection[str],
+    wanted: Mapping[str, Sequence[re.Pattern[str]]],
+) -> dict[str, str]:
+    """Name -> "ServiceRequest/x (status)": the first order on file whose code names the test.
+
+    ``wanted`` gives, per test, the words that show it in a ServiceRequest's code. An order
+    that is not valid FHIR, or belongs to another patient, shows nothing: the test is asked for.
+    """
+    found: dict[str, str] = {}
+    for resource in [*record.draft_orders, *record.resources]:
+        if (
+            resource.get("resourceType") != "ServiceRequest"
+            or resource.get("status") not in statuses
+        ):
+            continue
+        try:
+            request = fhir.validate(resource)
+        except fhir.InvalidResource:
+            continue
+        assert isinstance(request, ServiceRequest)
+        if record.foreign_subject(request.subject):
+            continue
+        texts = [fhir.concept_text(request.code), *(d for _, _, d in fhir.codings(request.code))]
+        for name, patterns in wanted.items():
+            if name not in found and any(p.search(t) for t in texts if t for p in patterns):
+                found[name] = f"{fhir.reference_of(resource)} ({request.status})"
+    return found

@@ -8,17 +8,16 @@ with no result on file becomes a :class:`MissingFinding`, so that a rule can ask
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from .. import fhir
 from ..knowledge import Knowledge
 from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
-from .clinical import Conditions, unreadable
+from .clinical import Conditions, tests_ordered, unreadable
 from .types import Cancer, Fact, Finding, MissingFinding
 
 _RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -72,7 +71,8 @@ def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
             yield result
             if isinstance(result, Finding):
                 break
-    orders = _test_orders(record, knowledge, [s for s in specs.values() if s.ordered_when])
+    wanted = {s.name: s.ordered_when for s in specs.values() if s.ordered_when}
+    orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for name in specs:
         if name not in seen:
             yield MissingFinding(finding=name, test_ordered=orders.get(name))
@@ -173,31 +173,3 @@ def _number(answer: str) -> float | None:
 
 def _texts(text: str | None, codings: Iterable[fhir.Coding]) -> list[str]:
     return [t for t in [text, *(display for _, _, display in codings)] if t]
-
-
-def _test_orders(
-    record: PatientRecord, knowledge: Knowledge, specs: Sequence[FindingSpec]
-) -> dict[str, str]:
-    """Finding -> "ServiceRequest/x (status)" for a test already ordered or done."""
-    found: dict[str, str] = {}
-    if not specs:
-        return found
-    for resource in [*record.draft_orders, *record.resources]:
-        if resource.get("resourceType") != "ServiceRequest":
-            continue
-        if resource.get("status") not in knowledge.genomics.test_order_statuses:
-            continue
-        try:
-            request = fhir.validate(resource)
-        except fhir.InvalidResource:
-            continue  # an unreadable order cannot show the test is ordered
-        assert isinstance(request, ServiceRequest)
-        if record.foreign_subject(request.subject):
-            continue
-        texts = _texts(request.code.text if request.code else None, fhir.codings(request.code))
-        for spec in specs:
-            if spec.name not in found and any(
-                pattern.search(text) for text in texts for pattern in spec.ordered_when
-            ):
-                found[spec.name] = f"{fhir.reference_of(resource)} ({request.status})"
-    return found

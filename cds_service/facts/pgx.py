@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from .. import fhir
 from ..knowledge import INDETERMINATE, AlleleTable, GeneGroup, Knowledge
 from ..record import PatientRecord
 from ..text import word_pattern
-from .clinical import unreadable
+from .clinical import tests_ordered, unreadable
 from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
 
 _T = TypeVar("_T")
@@ -98,7 +97,9 @@ def pharmacogenomics(
         combined = _group(group, phenotypes)
         if combined:
             yield combined
-    orders = _test_orders(record, knowledge)
+    genes = knowledge.genomics.genes
+    wanted = {gene: (word_pattern(gene),) for gene in genes}
+    orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for gene in genomics.genes:
         if gene not in seen_genes:
             yield MissingResult(gene=gene, test_ordered=orders.get(gene))
@@ -271,33 +272,6 @@ def _group(group: GeneGroup, phenotypes: Mapping[str, Phenotype]) -> PhenotypeGr
         worst_gene=worst.gene if worst else None,
         sources=tuple(dict.fromkeys(s for p in known for s in p.sources)),
     )
-
-
-def _test_orders(record: PatientRecord, knowledge: Knowledge) -> dict[str, str]:
-    """Gene -> "ServiceRequest/x (status)" for genotyping already ordered or done."""
-    genomics = knowledge.genomics
-    found: dict[str, str] = {}
-    for resource in [*record.draft_orders, *record.resources]:
-        if resource.get("resourceType") != "ServiceRequest":
-            continue
-        if resource.get("status") not in genomics.test_order_statuses:
-            continue
-        try:
-            request = fhir.validate(resource)
-        except fhir.InvalidResource:
-            continue  # an unreadable order cannot show the test is ordered: ask for it again
-        assert isinstance(request, ServiceRequest)
-        if record.foreign_subject(request.subject):
-            continue
-        texts = " ".join(t for t in [fhir.concept_text(request.code), *_displays(request)] if t)
-        for gene in genomics.genes:
-            if gene not in found and word_pattern(gene).search(texts):
-                found[gene] = f"{fhir.reference_of(resource)} ({request.status})"
-    return found
-
-
-def _displays(request: ServiceRequest) -> list[str]:
-    return [display for _, _, display in fhir.codings(request.code) if display]
 
 
 def _latest(items: Sequence[tuple[Observation, _T]]) -> _T | None:
