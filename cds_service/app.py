@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -21,7 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from . import fhir, fhirclient, service
 from .config import Settings
 from .engine import EngineBusy
-from .errors import ClientError, Issue, invalid, operation_outcome
+from .errors import ClientError, Issue, operation_outcome, validated
 from .models import FeedbackRequest
 from .reload import LiveRules, watch
 from .rulesets import RuleSet, Service, load_rule_set
@@ -86,11 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
         _service(live.current, service_id)
-        body = await _read_json(request)
-        try:
-            received = FeedbackRequest.model_validate(body)
-        except ValidationError as error:
-            raise invalid(error) from None
+        received = validated(FeedbackRequest, await _read_json(request))
         for item in received.feedback:
             log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
         return _json({"received": len(received.feedback)})

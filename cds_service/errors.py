@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ def operation_outcome(*issues: Issue) -> dict[str, Any]:
             item["expression"] = [issue.expression]
         items.append(item)
     return {"resourceType": "OperationOutcome", "issue": items}
+
+
+def validated(model: type[M], value: Any, prefix: str = "") -> M:
+    """``value`` as ``model``, or a 400 naming every member at fault (under ``prefix``)."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        raise invalid(error, prefix) from None
 
 
 def invalid(error: ValidationError, prefix: str = "") -> ClientError:

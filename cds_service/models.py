@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .fhir import reference_of
+
 log = logging.getLogger("cds_service")
 
 USER_ID = r"^[\d\w]+/[\d\w\-.]+$"  # invariant ord-1
@@ -118,7 +120,7 @@ class OrderSelectContext(OrderSignContext):
 
     @model_validator(mode="after")
     def _selections_point_into_draft_orders(self) -> OrderSelectContext:
-        present = {f"{r.get('resourceType')}/{r.get('id')}" for r in self.draftOrders.resources()}
+        present = {reference_of(r) for r in self.draftOrders.resources()}
         for selection in self.selections:
             if selection not in present:
                 raise ValueError(f"selection {selection} is not in draftOrders")
@@ -212,9 +214,6 @@ class Card(_Strict):
 
 class CdsResponse(_Strict):
     cards: list[Card]
-
-    def wire(self) -> dict[str, Any]:
-        return {"cards": [card.wire() for card in self.cards]}
 
 
 class ServiceDefinition(_Strict):

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from .errors import ClientError, Issue
+from .fhir import reference_of
 from .models import OrderSelectContext, OrderSignContext, PatientViewContext
 from .queries import KeySpec, OnError, render
 from .record import PatientRecord
@@ -214,8 +215,7 @@ def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
         return [
             r
             for r in orders
-            if f"{r.get('resourceType')}/{r.get('id')}" in selected
-            or r.get("resourceType") == "Medication"
+            if reference_of(r) in selected or r.get("resourceType") == "Medication"
         ]
     return orders
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from fhir.resources.R4B import get_fhir_model_class
 
 from .errors import ClientError
-from .models import PatientViewContext
+from .models import CONTEXTS, PatientViewContext
 
 
 class OnError(StrEnum):
@@ -38,11 +38,11 @@ class KeySpec:
     on_error: OnError = OnError.FETCH
 
 
+_TEXT = (str, str | None)
 TOKEN = re.compile(r"\{\{(.*?)\}\}")
 CONTEXT_TOKENS = {
-    "patient-view": ("userId", "patientId", "encounterId"),
-    "order-select": ("userId", "patientId", "encounterId"),
-    "order-sign": ("userId", "patientId", "encounterId"),
+    hook: tuple(name for name, field in model.model_fields.items() if field.annotation in _TEXT)
+    for hook, model in CONTEXTS.items()
 }
 """Root-level primitive context fields, the only ones CDS Hooks 2.0.1 allows as tokens."""
 USER_TOKENS = {

@@ -21,10 +21,11 @@ from .knowledgeschema import (
     genomics_schema,
     oncology_schema,
 )
+from .models import CONTEXTS
 from .queries import OnError
 from .schemabase import ID, TEXT, array, closed, document, mapping
 
-HOOKS = ("patient-view", "order-select", "order-sign")
+HOOKS = tuple(CONTEXTS)
 ACTIONS = ("adjust-dose", "remove-order", "order-test")
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""

@@ -12,12 +12,11 @@ from datetime import date
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from . import cards, facts, fhirclient, prefetch
 from .config import Settings
 from .engine import MAX_FACTS
-from .errors import ClientError, invalid
+from .errors import ClientError, validated
 from .models import CONTEXTS, CdsResponse, HookRequest, PatientViewContext, ServiceDefinition
 from .rulesets import RuleSet, Service
 
@@ -28,10 +27,7 @@ SPEC_VERSION = "2.0.1"
 def parse_request(body: Any) -> HookRequest:
     if not isinstance(body, dict):
         raise ClientError.of(400, "invalid", "the body must be a JSON object")
-    try:
-        return HookRequest.model_validate(body)
-    except ValidationError as error:
-        raise invalid(error) from None
+    return validated(HookRequest, body)
 
 
 def read_context(service: Service, request: HookRequest) -> PatientViewContext:
@@ -43,10 +39,7 @@ def read_context(service: Service, request: HookRequest) -> PatientViewContext:
             f"which serves '{service.hook}'",
             "hook",
         )
-    try:
-        return CONTEXTS[service.hook].model_validate(request.context)
-    except ValidationError as error:
-        raise invalid(error, "context") from None
+    return validated(CONTEXTS[service.hook], request.context, "context")
 
 
 def decide(
