@@ -253,7 +253,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
-    for symbol, entry in _mapping(genomics_doc, "genes", genomics_file).items():
+    for symbol, entry in genomics_doc["genes"].items():
         table_name = entry.get("alleles")
         if table_name:
             table_file = directory / table_name
@@ -264,10 +264,12 @@ def load_knowledge(directory: Path) -> Knowledge:
         else:
             genes[symbol] = None
     drugs = _drug_table(drugs_doc, drugs_file)
-    oncology = load_oncology(load_yaml(oncology_file), oncology_file)
+    oncology_doc = load_yaml(oncology_file)
+    oncology = load_oncology(oncology_doc, oncology_file)
     unknown = sorted(oncology.auc.drugs - drugs.ingredients)
     if unknown:
-        raise RuleFileError(oncology_file, f"auc_dosing: unknown drug {unknown[0]}")
+        message = f"auc_dosing.drugs: {unknown[0]!r} is not an ingredient of knowledge/drugs.yaml"
+        raise RuleFileError(oncology_file, message, _line(oncology_doc["auc_dosing"], "drugs"))
     return Knowledge(
         drugs,
         _genomics(genomics_doc, genes, genomics_file),
@@ -279,7 +281,7 @@ def load_knowledge(directory: Path) -> Knowledge:
 def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     by_code: dict[str, str] = {}
     names: list[tuple[re.Pattern[str], str]] = []
-    drugs = _mapping(doc, "drugs", path)
+    drugs = doc["drugs"]
     forms: dict[str, str] = {}
     inhibits: dict[str, dict[str, str]] = {}
     for ingredient, entry in drugs.items():
@@ -294,7 +296,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
-    written = _mapping(doc, "classes", path)
+    written = doc["classes"]
     classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
         for member in members:
@@ -346,11 +348,11 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
     profiles: dict[str, str] = {}
     codes: dict[Code, str] = {}
     words: list[tuple[re.Pattern[str], str]] = []
-    for indication, entry in _mapping(doc, "indications", path).items():
+    for indication, entry in doc["indications"].items():
         profiles.update(dict.fromkeys(entry.get("profiles") or (), indication))
         codes.update({(c["system"], c["code"]): indication for c in entry.get("codes") or ()})
         words.extend((word_pattern(w), indication) for w in entry.get("words") or ())
-    menopause = _mapping(doc, "menopause", path)
+    menopause = doc["menopause"]
     return Clinical(
         indication_profiles=profiles,
         indication_codes=codes,
@@ -373,7 +375,11 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
     for entry in doc["alleles"]:
         activity = entry.get("activity")
         if bands and activity is None:
-            raise RuleFileError(path, f"allele {entry['name']}: needs an activity value")
+            message = (
+                f"allele {entry['name']}: needs an activity value, because this table gives "
+                "the phenotype by activity-score bands ('phenotypes')"
+            )
+            raise RuleFileError(path, message, _line(entry, "name"))
         allele = Allele(
             str(entry["name"]), entry["function"], None if activity is None else float(activity)
         )
@@ -395,10 +401,3 @@ def _normal(name: str) -> str:
 def _line(container: Any, key: Any) -> int | None:
     """The line of ``key`` in a table read by ``load_yaml``, for the author."""
     return container.line_of(key) if isinstance(container, YamlMap) else None
-
-
-def _mapping(doc: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
-    value = doc.get(key)
-    if not isinstance(value, dict):
-        raise RuleFileError(path, f"'{key}' must be a mapping")
-    return value

@@ -11,7 +11,14 @@ import logging
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .fhir import reference_of
 
@@ -118,13 +125,16 @@ class OrderSignContext(PatientViewContext):
 class OrderSelectContext(OrderSignContext):
     selections: list[str] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _selections_point_into_draft_orders(self) -> OrderSelectContext:
-        present = {reference_of(r) for r in self.draftOrders.resources()}
-        for selection in self.selections:
-            if selection not in present:
-                raise ValueError(f"selection {selection} is not in draftOrders")
-        return self
+    @field_validator("selections")
+    @classmethod
+    def _point_into_draft_orders(cls, selections: list[str], info: ValidationInfo) -> list[str]:
+        drafts = info.data.get("draftOrders")
+        present = {reference_of(r) for r in drafts.resources()} if drafts else set()
+        for selection in selections:
+            if drafts and selection not in present:
+                listed = ", ".join(sorted(present)) or "none"
+                raise ValueError(f"{selection} is not in draftOrders (there: {listed})")
+        return selections
 
 
 CONTEXTS: dict[str, type[PatientViewContext]] = {

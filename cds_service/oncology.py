@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from .text import word_pattern
-from .yamlfile import RuleFileError
+from .yamlfile import RuleFileError, YamlMap
 
 Code = tuple[str, str]
 
@@ -111,7 +110,7 @@ class Oncology:
         return tuple(spec for spec in self.findings.values() if spec.words)
 
 
-def load_oncology(doc: Mapping[str, Any], path: Path) -> Oncology:
+def load_oncology(doc: YamlMap, path: Path) -> Oncology:
     systems = dict(doc["systems"])
 
     def codes(items: Iterable[Mapping[str, str]]) -> tuple[Code, ...]:
@@ -141,7 +140,11 @@ def load_oncology(doc: Mapping[str, Any], path: Path) -> Oncology:
     formula = auc["cockcroft_gault"]
     for key in ("creatinine", "weight"):
         if formula[key] not in findings:
-            raise RuleFileError(path, f"cockcroft_gault.{key}: no finding {formula[key]!r}")
+            message = (
+                f"auc_dosing.cockcroft_gault.{key}: {formula[key]!r} is not a finding of this "
+                f"table ({', '.join(sorted(findings))})"
+            )
+            raise RuleFileError(path, message, formula.line_of(key))
     return Oncology(
         sites=sites,
         findings=findings,

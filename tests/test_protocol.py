@@ -206,8 +206,11 @@ def test_selection_outside_draft_orders(client: Client):
     body = request_fixture("dpyd-c1905-het-capecitabine.order-select")
     body["context"]["selections"] = ["MedicationRequest/not-there"]
     issue = outcome(client.post("/cds-services/oncology-order-select", json=body), 400)
-    assert issue["expression"] == ["context"]
-    assert "MedicationRequest/not-there" in issue["diagnostics"]
+    assert issue["expression"] == ["context.selections"]
+    assert (
+        "MedicationRequest/not-there is not in draftOrders (there: MedicationRequest/"
+        in (issue["diagnostics"])
+    )
 
 
 def test_unknown_service(client: Client):

@@ -310,3 +310,33 @@ def test_the_image_carries_every_bundle_an_example_names(rule_set: RuleSet):
     assert "COPY rules/ /app/rules/" in dockerfile
     assert "COPY fixtures/fhir/bundles/ /app/fixtures/fhir/bundles/" in dockerfile
     assert "!fixtures/fhir/bundles" in (ROOT / ".dockerignore").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "blamed", "words"),
+    [
+        pytest.param(
+            "  drugs: [carboplatin]",
+            "  drugs: [carboplatine]",
+            "  drugs: [carboplatine]",
+            "auc_dosing.drugs: 'carboplatine' is not an ingredient of knowledge/drugs.yaml",
+            id="auc-drug",
+        ),
+        pytest.param(
+            "    creatinine: creatinine",
+            "    creatinine: creatinin",
+            "    creatinine: creatinin",
+            "auc_dosing.cockcroft_gault.creatinine: 'creatinin' is not a finding of this table",
+            id="formula-finding",
+        ),
+    ],
+)
+def test_oncology_table_mistake_names_file_and_line(
+    tmp_path: Path, old: str, new: str, blamed: str, words: str
+):
+    table = Path("knowledge") / "oncology.yaml"
+    rules = edit(tmp_path, old, new, table)
+    (problem,) = problems(rules)
+    assert problem.path == (rules / table).resolve()
+    assert problem.line == line_of(rules, blamed, table)
+    assert words in problem.message
