@@ -149,7 +149,6 @@ async def _resources(
     settings: Settings,
 ) -> list[Mapping[str, Any]]:
     """All the resources of one query, following ``next`` links up to the page limit."""
-    is_read = "?" not in query.url and "/" in query.url and "://" not in query.url
     url: str | None = query.url
     resources: list[Mapping[str, Any]] = []
     pages = 0
@@ -166,10 +165,10 @@ async def _resources(
             raise _Failed("structure", f"a next link is not a valid URL: {url!r}") from None
         if not _under(target, base):
             raise _Failed("security", "a link from the FHIR server leads outside fhirServer")
-        body = await _get(client, target, headers, settings, is_read)
+        body = await _get(client, target, headers, settings, query.read)
         if body is None:
             return []
-        if not is_read and body["resourceType"] != "Bundle":
+        if not query.read and body["resourceType"] != "Bundle":
             raise _Failed("structure", f"the FHIR server answered a {body['resourceType']}")
         try:
             resources += unpack(body)

@@ -34,6 +34,8 @@ class Query:
     key: str
     url: str
     reason: str
+    read: bool = False
+    """An instance read (``Type/id``): a 404 there means no data; a search must answer."""
 
 
 @dataclass
@@ -95,7 +97,7 @@ def plan(
 def _query(result: Plan, spec: KeySpec, context: PatientViewContext, today: date, why: str) -> None:
     url = render(spec.template, context, today)
     if url is not None:
-        result.queries[spec.key] = Query(spec.key, url, why)
+        result.queries[spec.key] = Query(spec.key, url, why, read="?" not in spec.template)
 
 
 def _client_failed(

@@ -266,3 +266,15 @@ def test_fixture_stays_what_the_stand_in_serves():
     for key in ("pgx", "oncology"):
         code = _code(TEMPLATES[key])
         assert {e["resource"]["id"] for e in record("Observation", code)["entry"]} <= ids
+
+
+def test_a_missing_next_page_is_412_not_no_data():
+    """A 404 means "no data" for a read only; a page of a search that is gone is a failure."""
+    with (
+        StandIn(lambda _: (404, {}, b"")) as server,
+        live_service(fhir_servers=(server.url,), fhir_deadline=DEADLINE) as service,
+    ):
+        body = authorized(NAME, server.url)
+        body["prefetch"]["pgx"]["link"] = [{"relation": "next", "url": "Observation/page-2"}]
+        response = service.post(PATH, json=body)
+    assert issues(response) == {"prefetch.pgx": "processing"}
