@@ -47,6 +47,10 @@ def operation_outcome(*issues: Issue) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": items}
 
 
+_MAX_ISSUES = 20
+"""Issues listed in one 400; more are counted, so a client knows the list is not complete."""
+
+
 def validated(model: type[M], value: Any, prefix: str = "") -> M:
     """``value`` as ``model``, or a 400 naming every member at fault (under ``prefix``)."""
     try:
@@ -56,11 +60,22 @@ def validated(model: type[M], value: Any, prefix: str = "") -> M:
 
 
 def invalid(error: ValidationError, prefix: str = "") -> ClientError:
-    """A 400 listing every invalid member by its path, such as ``context.draftOrders``."""
+    """A 400 listing invalid members by FHIRPath-style path, such as ``context.draftOrders``."""
+    errors = error.errors()
     issues = []
-    for item in error.errors()[:20]:
-        path = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+    for item in errors[:_MAX_ISSUES]:
+        path = _path([prefix, *item["loc"]] if prefix else list(item["loc"]))
         code = "required" if item["type"] == "missing" else "invalid"
         message = item["msg"].removeprefix("Value error, ")
         issues.append(Issue(code, f"{path or 'body'}: {message}", path or None))
+    if len(errors) > _MAX_ISSUES:
+        issues.append(Issue("invalid", f"and {len(errors) - _MAX_ISSUES} more problems"))
     return ClientError(400, *issues)
+
+
+def _path(parts: list[Any]) -> str:
+    """``["context", "entry", 0, "resource"]`` as ``context.entry[0].resource``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

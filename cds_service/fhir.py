@@ -28,6 +28,13 @@ class InvalidResource(Exception):
         super().__init__(f"{reference}: {reason}")
 
 
+Code = tuple[str, str]
+"""A coding reduced to ``(system, code)``."""
+
+RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
+"""Observation statuses that make a result one to act on (not preliminary, not cancelled)."""
+
+
 def reference_of(resource: Mapping[str, Any]) -> str:
     """``Type/id`` of a resource as sent, even one that does not validate."""
     kind = resource.get("resourceType")

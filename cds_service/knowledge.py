@@ -13,14 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .fhir import Code
 from .oncology import Oncology, load_oncology
 from .text import word_pattern
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
-
-Code = tuple[str, str]
-"""A coding reduced to ``(system, code)``."""
 
 
 INDETERMINATE = "Indeterminate"

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from .fhir import Code
 from .text import word_pattern
 from .yamlfile import RuleFileError, YamlMap
-
-Code = tuple[str, str]
 
 
 @dataclass(frozen=True)

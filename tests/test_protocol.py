@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.engine import MAX_FACTS
+from cds_service.errors import invalid
+from cds_service.models import FeedbackRequest
 from tests.conftest import RULES, Client, request_fixture
 
 ORDER_SIGN = "/cds-services/oncology-order-sign"
@@ -117,7 +120,7 @@ def test_draft_order_without_resource_type_is_400_not_silence(client: Client):
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     del body["context"]["draftOrders"]["entry"][0]["resource"]["resourceType"]
     issue = outcome(client.post(ORDER_SIGN, json=body), 400)
-    assert issue["expression"] == ["context.draftOrders.entry.0.resource"]
+    assert issue["expression"] == ["context.draftOrders.entry[0].resource"]
     assert "resourceType" in issue["diagnostics"]
 
 
@@ -334,3 +337,12 @@ def test_feedback_accepted_and_overridden(client: Client):
 def test_feedback_breaking_the_spec_is_rejected(client: Client, item, fragment):
     issue = outcome(client.post(FEEDBACK, json={"feedback": [item]}), 400)
     assert fragment in issue["diagnostics"]
+
+
+def test_a_long_list_of_problems_says_how_many_more():
+    with pytest.raises(ValidationError) as caught:
+        FeedbackRequest.model_validate({"feedback": [{}] * 30})
+    issues = invalid(caught.value).issues
+    assert len(issues) == 21
+    assert issues[-1].message.startswith("and ")
+    assert issues[0].expression == "feedback[0].card"

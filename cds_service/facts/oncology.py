@@ -20,7 +20,6 @@ from ..record import PatientRecord
 from .clinical import Conditions, tests_ordered, unreadable
 from .types import Cancer, Fact, Finding, MissingFinding
 
-_RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
 """Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
 
@@ -57,7 +56,7 @@ def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
         if resource.get("resourceType") != "Observation":
             continue
         matched = _match(resource.get("code"), knowledge.oncology)
-        if matched is not None and resource.get("status") in _RESULT_STATUSES:
+        if matched is not None and resource.get("status") in fhir.RESULT_STATUSES:
             spec, rank = matched
             when = resource.get("effectiveDateTime") or resource.get("issued") or ""
             candidates.setdefault(spec.name, []).append((rank, str(when), resource))

@@ -24,7 +24,6 @@ from .clinical import tests_ordered, unreadable
 from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
 
 _T = TypeVar("_T")
-_RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
 
 
 @dataclass
@@ -60,7 +59,7 @@ def pharmacogenomics(
             error = fhir.InvalidResource(fhir.reference_of(resource), problem)
             yield unreadable(error, "Observation", gene=_raw_gene(resource, knowledge))
             continue
-        if observation.status not in _RESULT_STATUSES:
+        if observation.status not in fhir.RESULT_STATUSES:
             continue
         parsed.append(observation)
         gene = _gene(observation, knowledge)
@@ -106,14 +105,7 @@ def pharmacogenomics(
 
 
 def _not_read(reference: str, gene: str | None, reason: str) -> Unreadable:
-    return Unreadable(
-        resource=reference,
-        resource_type="Observation",
-        role="record",
-        gene=gene,
-        reason=reason,
-        sources=(reference,),
-    )
+    return unreadable(fhir.InvalidResource(reference, reason), "Observation", gene=gene)
 
 
 def _gene(observation: Observation, knowledge: Knowledge) -> str | None:
