@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import statistics
 import sys
@@ -27,16 +26,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from order_sign import rss_mib  # bench/ is on the path when this script runs
+
 from cds_service.examples import run_examples
 from cds_service.reload import LiveRules, reload
 from cds_service.rulesets import load_rule_set
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def rss_mib() -> float:
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def timed(action: Callable[[], object], runs: int) -> list[float]:

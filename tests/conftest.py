@@ -75,6 +75,17 @@ def client(app: FastAPI) -> Iterator[Client]:
     client.close()
 
 
+DPYD = Path("pgx") / "dpyd-fluoropyrimidines.yaml"
+"""The DPYD rule file, relative to a rules folder: the one most tests edit."""
+
+
+def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Edit a copied rule or knowledge file as an author would; ``old`` must be in it."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
 def copy_rules(tmp_path: Path) -> Path:
     """A writable copy of ``rules/`` with ``fixtures/`` beside it, as in the repository.
 

@@ -9,9 +9,8 @@ import pytest
 
 from cds_service import ruleschema
 from cds_service.cli import main
-from tests.conftest import FIXTURES, RULES, copy_rules
+from tests.conftest import DPYD, FIXTURES, RULES, copy_rules
 
-DPYD = Path("pgx") / "dpyd-fluoropyrimidines.yaml"
 AS15_DOSE = "      dose: {order: order, factor: 0.5}\n"
 
 

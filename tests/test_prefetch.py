@@ -17,7 +17,7 @@ from cds_service.models import OrderSignContext, PatientViewContext
 from cds_service.prefetch import PrefetchUnavailable
 from cds_service.queries import KeySpec, OnError
 from cds_service.rulesets import RuleSetInvalid, load_rule_set
-from tests.conftest import Client, copy_rules, request_fixture
+from tests.conftest import Client, copy_rules, replace_in, request_fixture
 
 TODAY = date(2026, 11, 21)
 CONTEXT = PatientViewContext(userId="Practitioner/prac-1", patientId="pt-1", encounterId="enc-1")
@@ -165,10 +165,7 @@ def rules_copy(tmp_path: Path) -> Path:
 
 
 def edit_services(rules: Path, old: str, new: str) -> None:
-    path = rules / "services.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
+    replace_in(rules / "services.yaml", old, new, count=-1)  # every service
 
 
 @pytest.mark.parametrize(

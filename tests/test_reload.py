@@ -15,9 +15,8 @@ from cds_service.engine import EngineError
 from cds_service.facts import DraftMedication, MissingResult
 from cds_service.reload import LiveRules
 from cds_service.rulesets import load_rule_set
-from tests.conftest import RULES, copy_rules, request_fixture, running_service
+from tests.conftest import DPYD, RULES, copy_rules, replace_in, request_fixture, running_service
 
-DPYD = Path("pgx") / "dpyd-fluoropyrimidines.yaml"
 REQUEST = "dpyd-c2846-het-fluorouracil.order-sign"
 SERVICE = "/cds-services/oncology-order-sign"
 
@@ -45,10 +44,7 @@ def wait_for_reload(base: str, before: dict[str, Any]) -> dict[str, Any]:
 
 
 def edit(rules: Path, old: str, new: str) -> None:
-    path = rules / DPYD
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    replace_in(rules / DPYD, old, new)
 
 
 AS15_DOSE = (  # the end of rule dpyd-intermediate-as1.5: "dose" appears in other rules too

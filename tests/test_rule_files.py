@@ -9,9 +9,8 @@ import pytest
 from cds_service.examples import run_examples
 from cds_service.rulesets import RuleSet, RuleSetInvalid, load_rule_set
 from cds_service.yamlfile import RuleFileError
-from tests.conftest import ROOT, copy_rules
+from tests.conftest import DPYD, ROOT, copy_rules, replace_in
 
-DPYD = Path("pgx") / "dpyd-fluoropyrimidines.yaml"
 DRUGS = Path("knowledge") / "drugs.yaml"
 
 
@@ -44,10 +43,7 @@ def test_prefetch_asks_for_every_pgx_code(rule_set: RuleSet):
 
 def edit(tmp_path: Path, old: str, new: str, file: Path = DPYD) -> Path:
     rules = copy_rules(tmp_path)
-    path = rules / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    replace_in(rules / file, old, new)
     return rules
 
 

@@ -13,7 +13,7 @@ from cds_service import service
 from cds_service.examples import run_examples
 from cds_service.facts import schema
 from cds_service.rulesets import RuleSet, load_rule_set
-from tests.conftest import RULES, copy_rules, fixture_json, request_fixture
+from tests.conftest import DPYD, RULES, copy_rules, fixture_json, replace_in, request_fixture
 
 README = (RULES / "README.md").read_text(encoding="utf-8")
 ADDITION = re.compile(
@@ -97,26 +97,17 @@ def test_example_3_reads_a_real_g6pd_result(with_g6pd: RuleSet):
 
 def test_example_2_rewording_fails_the_old_example_until_it_is_updated(tmp_path: Path):
     rules = copy_rules(tmp_path)
-    path = rules / "pgx" / "dpyd-fluoropyrimidines.yaml"
-    text = path.read_text(encoding="utf-8")
     old = '"DPYD poor metabolizer: avoid {order.ingredient}; no dose has been shown safe"'
     new = (
         '"DPYD poor metabolizer: do not give {order.ingredient}; '
         'choose a non-fluoropyrimidine regimen"'
     )
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    replace_in(rules / DPYD, old, new)
     reworded = load_rule_set(rules)
     failed = [r.name for r in run_examples(reworded) if not r.passed]
     reworded.close()
     assert failed == ["*2A/*13 (AS 0) and capecitabine"]
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(
-            'summary_contains: "avoid capecitabine"', 'summary_contains: "do not give capecitabine"'
-        ),
-        encoding="utf-8",
-    )
+    replace_in(rules / DPYD, '"avoid capecitabine"', '"do not give capecitabine"')
     fixed = load_rule_set(rules)
     assert all(r.passed for r in run_examples(fixed))
     fixed.close()
