@@ -24,6 +24,8 @@ from .fhir import reference_of
 
 log = logging.getLogger("cds_service")
 
+FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
+"""A FHIR resource id (R4 ``id`` datatype)."""
 USER_ID = r"^[\d\w]+/[\d\w\-.]+$"  # invariant ord-1
 _SUMMARY_LIMIT = 140
 _ABSOLUTE_URL = r"^https?://[^\s/]+[^\s]*$"
@@ -168,7 +170,7 @@ class Action(_Strict):
     type: Literal["create", "update", "delete"]
     description: str = Field(min_length=1)  # invariant cds-resp-5
     resource: dict[str, Any] | None = None
-    resourceId: str | None = Field(default=None, pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
+    resourceId: str | None = Field(default=None, pattern=rf"^[A-Za-z]+/{FHIR_ID}$")
 
     @model_validator(mode="after")
     def _target(self) -> Action:

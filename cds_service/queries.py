@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from fhir.resources.R4B import get_fhir_model_class
 
 from .errors import ClientError
-from .models import CONTEXTS, PatientViewContext
+from .models import CONTEXTS, FHIR_ID, PatientViewContext
 
 
 class OnError(StrEnum):
@@ -111,7 +111,7 @@ def _parameter_problem(name: str, value: str) -> str | None:
     return None
 
 
-_ID_SEGMENT = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_ID_SEGMENT = re.compile(FHIR_ID)
 
 
 def render(template: str, context: PatientViewContext, today: date) -> str | None:
@@ -148,6 +148,9 @@ def _token_value(token: str, context: PatientViewContext, today: date) -> str | 
     segments = str(value).split("/")
     if any(not _ID_SEGMENT.fullmatch(s) or set(s) == {"."} for s in segments):
         raise ClientError.of(
-            400, "invalid", f"context.{field_name} is not a FHIR id", f"context.{field_name}"
+            400,
+            "invalid",
+            f"context.{field_name} is not a FHIR id (letters, digits, '-' and '.', at most 64)",
+            f"context.{field_name}",
         )
     return str(value)
