@@ -56,6 +56,16 @@ class Client:
         self._loop.close()
 
 
+@contextmanager
+def client_for(**settings: Any) -> Iterator[Client]:
+    """A client of an app built with these settings (default: the bundled rules)."""
+    client = Client(create_app(Settings(**{"rules_dir": RULES, **settings})))
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def rule_set() -> Iterator[RuleSet]:
     loaded = load_rule_set(RULES)

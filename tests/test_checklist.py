@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cds_service.app import create_app
-from cds_service.config import Settings
 from cds_service.models import (
     Action,
     Card,
@@ -27,7 +25,7 @@ from cds_service.models import (
     ServiceDefinition,
     Suggestion,
 )
-from tests.conftest import RULES, Client, copy_rules, request_fixture
+from tests.conftest import Client, client_for, copy_rules, request_fixture
 
 SIGN = "/cds-services/oncology-order-sign"
 SOURCE = {"label": "CPIC"}
@@ -160,11 +158,8 @@ def test_discovery_announces_the_spec_version(client: Client):  # 3.0 `version`
 def test_discovery_with_no_services_is_an_empty_list(tmp_path: Path):
     rules = copy_rules(tmp_path)
     (rules / "services.yaml").write_text("services: []\n")
-    client = Client(create_app(Settings(rules_dir=rules)))
-    try:
+    with client_for(rules_dir=rules) as client:
         response = client.get("/cds-services")
-    finally:
-        client.close()
     assert (response.status_code, response.json()) == (200, {"services": []})
 
 
@@ -335,9 +330,8 @@ ORIGIN = "https://sandbox.example.org"
 
 @pytest.fixture
 def cors_client() -> Iterator[Client]:
-    client = Client(create_app(Settings(rules_dir=RULES, cors_origins=(ORIGIN,))))
-    yield client
-    client.close()
+    with client_for(cors_origins=(ORIGIN,)) as client:
+        yield client
 
 
 def preflight(client: Client, origin: str) -> Any:

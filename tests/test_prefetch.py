@@ -17,7 +17,7 @@ from cds_service.models import OrderSignContext, PatientViewContext
 from cds_service.prefetch import PrefetchUnavailable
 from cds_service.queries import KeySpec, OnError
 from cds_service.rulesets import RuleSetInvalid, load_rule_set
-from tests.conftest import Client, copy_rules, replace_in, request_fixture
+from tests.conftest import client_for, copy_rules, replace_in, request_fixture
 
 TODAY = date(2026, 11, 21)
 CONTEXT = PatientViewContext(userId="Practitioner/prac-1", patientId="pt-1", encounterId="enc-1")
@@ -194,11 +194,8 @@ def test_fail_policy_answers_412_at_once(rules_copy: Path):
     edit_services(rules_copy, "      pgx: fetch", "      pgx: fail")
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     body["prefetch"]["pgx"] = OUTCOME
-    client = Client(create_app(Settings(rules_dir=rules_copy)))
-    try:
+    with client_for(rules_dir=rules_copy) as client:
         response = client.post("/cds-services/oncology-order-sign", json=body)
-    finally:
-        client.close()
     assert response.status_code == 412
     assert "its policy is to fail" in response.json()["issue"][0]["diagnostics"]
 
@@ -207,11 +204,8 @@ def test_skip_policy_goes_on_without_the_key(rules_copy: Path):
     edit_services(rules_copy, "      pgx: fetch", "      pgx: skip")
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     body["prefetch"]["pgx"] = OUTCOME
-    client = Client(create_app(Settings(rules_dir=rules_copy)))
-    try:
+    with client_for(rules_dir=rules_copy) as client:
         (card,) = client.post("/cds-services/oncology-order-sign", json=body).json()["cards"]
-    finally:
-        client.close()
     assert card["source"]["topic"]["code"] == "dpyd-test-first"
 
 

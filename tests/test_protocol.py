@@ -7,12 +7,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cds_service.app import create_app
-from cds_service.config import Settings
 from cds_service.engine import MAX_FACTS
 from cds_service.errors import invalid
 from cds_service.models import FeedbackRequest
-from tests.conftest import RULES, Client, request_fixture
+from tests.conftest import Client, client_for, request_fixture
 
 ORDER_SIGN = "/cds-services/oncology-order-sign"
 
@@ -173,11 +171,8 @@ def test_a_record_too_large_to_check_is_413():
         "type": "searchset",
         "entry": conditions,
     }
-    roomy = Client(create_app(Settings(rules_dir=RULES, max_body_bytes=50 * 1024 * 1024)))
-    try:
+    with client_for(max_body_bytes=50 * 1024 * 1024) as roomy:
         issue = outcome(roomy.post(ORDER_SIGN, json=body), 413)
-    finally:
-        roomy.close()
     assert issue["code"] == "too-costly"
     assert issue["expression"] == ["prefetch"]
     assert f"at most {MAX_FACTS}" in issue["diagnostics"]
