@@ -6,11 +6,15 @@ a ready CDS Hooks request in ``fixtures/fhir/requests/``, whose prefetch is the 
 of the service's templates from that Bundle. ``tests/test_fixtures.py`` checks that the files
 on disk are what this module builds, so the two cannot drift apart.
 
+Cases of one topic may live in their own module, ``tests/fixture_cases_<topic>.py``, with a
+``CASES`` tuple of :class:`Case`; :func:`documents` finds every such module.
+
 Regenerate after editing a case: ``.venv/bin/python -m tests.fixture_cases``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -93,6 +97,8 @@ class Case:
     a str for the LOINC answer code), RS score, creatinine (value, unit), weight kg."""
     dosage_text: str | None = None
     hook: str = "order-sign"
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    """Further resources of the record, written out in full (ids unique to the case)."""
 
     @property
     def patient_id(self) -> str:
@@ -710,6 +716,7 @@ def _record(case: Case) -> list[dict[str, Any]]:
                 "authoredOn": "2026-10-01",
             }
         )
+    record.extend(case.resources)
     return record
 
 
@@ -847,11 +854,18 @@ def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any
     return {"coding": [coding]}
 
 
+def all_cases() -> tuple[Case, ...]:
+    """The cases here and those of every ``tests/fixture_cases_<topic>.py``."""
+    topics = sorted(Path(__file__).parent.glob("fixture_cases_*.py"))
+    modules = [importlib.import_module(f"tests.{path.stem}") for path in topics]
+    return (*CASES, *(case for module in modules for case in module.CASES))
+
+
 def documents() -> dict[str, dict[str, Any]]:
     """Every generated fixture file by its path under ``fixtures/fhir/``."""
     rule_set = load_rule_set(ROOT / "rules")
     try:
-        return {path: doc for case in CASES for path, doc in build(case, rule_set.services)}
+        return {path: doc for case in all_cases() for path, doc in build(case, rule_set.services)}
     finally:
         rule_set.close()
 
