@@ -63,6 +63,7 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "carboplatin": "40048",
     "osimertinib": None,
     "cyclophosphamide": "3002",
+    "anastrozole": "84857",
     "paclitaxel": "56946",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
