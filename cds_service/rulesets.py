@@ -369,8 +369,8 @@ def _due_problems(rule: Rule, schema: Mapping[str, Mapping[str, type]]) -> list[
     if not due:
         return []
     alias, _, attribute = str(due["after"]).partition(".")
-    kind = rule.when.get(alias, {}).get("fact")
-    if kind is not None and schema[kind].get(attribute) is str:
+    spec = rule.when.get(alias, {})
+    if spec and not is_absent(spec) and schema[spec["fact"]].get(attribute) is str:
         return []
     message = (
         f"due.after {due['after']!r} must be condition.attribute naming a date of a condition's "

@@ -18,9 +18,10 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from cds_service import facts
 from cds_service.config import Settings
 from cds_service.record import PatientRecord
-from cds_service.rulesets import RuleSet, RuleSetInvalid, load_rule_set
-from tests.conftest import Client, client_for, copy_rules, replace_in, request_fixture
+from cds_service.rulesets import RuleSet
+from tests.conftest import Client, client_for, request_fixture
 from tests.fixture_cases import TODAY
+from tests.test_rule_files import edit, problems
 
 PATIENT = "pt-1"
 SNOMED = "http://snomed.info/sct"
@@ -299,12 +300,6 @@ def test_the_clock_can_be_fixed_from_the_environment(monkeypatch: pytest.MonkeyP
     assert Settings.from_env().today is None
 
 
-def problems(rules: Path) -> list[Any]:
-    with pytest.raises(RuleSetInvalid) as caught:
-        load_rule_set(rules)
-    return caught.value.problems
-
-
 @pytest.mark.parametrize(
     ("file", "old", "new", "words"),
     [
@@ -342,31 +337,8 @@ def problems(rules: Path) -> list[Any]:
 def test_rule_file_mistakes_in_due_dates_and_referrals(
     tmp_path: Path, file: Path, old: str, new: str, words: str
 ):
-    rules = copy_rules(tmp_path)
-    replace_in(rules / file, old, new)
+    rules = edit(tmp_path, old, new, file)
     found = problems(rules)
     assert found
     assert all(p.path == (rules / file).resolve() for p in found), found
     assert any(words in p.message for p in found), [p.message for p in found]
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "words"),
-    [
-        ("    stage_group: [IV]", "    stage: [IV]", "'stage' is not a finding of oncology.yaml"),
-        ("    metastases: [M1]", "    metastases: [M1a]", "'M1a' is not a value oncology.yaml"),
-    ],
-)
-def test_care_table_names_findings_and_values_the_oncology_table_gives(
-    tmp_path: Path, old: str, new: str, words: str
-):
-    rules = copy_rules(tmp_path)
-    replace_in(rules / "knowledge" / "care.yaml", old, new)
-    (problem,) = problems(rules)
-    assert problem.path.name == "care.yaml"
-    assert problem.line == next(
-        n
-        for n, line in enumerate((rules / "knowledge" / "care.yaml").read_text().splitlines(), 1)
-        if line == new
-    )
-    assert words in problem.message

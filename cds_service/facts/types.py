@@ -171,7 +171,7 @@ class CareOnFile(Fact):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CareMissing(Fact):
     kind = "care_missing"
-    label = "Not on file"
+    label = "Care not on file"
     item: str
 
 
