@@ -14,15 +14,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any
 
 from .conditions import is_absent
 from .dosage import format_number, scaled_order
 from .facts import FACT_TYPES, DraftMedication, Fact, Unreadable
+from .facts.clinical import day_of
 from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from .record import PatientRecord
 from .rulesets import Rule, RuleSet
-from .templates import VALUE_MAX, fill
+from .templates import DUE_UNKNOWN, VALUE_MAX, fill
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
 APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
@@ -95,7 +97,20 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
     ordered, adjusted = _dose_phrases(firing)
     values[("dose", "ordered")] = ordered
     values[("dose", "adjusted")] = adjusted
+    due = firing.rule.card.get("due")
+    if due:
+        values[("due", "date")] = _due_date(due, values)
+        values[("due", "weeks")] = format_number(float(due["weeks"]))
     return values
+
+
+def _due_date(due: Mapping[str, Any], values: Mapping[tuple[str, str], str]) -> str:
+    """``{due.date}``: the day the rule's ``due.weeks`` after the date ``due.after`` names."""
+    alias, attribute = str(due["after"]).split(".", 1)
+    start = day_of(values[(alias, attribute)])
+    if start is None:
+        return DUE_UNKNOWN
+    return (start + timedelta(weeks=float(due["weeks"]))).isoformat()
 
 
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
@@ -247,17 +262,19 @@ def _action(
     record: PatientRecord,
 ) -> Action | None:
     kind = spec["action"]
-    if kind == "order-test":
+    if kind in ("order-test", "refer"):
         request = spec["service_request"]
         resource: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "status": "draft",
             "intent": "order",
-            "code": request["code"],
-            "subject": {"reference": f"Patient/{record.patient_id}"},
         }
+        if request.get("category"):
+            resource["category"] = [request["category"]]
+        resource["code"] = request["code"]
+        resource["subject"] = {"reference": f"Patient/{record.patient_id}"}
         if request.get("reason"):
-            resource["reasonCode"] = [{"text": request["reason"]}]
+            resource["reasonCode"] = [{"text": fill(request["reason"], values)}]
         return Action(type="create", description=fill(spec["label"], values), resource=resource)
     order = firing.facts.get(spec.get("order", "order"))
     if not isinstance(order, DraftMedication):

@@ -9,8 +9,9 @@ hold (``age: {at_least: 12, at_most: 45}``). Every test but ``exists: false`` ne
 to be present: ``not: X`` does not match a fact that has no value at all (durable-rules behaves
 so, and the README says so). A condition marked ``absent: true`` holds when no fact meets it.
 
-Attributes named ``gene``, ``ingredient`` and ``phenotype`` hold values from the knowledge
-tables; a value no table lists is a typing mistake, refused here with the line.
+Attributes named ``gene``, ``ingredient``, ``phenotype``, ``finding``, ``site``, ``item`` (and
+their kin in VOCABULARIES) hold values from the knowledge tables; a value no table lists is a
+typing mistake, refused here with the line.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ VOCABULARIES: Mapping[str, tuple[str, Vocabulary]] = {
         "cancer sites in knowledge/oncology.yaml",
         lambda k: frozenset(s.name for s in k.oncology.sites),
     ),
+    "item": ("care items in knowledge/care.yaml", lambda k: frozenset(k.care.items)),
 }
 """Attribute name -> (where its values come from, the values): a value outside is a typo."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from .facts import FACT_TYPES, schema
 from .knowledgeschema import (
     alleles_schema,
+    care_schema,
     conditions_schema,
     drugs_schema,
     genomics_schema,
@@ -26,7 +27,7 @@ from .queries import OnError
 from .schemabase import ID, TEXT, array, closed, document, mapping
 
 HOOKS = tuple(CONTEXTS)
-ACTIONS = ("adjust-dose", "remove-order", "order-test")
+ACTIONS = ("adjust-dose", "remove-order", "order-test", "refer")
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""
 
@@ -106,14 +107,24 @@ def _suggestion() -> dict:
             "label": TEXT,
             "recommended": {"type": "boolean"},
             "order": TEXT,
-            "service_request": closed({"code": {"type": "object"}, "reason": TEXT}, ["code"]),
+            "service_request": closed(
+                {"code": {"type": "object"}, "category": {"type": "object"}, "reason": TEXT},
+                ["code"],
+            ),
         },
         ["action", "label"],
         allOf=[
             {
                 "if": {"properties": {"action": {"const": "order-test"}}},
                 "then": {"required": ["service_request"]},
-            }
+            },
+            {
+                "if": {"properties": {"action": {"const": "refer"}}},
+                "then": {
+                    "required": ["service_request"],
+                    "properties": {"service_request": {"required": ["code", "category"]}},
+                },
+            },
         ],
     )
 
@@ -138,6 +149,13 @@ def rule_file_schema() -> dict:
                     {"required": ["factor"], "not": {"required": ["value"]}},
                     {"required": ["value", "unit"], "not": {"required": ["factor"]}},
                 ],
+            ),
+            "due": closed(
+                {
+                    "after": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"},
+                    "weeks": {"type": "number", "exclusiveMinimum": 0},
+                },
+                ["after", "weeks"],
             ),
             "suggestions": array(_suggestion()),
         },
@@ -220,6 +238,7 @@ SCHEMAS = {
     "knowledge-alleles": alleles_schema,
     "knowledge-conditions": conditions_schema,
     "knowledge-oncology": oncology_schema,
+    "knowledge-care": care_schema,
 }
 
 
@@ -237,6 +256,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-conditions"
         if parts[1:] == ("oncology.yaml",):
             return "knowledge-oncology"
+        if parts[1:] == ("care.yaml",):
+            return "knowledge-care"
         return "knowledge-alleles"
     return "rule-file"
 

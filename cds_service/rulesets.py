@@ -34,6 +34,7 @@ _REQUIRED = (
     "knowledge/genomics.yaml",
     "knowledge/conditions.yaml",
     "knowledge/oncology.yaml",
+    "knowledge/care.yaml",
 )
 
 
@@ -280,7 +281,7 @@ def _card_problems(
     messages = _placeholder_problems(rule)
     if not messages:  # a summary with unknown placeholders has no length to speak of
         messages += _summary_problems(rule, knowledge, schema)
-    messages += _order_problems(rule) + _code_problems(rule)
+    messages += _order_problems(rule) + _code_problems(rule) + _due_problems(rule, schema)
     return [RuleFileError(rule.file.path, text, line, rule.id) for text, line in messages]
 
 
@@ -292,14 +293,19 @@ def _placeholder_problems(rule: Rule) -> list[tuple[str, int]]:
         texts.append(("detail", card["detail"], card.line_of("detail")))
     suggestions = card.get("suggestions") or []
     texts += [("suggestion label", s["label"], s.line_of("label")) for s in suggestions]
+    texts += [
+        ("service_request reason", r["reason"], r.line_of("reason"))
+        for r in (s.get("service_request") for s in suggestions)
+        if r and "reason" in r
+    ]
     found = []
     for where, text, line in texts:
         for alias, attribute in templates.placeholders(text):
             why = templates.unknown_placeholder(alias, attribute, kinds)
             if alias in rule.when and is_absent(rule.when[alias]):
                 why = f"{{{alias}.{attribute}}}: condition {alias} is absent, no fact fills it"
-            elif why is None and alias == "dose" and "dose" not in card:
-                why = f"{{dose.{attribute}}} needs 'dose' in the card"
+            elif why is None and alias in templates.COMPUTED and alias not in card:
+                why = f"{{{alias}.{attribute}}} needs '{alias}' in the card"
             if why:
                 found.append((f"{where}: {why}", line))
     return found
@@ -340,27 +346,47 @@ def _order_problems(rule: Rule) -> list[tuple[str, int]]:
 
 
 def _code_problems(rule: Rule) -> list[tuple[str, int]]:
-    """The code of an order-test suggestion must be a FHIR CodeableConcept."""
+    """The code and category of a ServiceRequest suggestion must be FHIR CodeableConcepts."""
     found = []
     for suggestion in rule.card.get("suggestions") or []:
-        if suggestion["action"] != "order-test":
-            continue
-        request = suggestion["service_request"]
-        try:
-            CodeableConcept.model_validate(request["code"])
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in ("code", *first["loc"]))
-            message = f"service_request.{where}: {first['msg']} (a FHIR CodeableConcept)"
-            found.append((message, request.line_of("code")))
+        request = suggestion.get("service_request") or {}
+        for key in ("code", "category"):
+            if key not in request:
+                continue
+            try:
+                CodeableConcept.model_validate(request[key])
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(part) for part in (key, *first["loc"]))
+                message = f"service_request.{where}: {first['msg']} (a FHIR CodeableConcept)"
+                found.append((message, request.line_of(key)))
     return found
+
+
+def _due_problems(rule: Rule, schema: Mapping[str, Mapping[str, type]]) -> list[tuple[str, int]]:
+    """``due.after`` must name a text attribute of a condition's fact: the date counted from."""
+    due = rule.card.get("due")
+    if not due:
+        return []
+    alias, _, attribute = str(due["after"]).partition(".")
+    spec = rule.when.get(alias, {})
+    if spec and not is_absent(spec) and schema[spec["fact"]].get(attribute) is str:
+        return []
+    message = (
+        f"due.after {due['after']!r} must be condition.attribute naming a date of a condition's "
+        f"fact (conditions: {', '.join(rule.when)})"
+    )
+    return [(message, due.line_of("after"))]
 
 
 def _longest_values(
     rule: Rule, knowledge: Knowledge, schema: Mapping[str, Mapping[str, type]]
 ) -> dict[tuple[str, str], int]:
     """The longest text each placeholder of ``rule`` can put into a summary."""
-    longest: dict[tuple[str, str], int] = {}
+    longest: dict[tuple[str, str], int] = {
+        ("due", "date"): max(len("YYYY-MM-DD"), len(templates.DUE_UNKNOWN)),
+        ("due", "weeks"): templates.NUMBER_MAX,
+    }
     for alias, spec in rule.when.items():
         if is_absent(spec):
             continue

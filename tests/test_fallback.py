@@ -24,7 +24,9 @@ def fhir() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def service(fhir: str) -> Iterator[LiveService]:
-    with live_service(fhir_servers=(fhir,)) as running:
+    """The deadline is wide: the local FHIR server answers the keys one after another, which on
+    a loaded machine can pass the 2 s default. The deadline itself: test_fhir_faults.py."""
+    with live_service(fhir_servers=(fhir,), fhir_deadline=10.0) as running:
         yield running
 
 

@@ -239,9 +239,12 @@ def compare_with_oracle(
 
 def test_engine_fires_exactly_what_the_conditions_allow(rule_set: RuleSet):
     seen = compare_with_oracle(rule_set, examples=600)
+    assert len(seen) >= 0.9 * len(rule_set.rules), "the patients must reach nearly every rule"
+    # Aimed at the operator rules alone, so that reaching each does not depend on how many
+    # rules the bundled set has (every rule added shifts what a fixed seed generates).
+    operators = compare_with_oracle(rule_set, 200, lambda rule_id: rule_id.startswith("oracle-"))
     operator_rules = {rule_id for rule_id in rule_set.rules if rule_id.startswith("oracle-")}
-    assert operator_rules <= seen, "the generated patients must reach every operator rule"
-    assert len(seen) >= 0.9 * len(rule_set.rules), "and nearly every rule of the bundled set"
+    assert operator_rules <= operators, "the generated patients must reach every operator rule"
 
 
 def test_the_oracle_catches_a_wrong_comparison(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

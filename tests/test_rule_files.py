@@ -295,6 +295,22 @@ def test_a_missing_file_is_named(tmp_path: Path):
             "allele name 'rs3918290' is listed twice",
             id="allele-twice",
         ),
+        pytest.param(
+            Path("knowledge") / "care.yaml",
+            "    stage_group: [IV]",
+            "    stage: [IV]",
+            "    stage: [IV]",
+            "advanced_cancer.findings: 'stage' is not a finding of oncology.yaml",
+            id="care-advanced-finding",
+        ),
+        pytest.param(
+            Path("knowledge") / "care.yaml",
+            "    metastases: [M1]",
+            "    metastases: [M1a]",
+            "    metastases: [M1a]",
+            "advanced_cancer.findings.metastases: 'M1a' is not a value oncology.yaml gives",
+            id="care-advanced-value",
+        ),
     ],
 )
 def test_knowledge_mistake_names_file_and_line(
