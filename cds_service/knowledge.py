@@ -1,4 +1,5 @@
-"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology.
+"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
+procedures.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -15,7 +16,8 @@ from typing import Any
 
 from .fhir import Code
 from .oncology import Oncology, load_oncology
-from .text import word_pattern
+from .procedures import Procedures, load_procedures
+from .text import normal_text, word_pattern
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -200,7 +202,7 @@ class Genomics:
             return self.answer_codes[code]
         if not text:
             return None
-        key = " ".join(text.lower().split())
+        key = normal_text(text)
         without_gene = key.partition(" ")[2]
         return self.answer_texts.get(key) or self.answer_texts.get(without_gene)
 
@@ -241,6 +243,7 @@ class Knowledge:
     genomics: Genomics
     clinical: Clinical
     oncology: Oncology
+    procedures: Procedures
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -248,6 +251,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     genomics_file = directory / "genomics.yaml"
     conditions_file = directory / "conditions.yaml"
     oncology_file = directory / "oncology.yaml"
+    procedures_file = directory / "procedures.yaml"
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
@@ -273,6 +277,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         _genomics(genomics_doc, genes, genomics_file),
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
+        load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
     )
 
 
@@ -331,7 +336,7 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
         phenotype_value_components=codes(doc["phenotype"]["value_components"]),
         gene_components=codes(doc["gene_component"]),
         answer_codes=dict(answers["codes"]),
-        answer_texts={k.lower(): v for k, v in answers["texts"].items()},
+        answer_texts={normal_text(k): v for k, v in answers["texts"].items()},
         genes=genes,
         hgnc={entry["hgnc"].removeprefix("HGNC:"): s for s, entry in doc["genes"].items()},
         code_genes={

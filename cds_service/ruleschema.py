@@ -20,6 +20,7 @@ from .knowledgeschema import (
     drugs_schema,
     genomics_schema,
     oncology_schema,
+    procedures_schema,
 )
 from .models import CONTEXTS
 from .queries import OnError
@@ -219,6 +220,7 @@ SCHEMAS = {
     "knowledge-alleles": alleles_schema,
     "knowledge-conditions": conditions_schema,
     "knowledge-oncology": oncology_schema,
+    "knowledge-procedures": procedures_schema,
 }
 
 
@@ -236,6 +238,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-conditions"
         if parts[1:] == ("oncology.yaml",):
             return "knowledge-oncology"
+        if parts[1:] == ("procedures.yaml",):
+            return "knowledge-procedures"
         return "knowledge-alleles"
     return "rule-file"
 

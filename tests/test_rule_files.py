@@ -270,6 +270,14 @@ def test_a_missing_file_is_named(tmp_path: Path):
             "allele name 'rs3918290' is listed twice",
             id="allele-twice",
         ),
+        pytest.param(
+            Path("knowledge") / "procedures.yaml",
+            "    follow_up: [PSA]",
+            "    follow_up: [PSAA]",
+            "    follow_up: [PSAA]",
+            "radical_prostatectomy: follow_up 'PSAA' is not a finding of knowledge/oncology.yaml",
+            id="follow-up-finding",
+        ),
     ],
 )
 def test_knowledge_mistake_names_file_and_line(

@@ -3,7 +3,7 @@
 Facts are what rule conditions test and what card templates fill in. What the rule syntax
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
-indication is malignant, the menopausal status, the cancers and oncology findings, the
+indication is malignant, the menopausal status, the cancers, procedures and oncology findings, the
 Calvert dose of an AUC-dosed order. A resource that cannot be read becomes an
 :class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
 on a card and never passes as "no conflict".
@@ -15,7 +15,7 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import clinical, dosing, medications, oncology, pgx
+from . import clinical, dosing, medications, oncology, pgx, procedures
 from .types import (
     FACT_TYPES,
     ActiveMedication,
@@ -29,6 +29,7 @@ from .types import (
     MissingFinding,
     MissingResult,
     PatientFact,
+    PerformedProcedure,
     Phenotype,
     PhenotypeGroup,
     Unreadable,
@@ -48,6 +49,7 @@ __all__ = [
     "MissingFinding",
     "MissingResult",
     "PatientFact",
+    "PerformedProcedure",
     "Phenotype",
     "PhenotypeGroup",
     "Unreadable",
@@ -68,7 +70,11 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
     found.extend(oncology.cancers(conditions, knowledge))
-    results = list(oncology.findings(record, knowledge))
+    done = list(procedures.procedures(record, knowledge))
+    found.extend(done)
+    results = list(
+        oncology.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
+    )
     found.extend(results)
     found.extend(
         dosing.auc_doses(
