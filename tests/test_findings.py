@@ -133,6 +133,14 @@ def test_decipher_band_from_the_score_or_the_written_group(rule_set, value, band
     assert finding(extract(rule_set, [result]), "decipher").band == band
 
 
+@pytest.mark.parametrize(
+    ("score", "band"), [(29, "low"), (30, "intermediate"), (40, "intermediate"), (41, "high")]
+)
+def test_colon_recurrence_score_groups(rule_set, score, band):
+    result = observation({"text": "Oncotype DX Colon Recurrence Score"}, valueInteger=score)
+    assert finding(extract(rule_set, [result]), "oncotype_dx_colon").band == band
+
+
 def test_a_psa_after_the_prostatectomy_says_so(rule_set):
     found = extract(
         rule_set, [prostatectomy(), psa(8.1, "2026-01-10", "pre"), psa(0.3, "2026-05-04")]
