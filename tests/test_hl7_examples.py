@@ -99,6 +99,7 @@ def request(
             "statements": search(list(active)),
             "conditions": search([]),
             "tests": search([]),
+            "procedures": search([]),
             "oncology": search([]),
         },
     }
