@@ -7,30 +7,13 @@ them types and the generic look-ups the fact extractor needs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .fhir import Code
+from .concepts import Concept, concept
 from .oncology import Oncology
-from .text import word_pattern
 from .yamlfile import RuleFileError, YamlMap
-
-
-@dataclass(frozen=True)
-class Recognised:
-    """Codes and words that identify something in a resource's code."""
-
-    codes: frozenset[Code] = frozenset()
-    words: tuple[re.Pattern[str], ...] = ()
-
-    def by_code(self, codes: Iterable[Code]) -> bool:
-        return not self.codes.isdisjoint(codes)
-
-    def by_words(self, texts: Iterable[str]) -> bool:
-        return any(pattern.search(text) for text in texts for pattern in self.words)
 
 
 @dataclass(frozen=True)
@@ -38,7 +21,7 @@ class AdvancedCancer:
     findings: Mapping[str, frozenset[str]]
     """Finding of the oncology table -> the values that mean advanced cancer."""
     profiles: frozenset[str]
-    conditions: Recognised
+    conditions: Concept
     """Metastatic disease in a Condition's code (words only in a malignant Condition)."""
 
 
@@ -46,7 +29,7 @@ class AdvancedCancer:
 class CareItem:
     name: str
     title: str
-    recognised: Recognised
+    recognised: Concept
 
 
 @dataclass(frozen=True)
@@ -60,13 +43,6 @@ class Care:
 def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
     systems = dict(doc["systems"])
 
-    def recognised(entry: Mapping[str, Any]) -> Recognised:
-        codes = entry.get("codes") or ()
-        return Recognised(
-            frozenset((systems.get(c["system"], c["system"]), str(c["code"])) for c in codes),
-            tuple(word_pattern(w) for w in entry.get("words") or ()),
-        )
-
     advanced = doc["advanced_cancer"]
     findings = advanced["findings"]
     for name, values in findings.items():
@@ -76,11 +52,11 @@ def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
         advanced=AdvancedCancer(
             findings={name: frozenset(values) for name, values in findings.items()},
             profiles=frozenset(conditions.get("profiles") or ()),
-            conditions=recognised(conditions),
+            conditions=concept("advanced", conditions, systems),
         ),
         on_file_statuses={kind: frozenset(s) for kind, s in doc["on_file_statuses"].items()},
         items={
-            name: CareItem(name, entry["title"], recognised(entry))
+            name: CareItem(name, entry["title"], concept(name, entry, systems))
             for name, entry in doc["care"].items()
         },
     )

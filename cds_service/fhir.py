@@ -112,6 +112,19 @@ def raw_has_code(concept: Any, codes: frozenset[tuple[str, str]]) -> bool:
     )
 
 
+def raw_concept(concept: Any) -> tuple[list[Code], list[str]]:
+    """The ``(system, code)`` pairs and the texts (text, displays) of an unvalidated concept.
+
+    Tables are matched on the raw resource so that only the resources a rule reads are validated.
+    """
+    if not isinstance(concept, Mapping):
+        return [], []
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, Mapping)]
+    codes = [(str(c.get("system", "")), str(c.get("code"))) for c in codings]
+    texts = [concept.get("text"), *(c.get("display") for c in codings)]
+    return codes, [t for t in texts if isinstance(t, str)]
+
+
 _WARM_UP = (
     {"resourceType": "Patient"},
     {"resourceType": "Observation", "status": "final", "code": {"text": "warm-up"}},

@@ -1,4 +1,5 @@
-"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology, care.
+"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
+care, procedures.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -16,7 +17,8 @@ from typing import Any
 from .care import Care, load_care
 from .fhir import Code
 from .oncology import Oncology, load_oncology
-from .text import word_pattern
+from .procedures import Procedures, load_procedures
+from .text import normal_text, word_pattern
 from .yamlfile import RuleFileError, YamlMap, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -201,7 +203,7 @@ class Genomics:
             return self.answer_codes[code]
         if not text:
             return None
-        key = " ".join(text.lower().split())
+        key = normal_text(text)
         without_gene = key.partition(" ")[2]
         return self.answer_texts.get(key) or self.answer_texts.get(without_gene)
 
@@ -243,6 +245,7 @@ class Knowledge:
     clinical: Clinical
     oncology: Oncology
     care: Care
+    procedures: Procedures
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -251,6 +254,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     conditions_file = directory / "conditions.yaml"
     oncology_file = directory / "oncology.yaml"
     care_file = directory / "care.yaml"
+    procedures_file = directory / "procedures.yaml"
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
@@ -277,6 +281,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
         load_care(load_yaml(care_file), care_file, oncology),
+        load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
     )
 
 
@@ -335,7 +340,7 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
         phenotype_value_components=codes(doc["phenotype"]["value_components"]),
         gene_components=codes(doc["gene_component"]),
         answer_codes=dict(answers["codes"]),
-        answer_texts={k.lower(): v for k, v in answers["texts"].items()},
+        answer_texts={normal_text(k): v for k, v in answers["texts"].items()},
         genes=genes,
         hgnc={entry["hgnc"].removeprefix("HGNC:"): s for s, entry in doc["genes"].items()},
         code_genes={

@@ -147,19 +147,24 @@ def conditions_schema() -> dict:
 
 def oncology_schema() -> dict:
     words = array(TEXT)
+    band = closed(
+        {"below": {"type": "number"}, "at_most": {"type": "number"}, "band": TEXT},
+        ["band"],
+        **{"not": {"required": ["below", "at_most"]}},  # one limit or none (the last band)
+    )
     finding = closed(
         {
             "codes": array(CODE, minItems=1),
-            "words": words,
+            "words": array(TEXT, minItems=1),
+            "component": CODE,
             "answers": mapping(TEXT),
+            "answer_texts": mapping(TEXT),
             "unit": TEXT,
             "from_units": mapping({"type": "number", "exclusiveMinimum": 0}),
-            "bands": array(
-                closed({"below": {"type": "number"}, "band": TEXT}, ["band"]), minItems=1
-            ),
+            "bands": array(band, minItems=1),
             "ordered_when": words,
         },
-        ["codes"],
+        anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
     )
     number = {"type": "number", "exclusiveMinimum": 0}
     auc = closed(
@@ -218,5 +223,26 @@ def care_schema() -> dict:
                 "care": mapping(closed({"title": TEXT} | recognised, ["title"])),
             },
             ["meta", "systems", "advanced_cancer", "on_file_statuses", "care"],
+        ),
+    )
+
+
+def procedures_schema() -> dict:
+    procedure = closed(
+        {"codes": array(CODE), "words": array(TEXT), "follow_up": array(TEXT, minItems=1)},
+        anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
+    )
+    return document(
+        "knowledge-procedures",
+        "Procedures the rules test (codes or words), the statuses that mean done, and the"
+        " findings read against each.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "systems": mapping(TEXT),
+                "statuses": array(TEXT, minItems=1),
+                "procedures": mapping(procedure),
+            },
+            ["meta", "systems", "statuses", "procedures"],
         ),
     )

@@ -12,17 +12,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from .concepts import Concept, codes, concept_of, load_concepts, words
 from .fhir import Code
-from .text import word_pattern
+from .text import normal_text
 from .yamlfile import RuleFileError, YamlMap
 
 
 @dataclass(frozen=True)
-class Site:
+class Band:
+    """A named range of a score: the first band whose limit the number is within."""
+
     name: str
-    codes: frozenset[Code]
-    words: tuple[re.Pattern[str], ...]
+    limit: float | None = None
+    """None: every number left (the last band)."""
+    inclusive: bool = False
+    """``at_most`` (the limit belongs to the band) rather than ``below``."""
+
+    def holds(self, number: float) -> bool:
+        if self.limit is None:
+            return True
+        return number <= self.limit if self.inclusive else number < self.limit
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,11 @@ class FindingSpec:
     unit: str | None = None
     from_units: Mapping[str, float] | None = None
     """Unit -> the number a value in that unit is divided by to be in ``unit``."""
-    bands: tuple[tuple[float | None, str], ...] = ()
+    answer_texts: Mapping[str, str] | None = None
+    """Normalised text of an answer (its ``text``, display or ``valueString``) -> the value."""
+    component: Code | None = None
+    """The component whose value is the result (mCODE tumor size: the largest dimension)."""
+    bands: tuple[Band, ...] = ()
     ordered_when: tuple[re.Pattern[str], ...] = ()
 
     def rank(self, codes: Iterable[Code], texts: Iterable[str]) -> int | None:
@@ -50,10 +65,16 @@ class FindingSpec:
         return None
 
     def band(self, number: float) -> str | None:
-        for below, name in self.bands:
-            if below is None or number < below:
-                return name
+        for band in self.bands:
+            if band.holds(number):
+                return band.name
         return None
+
+    def answer_text(self, text: str | None) -> str | None:
+        """The value a written answer stands for: the whole text, whatever its case and spaces."""
+        if not text or not self.answer_texts:
+            return None
+        return self.answer_texts.get(normal_text(text))
 
 
 @dataclass(frozen=True)
@@ -76,19 +97,12 @@ class AucDosing:
 
 @dataclass(frozen=True)
 class Oncology:
-    sites: tuple[Site, ...]
+    sites: tuple[Concept, ...]
     findings: Mapping[str, FindingSpec]
     auc: AucDosing
 
     def site_of(self, codes: Iterable[Code], texts: Iterable[str]) -> str | None:
-        codes, texts = set(codes), list(texts)
-        for site in self.sites:
-            if codes & site.codes:
-                return site.name
-        for site in self.sites:
-            if any(pattern.search(text) for text in texts for pattern in site.words):
-                return site.name
-        return None
+        return concept_of(self.sites, codes, texts)
 
     @property
     def codes(self) -> frozenset[Code]:
@@ -111,27 +125,23 @@ class Oncology:
 
 def load_oncology(doc: YamlMap, path: Path) -> Oncology:
     systems = dict(doc["systems"])
-
-    def codes(items: Iterable[Mapping[str, str]]) -> tuple[Code, ...]:
-        return tuple((systems.get(i["system"], i["system"]), str(i["code"])) for i in items)
-
-    sites = tuple(
-        Site(name, frozenset(codes(entry.get("codes") or ())), _words(entry.get("words")))
-        for name, entry in doc["cancers"].items()
-    )
+    sites = load_concepts(doc["cancers"], systems)
     findings = {
         name: FindingSpec(
             name=name,
-            codes=codes(entry["codes"]),
-            words=_words(entry.get("words")),
+            codes=codes(entry.get("codes") or (), systems),
+            words=words(entry.get("words")),
             answers={str(k): str(v) for k, v in (entry.get("answers") or {}).items()} or None,
+            answer_texts={
+                normal_text(str(k)): str(v) for k, v in (entry.get("answer_texts") or {}).items()
+            }
+            or None,
+            component=codes([entry["component"]], systems)[0] if entry.get("component") else None,
             unit=entry.get("unit"),
             from_units={str(k): float(v) for k, v in (entry.get("from_units") or {}).items()}
             or None,
-            bands=tuple(
-                (band.get("below"), str(band["band"])) for band in entry.get("bands") or ()
-            ),
-            ordered_when=_words(entry.get("ordered_when")),
+            bands=tuple(_band(band) for band in entry.get("bands") or ()),
+            ordered_when=words(entry.get("ordered_when")),
         )
         for name, entry in doc["findings"].items()
     }
@@ -163,5 +173,8 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
     )
 
 
-def _words(words: Iterable[str] | None) -> tuple[re.Pattern[str], ...]:
-    return tuple(word_pattern(w) for w in words or ())
+def _band(entry: Mapping[str, Any]) -> Band:
+    if "at_most" in entry:
+        return Band(str(entry["band"]), float(entry["at_most"]), inclusive=True)
+    below = entry.get("below")
+    return Band(str(entry["band"]), None if below is None else float(below))

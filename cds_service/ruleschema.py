@@ -21,6 +21,7 @@ from .knowledgeschema import (
     drugs_schema,
     genomics_schema,
     oncology_schema,
+    procedures_schema,
 )
 from .models import CONTEXTS
 from .queries import OnError
@@ -239,6 +240,7 @@ SCHEMAS = {
     "knowledge-conditions": conditions_schema,
     "knowledge-oncology": oncology_schema,
     "knowledge-care": care_schema,
+    "knowledge-procedures": procedures_schema,
 }
 
 
@@ -258,6 +260,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-oncology"
         if parts[1:] == ("care.yaml",):
             return "knowledge-care"
+        if parts[1:] == ("procedures.yaml",):
+            return "knowledge-procedures"
         return "knowledge-alleles"
     return "rule-file"
 

@@ -35,6 +35,7 @@ _REQUIRED = (
     "knowledge/conditions.yaml",
     "knowledge/oncology.yaml",
     "knowledge/care.yaml",
+    "knowledge/procedures.yaml",
 )
 
 

@@ -181,12 +181,14 @@ EXPECTED: dict[str, list[Card]] = {
         ("oncotype-rs-high-node-negative", "info", "Recurrence Score 47 (26 or more)")
     ],
     "oncotype-n0-eligible.patient-view": [
-        ("oncotype-eligible-node-negative", "info", "ER+/HER2- node-negative breast cancer")
+        ("oncotype-eligible-node-negative", "info", "ER+/HER2- node-negative breast cancer"),
+        ("mammaprint-grade-not-on-file", "info", "No histologic grade on file: clinical risk"),
     ],
     "oncotype-n0-test-ordered.patient-view": [],
     "oncotype-her2-positive-n0.patient-view": [],
     "oncotype-n1-postmenopausal.patient-view": [
-        ("oncotype-eligible-n1-postmenopausal", "info", "1-3 nodes, postmenopausal: Oncotype DX")
+        ("oncotype-eligible-n1-postmenopausal", "info", "1-3 nodes, postmenopausal: Oncotype DX"),
+        ("mammaprint-grade-not-on-file", "info", "No histologic grade on file: clinical risk"),
     ],
     "oncotype-n1-premenopausal.patient-view": [
         ("oncotype-n1-premenopausal", "info", "do not use Oncotype DX to decide on chemotherapy")
@@ -195,7 +197,8 @@ EXPECTED: dict[str, list[Card]] = {
         ("oncotype-n1-menopause-unknown", "info", "Record menopausal status")
     ],
     "oncotype-n1-age-55.patient-view": [
-        ("oncotype-eligible-n1-over-50", "info", "1-3 nodes, age over 50: Oncotype DX")
+        ("oncotype-eligible-n1-over-50", "info", "1-3 nodes, age over 50: Oncotype DX"),
+        ("mammaprint-grade-not-on-file", "info", "No histologic grade on file: clinical risk"),
     ],
     # Endocrine therapy alone against a Recurrence Score of 26 or more (order entry)
     "anastrozole-alone-rs-31.order-sign": [
@@ -231,6 +234,71 @@ EXPECTED: dict[str, list[Card]] = {
     "breast-no-her2-no-ecog.patient-view": [
         ("oncotype-breast-finding-missing", "info", "no HER2 result on file"),
         ("ecog-not-on-file", "info", "No ECOG performance status on file"),
+    ],
+    # Genomic assays at patient-view: MammaPrint (MINDACT clinical risk, over 50), Decipher after
+    # radical prostatectomy, Oncotype DX Colon (T3 N0, MSS/pMMR); both sides of each criterion
+    "mammaprint-n0-grade2-2p1cm.patient-view": [
+        ("mammaprint-eligible-n0-grade2", "info", "(N0, grade 2, 2.1 cm), age 60: MammaPrint"),
+        ("oncotype-eligible-node-negative", "info", "node-negative breast cancer: Oncotype DX"),
+    ],
+    "mammaprint-n0-grade2-2cm.patient-view": [
+        ("oncotype-eligible-node-negative", "info", "node-negative breast cancer: Oncotype DX"),
+    ],
+    "mammaprint-n1-grade1-2p5cm.patient-view": [
+        ("mammaprint-eligible-n1-grade1", "info", "(N1, grade 1, 2.5 cm), age 62: MammaPrint"),
+        ("oncotype-eligible-n1-postmenopausal", "info", "1-3 nodes, postmenopausal: Oncotype DX"),
+    ],
+    "mammaprint-n1-grade1-2cm.patient-view": [
+        ("oncotype-eligible-n1-postmenopausal", "info", "1-3 nodes, postmenopausal: Oncotype DX"),
+    ],
+    "mammaprint-n0-grade3-age-45.patient-view": [
+        ("oncotype-eligible-node-negative", "info", "node-negative breast cancer: Oncotype DX"),
+    ],
+    "mammaprint-n0-grade3-age-60.patient-view": [
+        ("mammaprint-eligible-n0-grade3", "info", "(N0, grade 3, 1.5 cm), age 60: MammaPrint"),
+        ("oncotype-eligible-node-negative", "info", "node-negative breast cancer: Oncotype DX"),
+    ],
+    "mammaprint-n0-no-size.patient-view": [
+        ("mammaprint-size-not-on-file", "info", "No tumor size on file (N0, grade 2)"),
+        ("oncotype-eligible-node-negative", "info", "node-negative breast cancer: Oncotype DX"),
+    ],
+    "mammaprint-ordered.patient-view": [],
+    "mammaprint-ordered-age-45.patient-view": [
+        ("mammaprint-ordered-age-50-or-under", "info", "MammaPrint ordered at age 45"),
+    ],
+    "decipher-pt2-negative-margin.patient-view": [],
+    "decipher-pt3a.patient-view": [
+        ("decipher-eligible-pt3", "info", "T3 after radical prostatectomy: Decipher may inform"),
+    ],
+    "decipher-positive-margin.patient-view": [
+        (
+            "decipher-eligible-margin",
+            "info",
+            "Positive surgical margin after radical prostatectomy",
+        ),
+    ],
+    "decipher-psa-0p2.patient-view": [
+        ("decipher-eligible-psa", "info", "PSA 0.2 ng/mL after radical prostatectomy"),
+    ],
+    "decipher-psa-0p1.patient-view": [],
+    "decipher-psa-before-prostatectomy.patient-view": [
+        ("decipher-psa-not-since-prostatectomy", "info", "No PSA on file since the radical"),
+    ],
+    "decipher-no-prostatectomy.patient-view": [],
+    "decipher-ordered.patient-view": [],
+    "colon-t3n0-mss.patient-view": [
+        ("oncotype-colon-eligible-mss-no-mmr", "info", "T3 N0 colon cancer, MSI stable: Oncotype"),
+    ],
+    "colon-t3n0-msi-h.patient-view": [
+        ("oncotype-colon-not-indicated-msi-h", "info", "MSI-H: Oncotype DX Colon is not indicated"),
+    ],
+    "colon-t4n0-mss.patient-view": [],
+    "colon-t3n1-mss.patient-view": [],
+    "colon-t3n0-no-msi.patient-view": [
+        ("oncotype-colon-msi-not-on-file", "info", "no readable MSI or MMR status"),
+    ],
+    "colon-no-t-category.patient-view": [
+        ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
     ],
     # Carboplatin by Calvert (tolerance 10 %), performance status at order-sign
     "carboplatin-auc5-as-calculated.order-sign": [],
@@ -423,13 +491,35 @@ def test_carboplatin_with_a_zero_creatinine_names_it_as_unusable(client: Client)
 
 def test_eligibility_card_offers_the_assay_order(client: Client):
     body = request_fixture("oncotype-n0-eligible.patient-view")
-    (card,) = client.post(service_path("x.patient-view"), json=body).json()["cards"]
+    cards = client.post(service_path("x.patient-view"), json=body).json()["cards"]
+    (card,) = [
+        c for c in cards if c["source"]["topic"]["code"] == "oncotype-eligible-node-negative"
+    ]
     (action,) = card["suggestions"][0]["actions"]
     request = ServiceRequest.model_validate(action["resource"])
     assert request.code.coding[0].code == "509910"
     assert request.subject.reference == "Patient/pt-oncotype-n0-eligible"
     for evidence in ("ER positive", "HER2 negative", "nodal category N0"):
         assert evidence in card["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "assay"),
+    [
+        ("mammaprint-n0-grade2-2p1cm", "MammaPrint"),
+        ("decipher-pt3a", "Decipher"),
+        ("colon-t3n0-mss", "Oncotype DX Colon"),
+    ],
+)
+def test_an_assay_without_a_verified_code_is_ordered_by_name(client: Client, name, assay):
+    body = request_fixture(f"{name}.patient-view")
+    cards = client.post(service_path("x.patient-view"), json=body).json()["cards"]
+    (card,) = [c for c in cards if assay in c["summary"]]
+    (action,) = card["suggestions"][0]["actions"]
+    request = ServiceRequest.model_validate(action["resource"])
+    assert assay in request.code.text
+    assert not request.code.coding
+    assert request.subject.reference == f"Patient/pt-{name}"
 
 
 def test_patient_view_repeats_no_order_level_card(client: Client):

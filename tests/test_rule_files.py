@@ -311,6 +311,14 @@ def test_a_missing_file_is_named(tmp_path: Path):
             "advanced_cancer.findings.metastases: 'M1a' is not a value oncology.yaml gives",
             id="care-advanced-value",
         ),
+        pytest.param(
+            Path("knowledge") / "procedures.yaml",
+            "    follow_up: [PSA]",
+            "    follow_up: [PSAA]",
+            "    follow_up: [PSAA]",
+            "radical_prostatectomy: follow_up 'PSAA' is not a finding of knowledge/oncology.yaml",
+            id="follow-up-finding",
+        ),
     ],
 )
 def test_knowledge_mistake_names_file_and_line(

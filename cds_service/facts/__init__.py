@@ -3,9 +3,9 @@
 Facts are what rule conditions test and what card templates fill in. What the rule syntax
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
-indication is malignant, the menopausal status, the cancers and oncology findings, whether the
-cancer is advanced and since when, the supportive care on file, the Calvert dose of an AUC-dosed
-order. A resource that cannot be read becomes an
+indication is malignant, the menopausal status, the cancers, procedures and oncology findings,
+whether the cancer is advanced and since when, the supportive care on file, the Calvert dose of
+an AUC-dosed order. A resource that cannot be read becomes an
 :class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
 on a card and never passes as "no conflict".
 """
@@ -16,7 +16,7 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import care, clinical, dosing, medications, oncology, pgx
+from . import care, clinical, dosing, medications, oncology, pgx, procedures
 from .types import (
     FACT_TYPES,
     ActiveMedication,
@@ -33,6 +33,7 @@ from .types import (
     MissingFinding,
     MissingResult,
     PatientFact,
+    PerformedProcedure,
     Phenotype,
     PhenotypeGroup,
     Unreadable,
@@ -55,6 +56,7 @@ __all__ = [
     "MissingFinding",
     "MissingResult",
     "PatientFact",
+    "PerformedProcedure",
     "Phenotype",
     "PhenotypeGroup",
     "Unreadable",
@@ -76,7 +78,11 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
     cancers = list(oncology.cancers(conditions, knowledge, today))
     found.extend(cancers)
-    results = list(oncology.findings(record, knowledge))
+    done = list(procedures.procedures(record, knowledge))
+    found.extend(done)
+    results = list(
+        oncology.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
+    )
     found.extend(results)
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
     found.extend(oncology.advanced_cancer(conditions, readings.values(), cancers, knowledge, today))

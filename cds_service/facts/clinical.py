@@ -207,6 +207,7 @@ def unreadable(
     gene: str | None = None,
     ingredient: str | None = None,
     finding: str | None = None,
+    procedure: str | None = None,
 ) -> Unreadable:
     return Unreadable(
         resource=error.reference,
@@ -216,6 +217,7 @@ def unreadable(
         gene=gene,
         ingredient=ingredient,
         finding=finding,
+        procedure=procedure,
         sources=(error.reference,),
     )
 

@@ -12,6 +12,7 @@ cancer advanced.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..knowledge import Knowledge
 from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
 from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreadable, weeks_since
-from .types import AdvancedCancer, Cancer, Fact, Finding, MissingFinding
+from .types import AdvancedCancer, Cancer, Fact, Finding, MissingFinding, PerformedProcedure
 
 """Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
@@ -91,11 +92,14 @@ def advanced_cancer(
     )
 
 
-def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
+def findings(
+    record: PatientRecord, knowledge: Knowledge, done: Sequence[PerformedProcedure] = ()
+) -> Iterable[Fact]:
     """The result used for each finding, and a :class:`MissingFinding` for each one not on file.
 
     Candidates are ranked on the raw resource (code precedence, then the latest date) and only
-    validated until one reads: a chart with years of weights validates one of them.
+    validated until one reads: a chart with years of weights validates one of them. ``done``
+    are the procedures on file, which a result may have been taken after (``after_procedure``).
     """
     specs = knowledge.oncology.findings
     candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
@@ -115,6 +119,9 @@ def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
         for _, _, resource in found:
             seen.add(name)
             result = _read(record, specs[name], resource)
+            if isinstance(result, Finding):
+                after = knowledge.procedures.follow_up.get(name, frozenset())
+                result = replace(result, after_procedure=_after(result.date, after, done))
             yield result
             if isinstance(result, Finding):
                 break
@@ -156,18 +163,14 @@ def _described(condition: Condition) -> tuple[list[str], list[fhir.Code], list[s
 
 
 def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
-    if not isinstance(concept, Mapping):
-        return None
-    codings = [c for c in concept.get("coding") or [] if isinstance(c, Mapping)]
+    codes, texts = fhir.raw_concept(concept)
     best: tuple[str, int] | None = None
-    for coding in codings:
-        found = oncology.finding_codes.get((str(coding.get("system", "")), str(coding.get("code"))))
+    for code in codes:
+        found = oncology.finding_codes.get(code)
         if found and (best is None or found[1] < best[1]):
             best = found
     if best:
         return oncology.findings[best[0]], best[1]
-    texts = [concept.get("text"), *(c.get("display") for c in codings)]
-    texts = [t for t in texts if isinstance(t, str)]
     for spec in oncology.worded:
         rank = spec.rank((), texts)
         if rank is not None:
@@ -177,27 +180,54 @@ def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
 
 def _finding(spec: FindingSpec, observation: Observation) -> Finding:
     reference = f"Observation/{observation.id}"
-    value, number, unit, reported = _read_value(spec, observation)
+    value, number, unit, reported = _read_value(spec, _result(spec, observation))
+    if number is not None:
+        band = spec.band(number)
+    else:  # a lab that reports the band in words ("High risk") names it as its value
+        band = value if value in {b.name for b in spec.bands} else None
     return Finding(
         finding=spec.name,
         value=value,
         number=number,
         unit=unit,
-        band=spec.band(number) if number is not None and spec.bands else None,
+        band=band,
         reported=reported,
         date=str(observation.effectiveDateTime) if observation.effectiveDateTime else None,
         sources=(reference,),
     )
 
 
+def _result(spec: FindingSpec, observation: Observation) -> Any:
+    """What holds the value: the table's component when the Observation has it, else itself."""
+    if spec.component is None:
+        return observation
+    for component in observation.component or ():
+        if fhir.has_code(component.code, frozenset({spec.component})):
+            return component
+    return observation
+
+
+def _after(
+    date: str | None, names: frozenset[str], done: Sequence[PerformedProcedure]
+) -> str | None:
+    """The latest of the named procedures performed before ``date`` (a day's precision)."""
+    if not date or not names:
+        return None
+    before = [p for p in done if p.procedure in names and p.date and p.date[:10] < date[:10]]
+    return max(before, key=lambda p: p.date or "").procedure if before else None
+
+
 def _read_value(
-    spec: FindingSpec, observation: Observation
+    spec: FindingSpec, result: Any
 ) -> tuple[str | None, float | None, str | None, str | None]:
-    """(interpreted value, number in the table's unit, that unit, what was sent)."""
-    if observation.valueInteger is not None:
-        number = float(observation.valueInteger)
-        return _numeric_answer(spec, number), number, spec.unit, str(observation.valueInteger)
-    quantity = observation.valueQuantity
+    """(interpreted value, number in the table's unit, that unit, what was sent).
+
+    ``result`` is the Observation or the component the table names; both carry ``value[x]``.
+    """
+    if result.valueInteger is not None:
+        number = float(result.valueInteger)
+        return _numeric_answer(spec, number), number, spec.unit, str(result.valueInteger)
+    quantity = result.valueQuantity
     if quantity is not None and quantity.value is not None:
         sent_unit = quantity.code or quantity.unit
         reported = " ".join(filter(None, [str(quantity.value), quantity.unit or quantity.code]))
@@ -207,16 +237,23 @@ def _read_value(
         if divisor is None:
             return NOT_INTERPRETED, None, None, reported
         return None, float(quantity.value) / divisor, spec.unit, reported
-    concept = observation.valueCodeableConcept
+    concept = result.valueCodeableConcept
     if concept is not None:
         reported = fhir.concept_text(concept)
         for _, code, _ in fhir.codings(concept):
             if spec.answers and code in spec.answers:
                 answer = spec.answers[code]
                 return answer, _number(answer), spec.unit, reported
+        texts = [concept.text, *(display for _, _, display in fhir.codings(concept))]
+        answer = next(filter(None, map(spec.answer_text, texts)), None)
+        if answer is not None:
+            return answer, _number(answer), spec.unit, reported
         return NOT_INTERPRETED, None, None, reported
-    if observation.valueString:
-        return NOT_INTERPRETED, None, None, observation.valueString
+    if result.valueString:
+        answer = spec.answer_text(result.valueString)
+        if answer is not None:
+            return answer, _number(answer), spec.unit, result.valueString
+        return NOT_INTERPRETED, None, None, result.valueString
     return NOT_INTERPRETED, None, None, None
 
 

@@ -191,6 +191,9 @@ class Finding(Fact):
     reported: str | None = None
     """What the result said, as sent."""
     date: str | None = None
+    after_procedure: str | None = None
+    """The latest procedure of ``knowledge/procedures.yaml`` the result was taken after, among
+    those that list this finding in ``follow_up`` (a PSA after a radical prostatectomy)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -200,6 +203,18 @@ class MissingFinding(Fact):
     finding: str
     test_ordered: str | None = None
     """The ServiceRequest (and its status) when the test is already ordered."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PerformedProcedure(Fact):
+    kind = "procedure"
+    label = "Procedure"
+    procedure: str
+    """The procedure's name in ``knowledge/procedures.yaml`` (radical_prostatectomy)."""
+    resource: str
+    text: str | None = None
+    date: str | None = None
+    """When it was performed: ``performedDateTime``, else the end or start of its period."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -254,6 +269,7 @@ class Unreadable(Fact):
     gene: str | None = None
     ingredient: str | None = None
     finding: str | None = None
+    procedure: str | None = None
 
 
 FACT_TYPES: tuple[type[Fact], ...] = (
@@ -271,6 +287,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     MissingFinding,
     CareOnFile,
     CareMissing,
+    PerformedProcedure,
     AucDose,
     Unreadable,
 )
