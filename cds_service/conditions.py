@@ -8,8 +8,8 @@ A value is an equality, a list is "any of", and a mapping is one named test. Eve
 ``exists: false`` needs the attribute to be present: ``not: X`` does not match a fact that has no
 value at all (durable-rules behaves so, and the README says so).
 
-Attributes named ``gene``, ``ingredient`` and ``phenotype`` hold values from the knowledge
-tables; a value no table lists is a typing mistake, refused here with the line.
+Attributes named ``gene``, ``ingredient``, ``phenotype``, ``biomarker``... hold values from the
+knowledge tables; a value no table lists is a typing mistake, refused here with the line.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ VOCABULARIES: Mapping[str, tuple[str, Vocabulary]] = {
     "site": (
         "cancer sites in knowledge/oncology.yaml",
         lambda k: frozenset(s.name for s in k.oncology.sites),
+    ),
+    "biomarker": (
+        "biomarkers in knowledge/biomarkers.yaml",
+        lambda k: frozenset(k.biomarkers.biomarkers),
     ),
 }
 """Attribute name -> (where its values come from, the values): a value outside is a typo."""

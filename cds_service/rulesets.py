@@ -35,6 +35,7 @@ _REQUIRED = (
     "knowledge/genomics.yaml",
     "knowledge/conditions.yaml",
     "knowledge/oncology.yaml",
+    "knowledge/biomarkers.yaml",
 )
 
 
