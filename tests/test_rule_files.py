@@ -291,6 +291,21 @@ def test_oncology_prefetch_asks_for_every_finding_code(rule_set: RuleSet):
         assert asked == wanted, service.id
 
 
+def test_genomic_prefetch_asks_for_every_code_the_biomarker_table_reads(rule_set: RuleSet):
+    """Variants and their interpretations by the genomics key; implications come with pgx."""
+    table = rule_set.knowledge.biomarkers
+    variants = {f"{system}|{code}" for system, code in table.variants.codes}
+    interpretations = {f"{s}|{c}" for s, c in table.variants.interpretations}
+    implications = {f"{s}|{c}" for s, c in table.implications.codes}
+    for service in rule_set.services.values():
+        asked = {
+            key: set(service.prefetch[key].split("code=", 1)[1].split(","))
+            for key in ("genomics", "pgx")
+        }
+        assert asked["genomics"] == variants | interpretations, service.id
+        assert implications <= asked["pgx"], service.id
+
+
 def test_the_image_carries_every_bundle_an_example_names(rule_set: RuleSet):
     """The Dockerfile ships rules/ and fixtures/fhir/bundles/ side by side, as in the repo."""
     bundles = ROOT / "fixtures" / "fhir" / "bundles"

@@ -4,9 +4,9 @@ Facts are what rule conditions test and what card templates fill in. What the ru
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
 indication is malignant, the menopausal status, the cancers and oncology findings, the
-Calvert dose of an AUC-dosed order. A resource that cannot be read becomes an
-:class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
-on a card and never passes as "no conflict".
+Calvert dose of an AUC-dosed order, the biomarkers on file and what a targeted order needs. A
+resource that cannot be read becomes an :class:`Unreadable` fact instead of disappearing, so
+that a check that could not run is said on a card and never passes as "no conflict".
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import clinical, dosing, medications, oncology, pgx
+from . import biomarkers, clinical, dosing, medications, oncology, pgx
 from .types import (
     FACT_TYPES,
     ActiveMedication,
     AucDose,
+    BiomarkerResult,
     Cancer,
     DraftMedication,
     Fact,
@@ -31,6 +32,7 @@ from .types import (
     PatientFact,
     Phenotype,
     PhenotypeGroup,
+    TargetedOrder,
     Unreadable,
     schema,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "FACT_TYPES",
     "ActiveMedication",
     "AucDose",
+    "BiomarkerResult",
     "Cancer",
     "DraftMedication",
     "Fact",
@@ -50,6 +53,7 @@ __all__ = [
     "PatientFact",
     "Phenotype",
     "PhenotypeGroup",
+    "TargetedOrder",
     "Unreadable",
     "extract",
     "schema",
@@ -67,16 +71,20 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
-    found.extend(oncology.cancers(conditions, knowledge))
+    cancers = list(oncology.cancers(conditions, knowledge))
+    found.extend(cancers)
     results = list(oncology.findings(record, knowledge))
     found.extend(results)
+    drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(
         dosing.auc_doses(
             record,
             knowledge,
-            [o for o in orders if isinstance(o, DraftMedication)],
+            drafts,
             next((p for p in patient if isinstance(p, PatientFact)), None),
             {f.finding: f for f in results if isinstance(f, Finding)},
         )
     )
+    taking = [m for m in active if isinstance(m, ActiveMedication)]
+    found.extend(biomarkers.biomarkers(record, knowledge, results, cancers, drafts, taking))
     return found

@@ -179,6 +179,7 @@ def unreadable(
     gene: str | None = None,
     ingredient: str | None = None,
     finding: str | None = None,
+    biomarker: str | None = None,
 ) -> Unreadable:
     return Unreadable(
         resource=error.reference,
@@ -188,6 +189,7 @@ def unreadable(
         gene=gene,
         ingredient=ingredient,
         finding=finding,
+        biomarker=biomarker,
         sources=(error.reference,),
     )
 
