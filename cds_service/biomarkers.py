@@ -10,7 +10,7 @@ extractor needs; no biomarker, gene or drug is named here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +127,8 @@ class Requirement:
     drugs: frozenset[str]
     biomarkers: tuple[str, ...]
     sites: frozenset[str] | None = None
+    origin: str | None = None
+    """``germline`` when the label needs a germline variant (a somatic one does not do)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ def load_biomarkers(
         return frozenset(found)
 
     def known(names: Iterable[str], allowed: Iterable[str], what: str, where: YamlMap, key: str):
+        """Refuse, with its line, a name another table (or this one) does not know."""
         allowed = set(allowed)
         for name in names:
             if name not in allowed:
@@ -174,6 +177,13 @@ def load_biomarkers(
     def drug_list(entry: YamlMap) -> tuple[str, ...]:
         known(entry["drugs"], drugs | set(classes), "a drug or class of drugs.yaml", entry, "drugs")
         return tuple(dict.fromkeys(d for n in entry["drugs"] for d in classes.get(n, (n,))))
+
+    def pattern(entry: YamlMap, key: str, text: str) -> re.Pattern[str]:
+        try:
+            return re.compile(text, re.I)
+        except re.error as error:
+            message = f"{key}: {text!r} is not a regular expression ({error})"
+            raise RuleFileError(path, message, entry.line_of(key)) from None
 
     def site_set(entry: YamlMap, key: str) -> frozenset[str] | None:
         if key not in entry:
@@ -187,9 +197,8 @@ def load_biomarkers(
     implications = doc["implications"]
     table: dict[str, Biomarker] = {}
     for name, entry in doc["biomarkers"].items():
-        finding = entry.get("finding")
-        if "variant" in entry:
-            variant = entry["variant"]
+        variant, finding = entry.get("variant"), entry.get("finding")
+        if variant:
             known(variant["genes"], genes, "a gene of this table's genes", variant, "genes")
         if finding:
             known([finding["name"]], findings, "a finding of oncology.yaml", finding, "name")
@@ -206,8 +215,8 @@ def load_biomarkers(
                 )
                 for therapy in entry["therapies"]
             ),
-            variant=_variant_match(entry["variant"], codes) if "variant" in entry else None,
-            finding=_finding_match(finding) if finding else None,
+            variant=_variant_match(variant, codes, pattern) if variant else None,
+            finding=_finding_match(finding, pattern) if finding else None,
             ordered_when=tuple(word_pattern(w) for w in entry.get("ordered_when") or ()),
         )
     requirements = []
@@ -219,6 +228,7 @@ def load_biomarkers(
                 drugs=frozenset(entry["drugs"]),
                 biomarkers=tuple(entry["biomarkers"]),
                 sites=site_set(entry, "sites"),
+                origin=entry.get("origin"),
             )
         )
     return Biomarkers(
@@ -247,11 +257,11 @@ def load_biomarkers(
     )
 
 
-def _variant_match(entry: YamlMap, codes) -> VariantMatch:
+def _variant_match(entry: YamlMap, codes: Callable, pattern: Callable) -> VariantMatch:
     types = entry.get("types") or {}
     return VariantMatch(
         genes=frozenset(entry["genes"]),
-        changes=tuple(re.compile(p, re.I) for p in entry.get("changes") or ()),
+        changes=tuple(pattern(entry, "changes", text) for text in entry.get("changes") or ()),
         type_codes=codes(types.get("codes") or ()),
         type_words=tuple(word_pattern(w) for w in types.get("words") or ()),
         partners=bool(entry.get("partners")),
@@ -259,14 +269,14 @@ def _variant_match(entry: YamlMap, codes) -> VariantMatch:
     )
 
 
-def _finding_match(entry: YamlMap) -> FindingMatch:
+def _finding_match(entry: YamlMap, pattern: Callable) -> FindingMatch:
     return FindingMatch(
         name=entry["name"],
         present=frozenset(entry.get("present") or ()),
         negative=frozenset(entry.get("negative") or ()),
         at_least=float(entry["at_least"]) if "at_least" in entry else None,
         reported=tuple(
-            Reported(re.compile(r["pattern"], re.I), r["status"], r.get("category"))
+            Reported(pattern(r, "pattern", r["pattern"]), r["status"], r.get("category"))
             for r in entry.get("reported") or ()
         ),
     )

@@ -253,7 +253,13 @@ def biomarkers_schema() -> dict:
         oneOf=[{"required": ["variant"]}, {"required": ["finding"]}],
     )
     requirement = closed(
-        {"drugs": names, "sites": names, "biomarkers": names}, ["drugs", "biomarkers"]
+        {
+            "drugs": names,
+            "sites": names,
+            "biomarkers": names,
+            "origin": {"enum": ["germline", "somatic"]},
+        },
+        ["drugs", "biomarkers"],
     )
     components = ["gene", "change", "type", "origin", "significance"]
     return document(

@@ -16,8 +16,9 @@ from cds_service.facts import variants
 from cds_service.record import PatientRecord
 from cds_service.rulesets import RuleSet
 from tests.conftest import fixture_json
-from tests.fixture_cases_biomarkers import variant
+from tests.fixture_cases_biomarkers import GERMLINE, SOMATIC, variant
 from tests.test_facts import TODAY, condition
+from tests.test_facts import order as medication_request
 
 SOMATIC_PATIENT = "somaticPatient"
 ADAM = "gx-cancer-patient-adam-anyperson"
@@ -49,14 +50,7 @@ def cancer(patient: str, text: str) -> dict[str, Any]:
 
 
 def draft(patient: str, drug: str) -> dict[str, Any]:
-    return {
-        "resourceType": "MedicationRequest",
-        "id": f"draft-{drug}",
-        "status": "draft",
-        "intent": "order",
-        "subject": {"reference": f"Patient/{patient}"},
-        "medicationCodeableConcept": {"text": drug},
-    }
+    return medication_request({"text": drug}, subject={"reference": f"Patient/{patient}"})
 
 
 def read(rule_set: RuleSet, patient: str, resources, orders=()) -> list[facts.Fact]:
@@ -195,15 +189,29 @@ def test_germline_brca1_needs_its_significance(rule_set: RuleSet):
     assert brca.status == "negative"
 
 
-def test_a_somatic_brca_variant_is_not_matched_to_olaparib_in_breast_cancer(rule_set):
-    somatic = variant("x", "BRCA1", dna="c.68_69del") | {"subject": {"reference": "Patient/p"}}
+def pathogenic_brca1(origin: tuple[str, str]) -> list[dict[str, Any]]:
+    found = variant("x", "BRCA1", dna="c.68_69del", origin=origin)
     significance = example("Observation-EGFR-L858R-significance") | {
-        "subject": {"reference": "Patient/p"},
-        "derivedFrom": [{"reference": f"Observation/{somatic['id']}"}],
+        "subject": {"reference": "Patient/pt-x"},
+        "derivedFrom": [{"reference": f"Observation/{found['id']}"}],
     }
+    return [found, significance]
+
+
+def test_a_somatic_brca_variant_is_not_matched_to_olaparib_in_breast_cancer(rule_set):
+    somatic = pathogenic_brca1(SOMATIC)
     for site, drugs in (("Breast cancer", None), ("Ovarian cancer", "olaparib")):
-        brca = markers(read(rule_set, "p", [somatic, significance, cancer("p", site)]))
+        brca = markers(read(rule_set, "pt-x", [*somatic, cancer("pt-x", site)]))
         assert brca["BRCA1/2"].drugs == drugs, site
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"), [(SOMATIC, "not interpreted"), (GERMLINE, "present")]
+)
+def test_olaparib_for_breast_cancer_needs_a_germline_variant(rule_set, origin, status):
+    resources = [*pathogenic_brca1(origin), cancer("pt-x", "Breast cancer")]
+    order = targeted(read(rule_set, "pt-x", resources, [draft("pt-x", "Lynparza")]))
+    assert order.status == status
 
 
 def test_a_variant_of_a_gene_no_biomarker_names_gives_nothing(rule_set: RuleSet):
@@ -271,8 +279,11 @@ def test_another_patients_variant_is_not_used(rule_set: RuleSet):
 def test_mcode_gefitinib_order_without_an_egfr_mutation_on_file(rule_set: RuleSet):
     """John Anyperson's EGFR protein (IHC 39004-7) result is not an EGFR mutation result."""
     gefitinib = example("MedicationRequest-cancer-related-medication-request-gefitinib")
-    order = targeted(read(rule_set, JOHN, [cancer(JOHN, "NSCLC of lung")], [gefitinib]))
+    protein = example("Observation-tumor-marker-test-egf")
+    nsclc = cancer(JOHN, "Non-small cell lung cancer")
+    order = targeted(read(rule_set, JOHN, [protein, nsclc], [gefitinib]))
     assert (order.ingredient, order.biomarker, order.status) == ("gefitinib", "EGFR", "not on file")
+    assert order.site == "lung"
 
 
 def test_erlotinib_needs_egfr_only_for_lung_cancer(rule_set: RuleSet):

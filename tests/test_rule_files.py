@@ -291,6 +291,48 @@ def test_oncology_prefetch_asks_for_every_finding_code(rule_set: RuleSet):
         assert asked == wanted, service.id
 
 
+BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        pytest.param(
+            "        drugs: [encorafenib, cetuximab]",
+            "        drugs: [encorafenib, cetuximabb]",
+            "drugs: 'cetuximabb' is not a drug or class of drugs.yaml",
+            id="therapy-drug",
+        ),
+        pytest.param(
+            "      - sites: [breast, stomach]",
+            "      - sites: [breast, gastric]",
+            "sites: 'gastric' is not a cancer site of oncology.yaml",
+            id="therapy-site",
+        ),
+        pytest.param(
+            "    biomarkers: [ALK]",
+            "    biomarkers: [ALK fusion]",
+            "biomarkers: 'ALK fusion' is not a biomarker of this table",
+            id="requirement-biomarker",
+        ),
+        pytest.param(
+            "      changes: ['\\bV600K\\b', 'Val600Lys']",
+            "      changes: ['\\bV600K\\b', 'Val600Lys(']",
+            "changes: 'Val600Lys(' is not a regular expression",
+            id="change-pattern",
+        ),
+    ],
+)
+def test_biomarker_table_mistake_names_file_and_line(
+    tmp_path: Path, old: str, new: str, words: str
+):
+    rules = edit(tmp_path, old, new, BIOMARKERS)
+    (problem,) = problems(rules)
+    assert problem.path == (rules / BIOMARKERS).resolve()
+    assert problem.line == line_of(rules, new.strip(), BIOMARKERS)
+    assert words in problem.message
+
+
 def test_genomic_prefetch_asks_for_every_code_the_biomarker_table_reads(rule_set: RuleSet):
     """Variants and their interpretations by the genomics key; implications come with pgx."""
     table = rule_set.knowledge.biomarkers

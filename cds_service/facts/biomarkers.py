@@ -16,7 +16,7 @@ biomarker says what is on file for it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..biomarkers import Biomarker, FindingMatch, VariantMatch
 from ..dosage import format_number
@@ -100,6 +100,13 @@ def _targeted_orders(
                 ((n, statuses[n]) for n in requirement.biomarkers),
                 key=lambda item: _RANK[item[1].status],
             )
+            wrong_origin = bool(status.origins) and requirement.origin not in (
+                None,
+                *status.origins,
+            )
+            if status.status == PRESENT and wrong_origin:
+                why = f"{status.result}: a {requirement.origin} variant is needed here"
+                status = replace(status, status=NOT_INTERPRETED, result=why)
             yield TargetedOrder(
                 order=order.order,
                 drug=order.drug,
