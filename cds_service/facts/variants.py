@@ -19,7 +19,7 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.observation import Observation
 
 from .. import fhir
-from ..biomarkers import Biomarkers, normal_code
+from ..biomarkers import Biomarkers, VariantCodes, normal_code
 from ..knowledge import Knowledge
 from ..record import PatientRecord, relative
 from .clinical import unreadable
@@ -40,7 +40,6 @@ class Variant:
     type_texts: tuple[str, ...] = ()
     origin: str | None = None
     significance: str | None = None
-    date: str | None = None
     responsive: frozenset[str] = frozenset()
     """Ingredients a lab's therapeutic implication derived from this variant calls responsive."""
     interpreted_by: tuple[str, ...] = ()
@@ -141,7 +140,8 @@ def _variant(observation: Observation, knowledge: Knowledge) -> Variant:
         kind = _kind(component.code, codes)
         concept = component.valueCodeableConcept
         if kind == "gene":
-            genes.extend(g for g in _genes(concept, knowledge) if g not in genes)
+            gene = _gene(concept, knowledge)
+            genes += [gene] if gene and gene not in genes else []
         elif kind == "change":
             changes.extend(_texts(concept, component.valueString, with_codes=True))
         elif kind == "type":
@@ -160,7 +160,6 @@ def _variant(observation: Observation, knowledge: Knowledge) -> Variant:
         type_texts=tuple(type_texts),
         origin=origin,
         significance=significance,
-        date=str(observation.effectiveDateTime) if observation.effectiveDateTime else None,
     )
 
 
@@ -188,7 +187,7 @@ def _interpret(variant: Variant, observation: Observation, knowledge: Knowledge)
     )
 
 
-def _kind(concept: CodeableConcept | None, codes: Any) -> str | None:
+def _kind(concept: CodeableConcept | None, codes: VariantCodes) -> str | None:
     for kind in ("gene", "change", "type", "origin", "significance"):
         if _has(concept, getattr(codes, kind)):
             return kind
@@ -199,16 +198,17 @@ def _has(concept: CodeableConcept | None, codes: frozenset[fhir.Code]) -> bool:
     return any(normal_code(s, c) in codes for s, c, _ in fhir.codings(concept))
 
 
-def _genes(concept: CodeableConcept | None, knowledge: Knowledge) -> Iterator[str]:
-    """The gene symbol of each gene coding: HGNC ids through the tables, else the symbol."""
+def _gene(concept: CodeableConcept | None, knowledge: Knowledge) -> str | None:
+    """The gene a gene component names: an HGNC id the tables know, else its symbol."""
     hgnc = knowledge.genomics.systems["hgnc"]
     for system, code, display in fhir.codings(concept):
         number = code.removeprefix("HGNC:") if code and system == hgnc else None
-        known = knowledge.biomarkers.hgnc.get(number or "")
-        gene = known or knowledge.genomics.gene_of(system, code, display)
+        gene = knowledge.biomarkers.hgnc.get(number or "") or knowledge.genomics.gene_of(
+            system, code, display
+        )
         if gene:
-            yield gene
-            return
+            return gene
+    return None
 
 
 def _raw_genes(resource: Mapping[str, Any], knowledge: Knowledge) -> tuple[str, ...]:
@@ -220,7 +220,8 @@ def _raw_genes(resource: Mapping[str, Any], knowledge: Knowledge) -> tuple[str, 
             concept = CodeableConcept.model_validate(value) if isinstance(value, dict) else None
         except ValueError:
             continue
-        found.extend(g for g in _genes(concept, knowledge) if g not in found)
+        gene = _gene(concept, knowledge)
+        found += [gene] if gene and gene not in found else []
     return tuple(found)
 
 
