@@ -7,7 +7,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -33,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     live = LiveRules(load_rule_set(settings.rules_dir))
     fhir.warm_up()
+    if settings.today is not None:
+        log.warning("CDS_TODAY is set: ages and intervals are counted to %s", settings.today)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with live.lease() as rule_set:
             chosen = _service(rule_set, service_id)
             hook_request = service.parse_request(await _read_json(request))
-            today = datetime.now(UTC).date()
+            today = settings.day()
             client = getattr(request.app.state, "fhir_client", None)
             answer = await service.answer(chosen, hook_request, rule_set, today, client, settings)
             return _json(answer.wire())

@@ -14,19 +14,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any
 
+from .conditions import is_absent
 from .dosage import format_number, scaled_order
-from .facts import DraftMedication, Fact, Unreadable
+from .facts import FACT_TYPES, DraftMedication, Fact, Unreadable
+from .facts.clinical import day_of
 from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from .record import PatientRecord
 from .rulesets import Rule, RuleSet
-from .templates import VALUE_MAX, fill
+from .templates import DUE_UNKNOWN, VALUE_MAX, fill
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
 APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
+LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
+_OPERATOR_WORDS = {"class": "of class", "any_of": "one of", "exists": "recorded"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,20 @@ def _values(firing: Firing) -> dict[tuple[str, str], str]:
     ordered, adjusted = _dose_phrases(firing)
     values[("dose", "ordered")] = ordered
     values[("dose", "adjusted")] = adjusted
+    due = firing.rule.card.get("due")
+    if due:
+        values[("due", "date")] = _due_date(due, values)
+        values[("due", "weeks")] = format_number(float(due["weeks"]))
     return values
+
+
+def _due_date(due: Mapping[str, Any], values: Mapping[tuple[str, str], str]) -> str:
+    """``{due.date}``: the day the rule's ``due.weeks`` after the date ``due.after`` names."""
+    alias, attribute = str(due["after"]).split(".", 1)
+    start = day_of(values[(alias, attribute)])
+    if start is None:
+        return DUE_UNKNOWN
+    return (start + timedelta(weeks=float(due["weeks"]))).isoformat()
 
 
 def _dose_phrases(firing: Firing) -> tuple[str, str]:
@@ -155,6 +173,10 @@ def _detail(
     rule, template = firing.rule, firing.rule.card
     parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
     parts.append("\n".join(_evidence(alias, fact) for alias, fact in firing.facts.items()))
+    absences = [_absence(spec) for spec in rule.when.values() if is_absent(spec)]
+    if absences:
+        parts.append("**Checked and not on file**")
+        parts.append("\n".join(absences))
     if notes:
         parts.append("**Could not evaluate**")
         parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
@@ -178,6 +200,28 @@ def _evidence(alias: str, fact: Fact) -> str:
     ]
     sources = f" ({', '.join(fact.sources)})" if fact.sources else ""
     return f"- {fact.label}: {'; '.join(shown)}{sources}"
+
+
+def _absence(spec: Mapping[str, Any]) -> str:
+    """An ``absent`` condition in words: what the record was searched for and did not hold."""
+    tests = [
+        f"{attribute.replace('_', ' ')} {_test_words(test)}"
+        for attribute, test in spec.items()
+        if attribute not in ("fact", "absent")
+    ]
+    return f"- {LABELS[spec['fact']]}: {'; '.join(tests)}" if tests else f"- {LABELS[spec['fact']]}"
+
+
+def _test_words(test: Any) -> str:
+    if isinstance(test, list):
+        return "one of " + ", ".join(_say(v) for v in test)
+    if isinstance(test, Mapping):
+        return ", ".join(
+            f"{_OPERATOR_WORDS.get(operator, operator.replace('_', ' '))} "
+            + (", ".join(map(_say, value)) if isinstance(value, list) else _say(value))
+            for operator, value in test.items()
+        )
+    return _say(test)
 
 
 def _sources(firing: Firing) -> set[str]:
@@ -218,17 +262,19 @@ def _action(
     record: PatientRecord,
 ) -> Action | None:
     kind = spec["action"]
-    if kind == "order-test":
+    if kind in ("order-test", "refer"):
         request = spec["service_request"]
         resource: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "status": "draft",
             "intent": "order",
-            "code": request["code"],
-            "subject": {"reference": f"Patient/{record.patient_id}"},
         }
+        if request.get("category"):
+            resource["category"] = [request["category"]]
+        resource["code"] = request["code"]
+        resource["subject"] = {"reference": f"Patient/{record.patient_id}"}
         if request.get("reason"):
-            resource["reasonCode"] = [{"text": request["reason"]}]
+            resource["reasonCode"] = [{"text": fill(request["reason"], values)}]
         return Action(type="create", description=fill(spec["label"], values), resource=resource)
     order = firing.facts.get(spec.get("order", "order"))
     if not isinstance(order, DraftMedication):

@@ -8,7 +8,6 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -198,7 +197,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         baseline.close()
         raise
     try:
-        outcomes = replay.replay(requests, baseline, candidate, datetime.now(UTC).date())
+        outcomes = replay.replay(requests, baseline, candidate, settings.day())
     finally:
         baseline.close()
         candidate.close()
@@ -237,7 +236,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
             document = bundles.request_from_bundle(document, chosen, args.order, rule_set.knowledge)
         request = service.parse_request(document)
         chosen = _service_for(rule_set, request.hook)
-        response = service.call(chosen, request, rule_set, datetime.now(UTC).date()).wire()
+        response = service.call(chosen, request, rule_set, settings.day()).wire()
     except ClientError as error:
         print(
             json.dumps(error.outcome(), indent=2) if args.json else f"error: {error}",

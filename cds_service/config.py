@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 _BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -34,6 +35,13 @@ class Settings:
     """How often the rules folder is polled for changes; 0 turns hot reload off."""
     reload_timeout: float = 60.0
     """The longest a new rule set may take to check and test before it is refused."""
+    today: date | None = None
+    """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
+    tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
+
+    def day(self) -> date:
+        """The day of a call: ``today`` when fixed, else the real date (UTC)."""
+        return self.today or datetime.now(UTC).date()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +57,7 @@ class Settings:
             cors_origins=_list(env.get("CDS_CORS_ORIGINS", "")),
             reload_seconds=float(env.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
             reload_timeout=float(env.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
+            today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
         )
 
 

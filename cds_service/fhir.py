@@ -34,6 +34,9 @@ Code = tuple[str, str]
 RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
 """Observation statuses that make a result one to act on (not preliminary, not cancelled)."""
 
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+"""The code system of values that say why there is no value ("not-applicable", "unknown")."""
+
 
 def reference_of(resource: Mapping[str, Any]) -> str:
     """``Type/id`` of a resource as sent, even one that does not validate."""
@@ -82,6 +85,18 @@ def concept_text(concept: CodeableConcept | None) -> str | None:
     if concept.text:
         return concept.text
     return next((display for _, _, display in codings(concept) if display), None)
+
+
+def codes_of(concept: CodeableConcept | None) -> list[Code]:
+    """The concept's codings as ``(system, code)``, missing parts as empty text."""
+    return [(system or "", code or "") for system, code, _ in codings(concept)]
+
+
+def concept_words(concept: CodeableConcept | None) -> list[str]:
+    """Every text a concept carries, its ``text`` and each coding display, for word matching."""
+    if concept is None:
+        return []
+    return [t for t in [concept.text, *(display for _, _, display in codings(concept))] if t]
 
 
 def has_code(concept: CodeableConcept | None, codes: frozenset[tuple[str, str]]) -> bool:

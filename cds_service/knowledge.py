@@ -1,5 +1,5 @@
 """Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
-biomarkers.
+care, biomarkers.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .biomarkers import Biomarkers, load_biomarkers
+from .care import Care, load_care
 from .fhir import Code
 from .oncology import Oncology, load_oncology
 from .text import word_pattern
@@ -243,6 +244,7 @@ class Knowledge:
     genomics: Genomics
     clinical: Clinical
     oncology: Oncology
+    care: Care
     biomarkers: Biomarkers
 
 
@@ -251,6 +253,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     genomics_file = directory / "genomics.yaml"
     conditions_file = directory / "conditions.yaml"
     oncology_file = directory / "oncology.yaml"
+    care_file = directory / "care.yaml"
     drugs_doc = load_yaml(drugs_file)
     genomics_doc = load_yaml(genomics_file)
     genes: dict[str, AlleleTable | None] = {}
@@ -285,6 +288,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         _genomics(genomics_doc, genes, genomics_file),
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
+        load_care(load_yaml(care_file), care_file, oncology),
         biomarkers,
     )
 

@@ -198,6 +198,30 @@ def oncology_schema() -> dict:
     )
 
 
+def care_schema() -> dict:
+    recognised = {"codes": array(CODE), "words": array(TEXT)}
+    return document(
+        "knowledge-care",
+        "What makes a cancer advanced, and how supportive care on file is recognised.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "systems": mapping(TEXT),
+                "advanced_cancer": closed(
+                    {
+                        "findings": mapping(array(TEXT, minItems=1)),
+                        "conditions": closed({"profiles": array(TEXT)} | recognised),
+                    },
+                    ["findings", "conditions"],
+                ),
+                "on_file_statuses": mapping(array(TEXT, minItems=1)),
+                "care": mapping(closed({"title": TEXT} | recognised, ["title"])),
+            },
+            ["meta", "systems", "advanced_cancer", "on_file_statuses", "care"],
+        ),
+    )
+
+
 def biomarkers_schema() -> dict:
     codes = array(CODE, minItems=1)
     words = array(TEXT, minItems=1)

@@ -17,6 +17,7 @@ from .facts import FACT_TYPES, schema
 from .knowledgeschema import (
     alleles_schema,
     biomarkers_schema,
+    care_schema,
     conditions_schema,
     drugs_schema,
     genomics_schema,
@@ -27,7 +28,7 @@ from .queries import OnError
 from .schemabase import ID, TEXT, array, closed, document, mapping
 
 HOOKS = tuple(CONTEXTS)
-ACTIONS = ("adjust-dose", "remove-order", "order-test")
+ACTIONS = ("adjust-dose", "remove-order", "order-test", "refer")
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""
 
@@ -37,14 +38,14 @@ def _value_type(kind: type) -> dict:
 
 
 def _test(kind: type, attribute: str) -> dict:
-    """What one attribute of a condition may say: a value, a list, or one named test."""
+    """What one attribute of a condition may say: a value, a list, or named tests (all hold)."""
     value = _value_type(kind)
     tests: dict[str, Any] = {"any_of": array(value, minItems=1), "exists": {"type": "boolean"}}
     tests |= {name: value for name in COMPARISONS if kind is float or name == "not"}
     if attribute == "ingredient":
         tests["class"] = TEXT
-    one_test = closed(tests, minProperties=1, maxProperties=1)
-    return {"anyOf": [value, array(value, minItems=1), one_test]}
+    named_tests = closed(tests, minProperties=1)
+    return {"anyOf": [value, array(value, minItems=1), named_tests]}
 
 
 def _conditions() -> dict:
@@ -53,7 +54,8 @@ def _conditions() -> dict:
         {
             "if": {"properties": {"fact": {"const": kind}}},
             "then": closed(
-                {"fact": True} | {name: _test(t, name) for name, t in attributes.items()}
+                {"fact": True, "absent": {"const": True}}
+                | {name: _test(t, name) for name, t in attributes.items()}
             ),
         }
         for kind, attributes in kinds.items()
@@ -106,14 +108,24 @@ def _suggestion() -> dict:
             "label": TEXT,
             "recommended": {"type": "boolean"},
             "order": TEXT,
-            "service_request": closed({"code": {"type": "object"}, "reason": TEXT}, ["code"]),
+            "service_request": closed(
+                {"code": {"type": "object"}, "category": {"type": "object"}, "reason": TEXT},
+                ["code"],
+            ),
         },
         ["action", "label"],
         allOf=[
             {
                 "if": {"properties": {"action": {"const": "order-test"}}},
                 "then": {"required": ["service_request"]},
-            }
+            },
+            {
+                "if": {"properties": {"action": {"const": "refer"}}},
+                "then": {
+                    "required": ["service_request"],
+                    "properties": {"service_request": {"required": ["code", "category"]}},
+                },
+            },
         ],
     )
 
@@ -138,6 +150,13 @@ def rule_file_schema() -> dict:
                     {"required": ["factor"], "not": {"required": ["value"]}},
                     {"required": ["value", "unit"], "not": {"required": ["factor"]}},
                 ],
+            ),
+            "due": closed(
+                {
+                    "after": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"},
+                    "weeks": {"type": "number", "exclusiveMinimum": 0},
+                },
+                ["after", "weeks"],
             ),
             "suggestions": array(_suggestion()),
         },
@@ -220,6 +239,7 @@ SCHEMAS = {
     "knowledge-alleles": alleles_schema,
     "knowledge-conditions": conditions_schema,
     "knowledge-oncology": oncology_schema,
+    "knowledge-care": care_schema,
     "knowledge-biomarkers": biomarkers_schema,
 }
 
@@ -238,6 +258,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-conditions"
         if parts[1:] == ("oncology.yaml",):
             return "knowledge-oncology"
+        if parts[1:] == ("care.yaml",):
+            return "knowledge-care"
         if parts[1:] == ("biomarkers.yaml",):
             return "knowledge-biomarkers"
         return "knowledge-alleles"

@@ -12,15 +12,14 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from pydantic import ValidationError
 
 from . import facts as fact_types
 from . import templates
-from .conditions import VOCABULARIES, Compiler, pinned_values
-from .engine import CompiledRules, EngineError, Match
+from .conditions import VOCABULARIES, Compiler, is_absent, pinned_values
+from .engine import CompiledRules, Conditions, EngineError, Match
 from .knowledge import Knowledge, load_knowledge
 from .queries import KeySpec, OnError, template_problem
 from .ruleschema import HOOKS, kind_of
@@ -35,6 +34,7 @@ _REQUIRED = (
     "knowledge/genomics.yaml",
     "knowledge/conditions.yaml",
     "knowledge/oncology.yaml",
+    "knowledge/care.yaml",
     "knowledge/biomarkers.yaml",
 )
 
@@ -76,8 +76,9 @@ class Rule:
     file: RuleFile
     line: int
     when: YamlMap
-    """The conditions as written; ``conditions`` is what the engine runs."""
-    conditions: tuple[tuple[str, dict[str, Any]], ...]
+    """The conditions as written; ``conditions`` and ``absent`` are what the engine runs."""
+    conditions: Conditions
+    absent: Conditions
     card: YamlMap
 
 
@@ -257,7 +258,7 @@ def _rule_file(
         if entry["id"] in skip:
             continue
         compiler = Compiler(path, entry["id"], knowledge, schema)
-        conditions = compiler.compile(entry["when"])
+        conditions, absent = compiler.compile(entry["when"])
         rule = Rule(
             id=entry["id"],
             title=entry.get("title", entry["id"]),
@@ -265,6 +266,7 @@ def _rule_file(
             line=entry.line,
             when=entry["when"],
             conditions=conditions,
+            absent=absent,
             card=entry["card"],
         )
         problems += compiler.problems
@@ -280,24 +282,31 @@ def _card_problems(
     messages = _placeholder_problems(rule)
     if not messages:  # a summary with unknown placeholders has no length to speak of
         messages += _summary_problems(rule, knowledge, schema)
-    messages += _order_problems(rule) + _code_problems(rule)
+    messages += _order_problems(rule) + _code_problems(rule) + _due_problems(rule, schema)
     return [RuleFileError(rule.file.path, text, line, rule.id) for text, line in messages]
 
 
 def _placeholder_problems(rule: Rule) -> list[tuple[str, int]]:
     card = rule.card
-    kinds = {alias: spec["fact"] for alias, spec in rule.when.items()}
+    kinds = {alias: spec["fact"] for alias, spec in rule.when.items() if not is_absent(spec)}
     texts = [("summary", card["summary"], card.line_of("summary"))]
     if "detail" in card:
         texts.append(("detail", card["detail"], card.line_of("detail")))
     suggestions = card.get("suggestions") or []
     texts += [("suggestion label", s["label"], s.line_of("label")) for s in suggestions]
+    texts += [
+        ("service_request reason", r["reason"], r.line_of("reason"))
+        for r in (s.get("service_request") for s in suggestions)
+        if r and "reason" in r
+    ]
     found = []
     for where, text, line in texts:
         for alias, attribute in templates.placeholders(text):
             why = templates.unknown_placeholder(alias, attribute, kinds)
-            if why is None and alias == "dose" and "dose" not in card:
-                why = f"{{dose.{attribute}}} needs 'dose' in the card"
+            if alias in rule.when and is_absent(rule.when[alias]):
+                why = f"{{{alias}.{attribute}}}: condition {alias} is absent, no fact fills it"
+            elif why is None and alias in templates.COMPUTED and alias not in card:
+                why = f"{{{alias}.{attribute}}} needs '{alias}' in the card"
             if why:
                 found.append((f"{where}: {why}", line))
     return found
@@ -338,28 +347,50 @@ def _order_problems(rule: Rule) -> list[tuple[str, int]]:
 
 
 def _code_problems(rule: Rule) -> list[tuple[str, int]]:
-    """The code of an order-test suggestion must be a FHIR CodeableConcept."""
+    """The code and category of a ServiceRequest suggestion must be FHIR CodeableConcepts."""
     found = []
     for suggestion in rule.card.get("suggestions") or []:
-        if suggestion["action"] != "order-test":
-            continue
-        request = suggestion["service_request"]
-        try:
-            CodeableConcept.model_validate(request["code"])
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in ("code", *first["loc"]))
-            message = f"service_request.{where}: {first['msg']} (a FHIR CodeableConcept)"
-            found.append((message, request.line_of("code")))
+        request = suggestion.get("service_request") or {}
+        for key in ("code", "category"):
+            if key not in request:
+                continue
+            try:
+                CodeableConcept.model_validate(request[key])
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(part) for part in (key, *first["loc"]))
+                message = f"service_request.{where}: {first['msg']} (a FHIR CodeableConcept)"
+                found.append((message, request.line_of(key)))
     return found
+
+
+def _due_problems(rule: Rule, schema: Mapping[str, Mapping[str, type]]) -> list[tuple[str, int]]:
+    """``due.after`` must name a text attribute of a condition's fact: the date counted from."""
+    due = rule.card.get("due")
+    if not due:
+        return []
+    alias, _, attribute = str(due["after"]).partition(".")
+    spec = rule.when.get(alias, {})
+    if spec and not is_absent(spec) and schema[spec["fact"]].get(attribute) is str:
+        return []
+    message = (
+        f"due.after {due['after']!r} must be condition.attribute naming a date of a condition's "
+        f"fact (conditions: {', '.join(rule.when)})"
+    )
+    return [(message, due.line_of("after"))]
 
 
 def _longest_values(
     rule: Rule, knowledge: Knowledge, schema: Mapping[str, Mapping[str, type]]
 ) -> dict[tuple[str, str], int]:
     """The longest text each placeholder of ``rule`` can put into a summary."""
-    longest: dict[tuple[str, str], int] = {}
+    longest: dict[tuple[str, str], int] = {
+        ("due", "date"): max(len("YYYY-MM-DD"), len(templates.DUE_UNKNOWN)),
+        ("due", "weeks"): templates.NUMBER_MAX,
+    }
     for alias, spec in rule.when.items():
+        if is_absent(spec):
+            continue
         for attribute, kind in schema[spec["fact"]].items():
             pinned = pinned_values(spec, attribute, knowledge)
             if kind is float:
@@ -409,8 +440,12 @@ def _compile(directory: Path, rules: Mapping[str, Rule]) -> dict[str, CompiledRu
     schema = fact_types.schema()
     try:
         for hook in HOOKS:
-            chosen = {r.id: r.conditions for r in rules.values() if hook in r.file.hooks}
-            engines[hook] = CompiledRules(chosen, schema)
+            chosen = [r for r in rules.values() if hook in r.file.hooks]
+            engines[hook] = CompiledRules(
+                {r.id: r.conditions for r in chosen},
+                schema,
+                absent={r.id: r.absent for r in chosen if r.absent},
+            )
     except EngineError as error:
         for engine in engines.values():
             engine.close()

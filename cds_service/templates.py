@@ -19,6 +19,11 @@ SUMMARY_MAX = 139
 VALUE_MAX = 60
 """The most characters one placeholder adds to a summary (free text from the EHR is cut)."""
 DOSE_PLACEHOLDERS = ("ordered", "adjusted")
+DUE_PLACEHOLDERS = ("date", "weeks")
+"""``{due.date}`` (YYYY-MM-DD, or :data:`DUE_UNKNOWN`) and ``{due.weeks}``, from ``due``."""
+DUE_UNKNOWN = "unknown"
+COMPUTED = {"dose": DOSE_PLACEHOLDERS, "due": DUE_PLACEHOLDERS}
+"""Placeholders a card block computes rather than a fact fills: block name -> attributes."""
 NUMBER_MAX = 8
 """``format_number`` of any dose or score below 100000: at most 8 characters."""
 
@@ -43,12 +48,12 @@ def unknown_placeholder(alias: str, attribute: str, kinds: Mapping[str, str]) ->
 
     ``kinds`` maps each condition alias of the rule to its fact type.
     """
-    if alias == "dose":
-        if attribute not in DOSE_PLACEHOLDERS:
-            return f"{{dose.{attribute}}}: dose has only {', '.join(DOSE_PLACEHOLDERS)}"
+    if alias in COMPUTED:
+        if attribute not in COMPUTED[alias]:
+            return f"{{{alias}.{attribute}}}: {alias} has only {', '.join(COMPUTED[alias])}"
         return None
     if alias not in kinds:
-        names = ", ".join([*kinds, "dose"])
+        names = ", ".join([*kinds, *COMPUTED])
         return f"{{{alias}.{attribute}}}: no condition is called {alias!r} ({names})"
     if attribute not in _FIELDS[kinds[alias]]:
         known = ", ".join(sorted(_FIELDS[kinds[alias]]))

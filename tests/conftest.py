@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.rulesets import RuleSet, load_rule_set
+from tests.fixture_cases import TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -58,8 +59,8 @@ class Client:
 
 @contextmanager
 def client_for(**settings: Any) -> Iterator[Client]:
-    """A client of an app built with these settings (default: the bundled rules)."""
-    client = Client(create_app(Settings(**{"rules_dir": RULES, **settings})))
+    """A client of an app with these settings (default: the bundled rules, the fixtures' day)."""
+    client = Client(create_app(Settings(**{"rules_dir": RULES, "today": TODAY, **settings})))
     try:
         yield client
     finally:
@@ -75,7 +76,7 @@ def rule_set() -> Iterator[RuleSet]:
 
 @pytest.fixture(scope="session")
 def app() -> FastAPI:
-    return create_app(Settings(rules_dir=RULES, max_body_bytes=256 * 1024))
+    return create_app(Settings(rules_dir=RULES, max_body_bytes=256 * 1024, today=TODAY))
 
 
 @pytest.fixture
@@ -114,11 +115,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_service(rules: Path, **env: str) -> Iterator[str]:
-    """``cds-service serve`` in its own process on a free loopback port; yields its base URL."""
+    """``cds-service serve`` in its own process on a free loopback port; yields its base URL.
+
+    Its clock is the fixtures' day (``CDS_TODAY``), as in-process.
+    """
     port = free_port()
     command = [sys.executable, "-m", "cds_service.cli", "--rules", str(rules), "serve"]
     command += ["--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "CDS_TODAY": TODAY.isoformat(), **env}
+    process = subprocess.Popen(command, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -19,6 +19,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from cds_service.rulesets import load_rule_set
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "fhir"
+TODAY = date(2026, 11, 21)
+"""The day the fixture patients' ages and intervals are chosen for; tests fix the clock to it."""
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -59,6 +62,9 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "irinotecan liposome": None,
     "carboplatin": "40048",
     "osimertinib": None,
+    "cyclophosphamide": "3002",
+    "anastrozole": "84857",
+    "paclitaxel": "56946",
     "trastuzumab": "224905",
     "dabrafenib": "1424911",
     "olaparib": "1597582",

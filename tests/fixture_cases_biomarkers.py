@@ -24,8 +24,8 @@ SOMATIC, GERMLINE = ("LA6684-0", "Somatic"), ("LA6683-2", "Germline")
 MSI_ANSWERS = {"MSI-H": ("LA26203-2", "MSI-H"), "stable": ("LA14122-8", "Stable")}
 NSCLC = [("254637007", "Non-small cell lung cancer")]
 BREAST = [("254837009", "Breast cancer")]
-COLON = [(None, "Malignant neoplasm of colon, metastatic")]
-MELANOMA = [(None, "Malignant melanoma of skin, metastatic")]
+COLON = [(None, "Malignant neoplasm of colon")]
+MELANOMA = [(None, "Malignant melanoma of skin")]
 EGFR_L858R = {"protein": "NP_005219.2:p.Leu858Arg", "dna": "NM_005228.4:c.2573T>G"}
 BRAF_V600E = {"protein": "p.Val600Glu", "dna": "c.1799T>A"}
 

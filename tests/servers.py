@@ -24,6 +24,7 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.yamlfile import load_yaml
 from tests.conftest import FIXTURES, RULES, request_fixture
+from tests.fixture_cases import TODAY
 
 FHIR_SERVER_DIR = Path(__file__).resolve().parent / "fhir-server"
 BUNDLES = sorted((FIXTURES / "bundles").glob("*.json"))
@@ -144,7 +145,7 @@ class LiveService:
 
 @contextmanager
 def live_service(**settings: Any) -> Iterator[LiveService]:
-    service = LiveService(Settings(rules_dir=RULES, **settings))
+    service = LiveService(Settings(rules_dir=RULES, today=TODAY, **settings))
     try:
         yield service
     finally:

@@ -199,6 +199,16 @@ EXPECTED: dict[str, list[Card]] = {
     "oncotype-n1-age-55.patient-view": [
         ("oncotype-eligible-n1-over-50", "info", "1-3 nodes, age over 50: Oncotype DX")
     ],
+    # Endocrine therapy alone against a Recurrence Score of 26 or more (order entry)
+    "anastrozole-alone-rs-31.order-sign": [
+        (
+            "endocrine-alone-against-high-recurrence-score",
+            "warning",
+            "Recurrence Score 31 (26 or more): anastrozole alone",
+        )
+    ],
+    "anastrozole-with-paclitaxel-rs-31.order-sign": [],
+    "anastrozole-alone-rs-25.order-sign": [],
     "oncotype-rs-26-n0.patient-view": [
         ("oncotype-rs-high-node-negative", "info", "Recurrence Score 26 (26 or more)")
     ],
@@ -238,7 +248,8 @@ EXPECTED: dict[str, list[Card]] = {
             "carboplatin-above-maximum",
             "critical",
             "800 mg exceeds the Calvert maximum for AUC 5: 750",
-        )
+        ),
+        ("fertility-preservation-referral", "info", "Gonadotoxic carboplatin ordered"),
     ],
     "carboplatin-no-creatinine.order-sign": [
         ("carboplatin-not-checked", "warning", "no usable creatinine on file")
@@ -288,6 +299,34 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "brca-untested-breast-olaparib.order-sign": [
         ("brca-not-on-file", "warning", "germline BRCA testing is needed before olaparib")
+    ],
+    # Supportive care: fertility preservation (order-sign) and goals of care (patient-view);
+    # ages and weeks are counted to fixture_cases.TODAY, the clock the tests set
+    "fertility-cyclophosphamide-age-30.order-sign": [
+        ("fertility-preservation-referral", "info", "Gonadotoxic cyclophosphamide ordered")
+    ],
+    "fertility-cyclophosphamide-age-46.order-sign": [],
+    "fertility-cyclophosphamide-age-11.order-sign": [],
+    "fertility-consult-on-file.order-sign": [],
+    "fertility-paclitaxel-age-30.order-sign": [],
+    "goals-of-care-stage-iv-due.patient-view": [
+        ("goals-of-care-due", "info", "conversation due by 2027-01-16 (12 weeks after diagnosis)")
+    ],
+    "goals-of-care-stage-iv-overdue.patient-view": [
+        (
+            "goals-of-care-overdue",
+            "warning",
+            "no goals-of-care conversation on file; it was due by 2026-11-14",
+        )
+    ],
+    "goals-of-care-documented.patient-view": [],
+    "goals-of-care-stage-ii.patient-view": [],
+    "goals-of-care-m1-category.patient-view": [("goals-of-care-due", "info", "due by 2027-01-30")],
+    "goals-of-care-metastatic-condition.patient-view": [
+        ("goals-of-care-due", "info", "due by 2027-02-06")
+    ],
+    "goals-of-care-date-unknown.patient-view": [
+        ("goals-of-care-date-unknown", "info", "no diagnosis date on file, so no due date")
     ],
 }
 
@@ -408,7 +447,8 @@ def test_carboplatin_card_shows_the_computation_step_by_step(client: Client):
 def test_carboplatin_cap_converts_umol_and_caps_the_gfr(client: Client):
     """53 umol/L / 88.4 = 0.6 mg/dL; CrCl (140 - 40) x 80 x 0.85 / (72 x 0.6) = 157.53 -> 125."""
     body = request_fixture("carboplatin-above-capped-maximum.order-sign")
-    (card,) = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    cards = client.post(service_path("x.order-sign"), json=body).json()["cards"]
+    (card,) = [c for c in cards if c["source"]["topic"]["code"] == "carboplatin-above-maximum"]
     detail = " ".join(card["detail"].split())
     assert "x 0.85 (female) / (72 x serum creatinine 0.6 mg/dL)" in detail
     assert "**157.53 mL/min**" in detail

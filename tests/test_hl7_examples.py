@@ -100,6 +100,7 @@ def request(
             "conditions": search([]),
             "tests": search([]),
             "oncology": search([]),
+            "procedures": search([]),
             "genomics": search([]),
         },
     }

@@ -143,6 +143,18 @@ MISTAKES = [
         id="summary-too-long",
     ),
     pytest.param(
+        "exists: false}}\n    card:\n      indicator: warning\n"
+        '      strength: "FDA boxed warning (2026): test before starting"\n'
+        '      summary: "No DPYD result',
+        "exists: false}, absent: true}\n    card:\n      indicator: warning\n"
+        '      strength: "FDA boxed warning (2026): test before starting"\n'
+        '      summary: "No {missing.gene} result',
+        'summary: "No {missing.gene} result',
+        "dpyd-test-first",
+        "{missing.gene}: condition missing is absent, no fact fills it",
+        id="placeholder-of-absent-condition",
+    ),
+    pytest.param(
         "action: order-test",
         "action: order-lab",
         "action: order-lab",
@@ -226,6 +238,19 @@ def test_duplicate_rule_id_names_both_places(tmp_path: Path):
     assert f"rule id also used at {(rules / 'data-quality.yaml').resolve()}:" in problem.message
 
 
+def test_a_rule_of_absences_only_is_refused(tmp_path: Path):
+    written = "      broken: {fact: unreadable, role: draft_order}\n"
+    rules = edit(
+        tmp_path,
+        written,
+        "      broken: {fact: unreadable, role: draft_order, absent: true}\n",
+        Path("data-quality.yaml"),
+    )
+    found = {(p.path.name, p.rule, p.message) for p in problems(rules)}
+    message = "every condition is absent: at least one must name a fact"
+    assert ("data-quality.yaml", "draft-order-unreadable", message) in found
+
+
 def test_engine_limit_is_refused_with_the_rule_line(tmp_path: Path):
     many = ", ".join(f'"v{n}"' for n in range(501))
     rules = edit(tmp_path, "diplotype: {not: c.2846A>T/c.2846A>T}", f"diplotype: [{many}]")
@@ -269,6 +294,22 @@ def test_a_missing_file_is_named(tmp_path: Path):
             "  - name: c.1679T>G",
             "allele name 'rs3918290' is listed twice",
             id="allele-twice",
+        ),
+        pytest.param(
+            Path("knowledge") / "care.yaml",
+            "    stage_group: [IV]",
+            "    stage: [IV]",
+            "    stage: [IV]",
+            "advanced_cancer.findings: 'stage' is not a finding of oncology.yaml",
+            id="care-advanced-finding",
+        ),
+        pytest.param(
+            Path("knowledge") / "care.yaml",
+            "    metastases: [M1]",
+            "    metastases: [M1a]",
+            "    metastases: [M1a]",
+            "advanced_cancer.findings.metastases: 'M1a' is not a value oncology.yaml gives",
+            id="care-advanced-value",
         ),
     ],
 )

@@ -3,10 +3,11 @@
 Facts are what rule conditions test and what card templates fill in. What the rule syntax
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
-indication is malignant, the menopausal status, the cancers and oncology findings, the
-Calvert dose of an AUC-dosed order, the biomarkers on file and what a targeted order needs. A
-resource that cannot be read becomes an :class:`Unreadable` fact instead of disappearing, so
-that a check that could not run is said on a card and never passes as "no conflict".
+indication is malignant, the menopausal status, the cancers and oncology findings, whether the
+cancer is advanced and since when, the supportive care on file, the Calvert dose of an AUC-dosed
+order, the biomarkers on file and what a targeted order needs. A resource that cannot be read
+becomes an :class:`Unreadable` fact instead of disappearing, so that a check that could not
+run is said on a card and never passes as "no conflict".
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import biomarkers, clinical, dosing, medications, oncology, pgx
+from . import biomarkers, care, clinical, dosing, medications, oncology, pgx
 from .types import (
     FACT_TYPES,
     ActiveMedication,
+    AdvancedCancer,
     AucDose,
     BiomarkerResult,
     Cancer,
+    CareMissing,
+    CareOnFile,
     DraftMedication,
     Fact,
     Finding,
@@ -40,9 +44,12 @@ from .types import (
 __all__ = [
     "FACT_TYPES",
     "ActiveMedication",
+    "AdvancedCancer",
     "AucDose",
     "BiomarkerResult",
     "Cancer",
+    "CareMissing",
+    "CareOnFile",
     "DraftMedication",
     "Fact",
     "Finding",
@@ -71,10 +78,13 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
-    cancers = list(oncology.cancers(conditions, knowledge))
+    cancers = list(oncology.cancers(conditions, knowledge, today))
     found.extend(cancers)
     results = list(oncology.findings(record, knowledge))
     found.extend(results)
+    readings = {f.finding: f for f in results if isinstance(f, Finding)}
+    found.extend(oncology.advanced_cancer(conditions, readings.values(), cancers, knowledge, today))
+    found.extend(care.care(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(
         dosing.auc_doses(
@@ -82,7 +92,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
             knowledge,
             drafts,
             next((p for p in patient if isinstance(p, PatientFact)), None),
-            {f.finding: f for f in results if isinstance(f, Finding)},
+            readings,
         )
     )
     taking = [m for m in active if isinstance(m, ActiveMedication)]

@@ -9,14 +9,14 @@ alternatives differ), each with the evidence it rests on.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from .. import fhir
 from ..dosage import format_number
@@ -98,6 +98,34 @@ def _age(birth: date | None, today: date) -> float | None:
     if birth is None:
         return None
     return float(today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)))
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def day_of(value: Any) -> date | None:
+    """The calendar day of a FHIR date or dateTime as read or as text; None for "2019-04".
+
+    A date without its day cannot give a due date to the day, so it counts as no date.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DAY.match(value):
+        return date.fromisoformat(value[:10])
+    return None
+
+
+def diagnosis_date(condition: Condition) -> date | None:
+    """When a Condition was diagnosed: its onset, else the day it was recorded."""
+    period = condition.onsetPeriod.start if condition.onsetPeriod else None
+    return day_of(condition.onsetDateTime) or day_of(period) or day_of(condition.recordedDate)
+
+
+def weeks_since(day: date, today: date) -> float:
+    """Whole days as weeks, to one decimal: 12 weeks and 1 day is 12.1, never 12."""
+    return round((today - day).days / 7, 1)
 
 
 def menopause(
@@ -194,6 +222,26 @@ def unreadable(
     )
 
 
+def on_file(
+    record: PatientRecord, statuses: Mapping[str, Collection[str]]
+) -> Iterator[tuple[str, str, CodeableConcept | None]]:
+    """``(Type/id, status, code)`` of each request or record of a listed type and status.
+
+    The draft orders come first, then the record. A resource that is not valid FHIR, or belongs
+    to another patient, is left out: what it would have shown is asked for again.
+    """
+    for resource in [*record.draft_orders, *record.resources]:
+        allowed = statuses.get(str(resource.get("resourceType")))
+        if allowed is None or resource.get("status") not in allowed:
+            continue
+        try:
+            model = fhir.validate(resource)
+        except fhir.InvalidResource:
+            continue
+        if not record.foreign_subject(getattr(model, "subject", None)):
+            yield fhir.reference_of(resource), str(resource["status"]), getattr(model, "code", None)
+
+
 def tests_ordered(
     record: PatientRecord,
     statuses: Collection[str],
@@ -201,25 +249,12 @@ def tests_ordered(
 ) -> dict[str, str]:
     """Name -> "ServiceRequest/x (status)": the first order on file whose code names the test.
 
-    ``wanted`` gives, per test, the words that show it in a ServiceRequest's code. An order
-    that is not valid FHIR, or belongs to another patient, shows nothing: the test is asked for.
+    ``wanted`` gives, per test, the words that show it in a ServiceRequest's code.
     """
     found: dict[str, str] = {}
-    for resource in [*record.draft_orders, *record.resources]:
-        if (
-            resource.get("resourceType") != "ServiceRequest"
-            or resource.get("status") not in statuses
-        ):
-            continue
-        try:
-            request = fhir.validate(resource)
-        except fhir.InvalidResource:
-            continue
-        assert isinstance(request, ServiceRequest)
-        if record.foreign_subject(request.subject):
-            continue
-        texts = [fhir.concept_text(request.code), *(d for _, _, d in fhir.codings(request.code))]
+    for reference, status, code in on_file(record, {"ServiceRequest": statuses}):
+        texts = fhir.concept_words(code)
         for name, patterns in wanted.items():
-            if name not in found and any(p.search(t) for t in texts if t for p in patterns):
-                found[name] = f"{fhir.reference_of(resource)} ({request.status})"
+            if name not in found and any(p.search(t) for t in texts for p in patterns):
+                found[name] = f"{reference} ({status})"
     return found

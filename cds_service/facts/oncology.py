@@ -2,46 +2,93 @@
 
 ``rules/knowledge/oncology.yaml`` says which Observation codes are which finding and how their
 values read; nothing here knows a code. Per finding the result of the code ranked first is
-used (pathologic before clinical TNM), the latest of them if several. A finding the table lists
-with no result on file becomes a :class:`MissingFinding`, so that a rule can ask for it.
+used (pathologic before clinical TNM), the latest of them if several; a value that only says
+why there is none (data-absent-reason: a pM "not applicable") gives way to the next result. A
+finding the table lists with no result on file becomes a :class:`MissingFinding`, so that a
+rule can ask for it. ``rules/knowledge/care.yaml`` says which findings and Conditions make the
+cancer advanced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.observation import Observation
 
 from .. import fhir
 from ..knowledge import Knowledge
 from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
-from .clinical import Conditions, tests_ordered, unreadable
-from .types import Cancer, Fact, Finding, MissingFinding
+from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreadable, weeks_since
+from .types import AdvancedCancer, Cancer, Fact, Finding, MissingFinding
 
 """Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
 
 
-def cancers(conditions: Conditions, knowledge: Knowledge) -> Iterable[Cancer]:
-    """Current malignant Conditions of a site the table names."""
+def cancers(conditions: Conditions, knowledge: Knowledge, today: date) -> Iterable[Cancer]:
+    """Current malignant Conditions of a site the table names, with their diagnosis date."""
     for reference, condition in conditions.current:
-        profiles = condition.meta.profile if condition.meta and condition.meta.profile else []
-        codes = [(s or "", c or "") for s, c, _ in fhir.codings(condition.code)]
-        texts = _texts(
-            condition.code.text if condition.code else None, fhir.codings(condition.code)
-        )
+        profiles, codes, texts = _described(condition)
         if knowledge.clinical.indication(profiles, codes, texts) != "malignant":
             continue
         site = knowledge.oncology.site_of(codes, texts)
         if site:
+            diagnosed = diagnosis_date(condition)
             yield Cancer(
                 site=site,
                 condition=reference,
                 text=fhir.concept_text(condition.code),
+                diagnosed=diagnosed.isoformat() if diagnosed else None,
+                weeks_since_diagnosis=weeks_since(diagnosed, today) if diagnosed else None,
                 sources=(reference,),
             )
+
+
+def advanced_cancer(
+    conditions: Conditions,
+    results: Iterable[Finding],
+    primaries: Sequence[Cancer],
+    knowledge: Knowledge,
+    today: date,
+) -> Iterable[AdvancedCancer]:
+    """One fact when any finding or Condition shows advanced cancer, dated by the earliest.
+
+    Evidence without a date (a stage group with no effective date) is dated by the primary
+    cancer's diagnosis: stage IV is usually found when the cancer is.
+    """
+    spec = knowledge.care.advanced
+    evidence: list[tuple[str, date | None, tuple[str, ...]]] = []
+    for result in results:
+        if result.value in spec.findings.get(result.finding, ()):
+            words = f"{result.finding.replace('_', ' ')} {result.value}"
+            evidence.append((words, day_of(result.date), result.sources))
+    for reference, condition in conditions.current:
+        profiles, codes, texts = _described(condition)
+        shown = not spec.profiles.isdisjoint(profiles) or spec.conditions.by_code(codes)
+        if shown or (
+            spec.conditions.by_words(texts)
+            and knowledge.clinical.indication(profiles, codes, texts) == "malignant"
+        ):
+            words = fhir.concept_text(condition.code) or reference
+            evidence.append((words, diagnosis_date(condition), (reference,)))
+    if not evidence:
+        return
+    days = [day for _, day, _ in evidence if day] or [
+        date.fromisoformat(cancer.diagnosed) for cancer in primaries if cancer.diagnosed
+    ]
+    first = min(days, default=None)
+    yield AdvancedCancer(
+        basis="; ".join(
+            f"{words} ({day.isoformat()})" if day else words for words, day, _ in evidence
+        ),
+        diagnosed=first.isoformat() if first else None,
+        weeks_since_diagnosis=weeks_since(first, today) if first else None,
+        sources=tuple(dict.fromkeys(source for _, _, sources in evidence for source in sources)),
+    )
 
 
 def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
@@ -64,6 +111,7 @@ def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
     for name, found in candidates.items():
         found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code
         found.sort(key=lambda item: item[0])
+        found.sort(key=lambda item: _data_absent(item[2]))  # stable: keeps the order above
         for _, _, resource in found:
             seen.add(name)
             result = _read(record, specs[name], resource)
@@ -89,6 +137,22 @@ def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any])
         error = fhir.InvalidResource(fhir.reference_of(resource), problem)
         return unreadable(error, "Observation", finding=spec.name)
     return _finding(spec, observation)
+
+
+def _data_absent(resource: Mapping[str, Any]) -> bool:
+    """A value that only says why there is none: a later-ranked result is read first."""
+    value = resource.get("valueCodeableConcept")
+    codings = value.get("coding") if isinstance(value, Mapping) else None
+    return isinstance(codings, list) and any(
+        isinstance(c, Mapping) and c.get("system") == fhir.DATA_ABSENT for c in codings
+    )
+
+
+def _described(condition: Condition) -> tuple[list[str], list[fhir.Code], list[str]]:
+    """A Condition's profiles, codes and texts, as the knowledge tables match them."""
+    profiles = list(condition.meta.profile) if condition.meta and condition.meta.profile else []
+    codes = fhir.codes_of(condition.code)
+    return profiles, codes, fhir.concept_words(condition.code)
 
 
 def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
@@ -168,7 +232,3 @@ def _number(answer: str) -> float | None:
         return float(answer)
     except ValueError:
         return None
-
-
-def _texts(text: str | None, codings: Iterable[fhir.Coding]) -> list[str]:
-    return [t for t in [text, *(display for _, _, display in codings)] if t]

@@ -135,6 +135,44 @@ class Cancer(Fact):
     """The site named in ``knowledge/oncology.yaml`` (breast, lung)."""
     condition: str
     text: str | None = None
+    diagnosed: str | None = None
+    """The Condition's onset date, else its recorded date (YYYY-MM-DD)."""
+    weeks_since_diagnosis: float | None = None
+    """Weeks from ``diagnosed`` to the day of the call, to one decimal."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdvancedCancer(Fact):
+    """Advanced cancer, from the findings and Conditions ``knowledge/care.yaml`` lists.
+
+    One fact per patient however many findings show it, so that a rule about it gives one card.
+    """
+
+    kind = "advanced_cancer"
+    label = "Advanced cancer"
+    basis: str
+    """What shows it, in words: "stage group IV (2026-10-24)", a metastatic Condition's text."""
+    diagnosed: str | None = None
+    """The earliest date of that evidence, else the primary cancer's diagnosis date."""
+    weeks_since_diagnosis: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CareOnFile(Fact):
+    kind = "care"
+    label = "Care on file"
+    item: str
+    """The care item's name in ``knowledge/care.yaml`` (fertility_preservation, goals_of_care)."""
+    resource: str
+    status: str
+    text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CareMissing(Fact):
+    kind = "care_missing"
+    label = "Care not on file"
+    item: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -279,8 +317,11 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     PhenotypeGroup,
     MissingResult,
     Cancer,
+    AdvancedCancer,
     Finding,
     MissingFinding,
+    CareOnFile,
+    CareMissing,
     AucDose,
     BiomarkerResult,
     TargetedOrder,
