@@ -9,9 +9,9 @@ hold (``age: {at_least: 12, at_most: 45}``). Every test but ``exists: false`` ne
 to be present: ``not: X`` does not match a fact that has no value at all (durable-rules behaves
 so, and the README says so). A condition marked ``absent: true`` holds when no fact meets it.
 
-Attributes such as ``gene``, ``ingredient``, ``finding``, ``site``, ``item`` or ``procedure``
-hold values from the knowledge tables (:data:`VOCABULARIES`); a value no table lists is a typing
-mistake, refused here with the line.
+Attributes such as ``gene``, ``ingredient``, ``finding``, ``site``, ``item``, ``procedure`` or
+``biomarker`` hold values from the knowledge tables (:data:`VOCABULARIES`); a value no table
+lists is a typing mistake, refused here with the line.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ VOCABULARIES: Mapping[str, tuple[str, Vocabulary]] = {
     "item": ("care items in knowledge/care.yaml", lambda k: frozenset(k.care.items)),
     "procedure": ("procedures in knowledge/procedures.yaml", lambda k: k.procedures.names),
     "after_procedure": ("procedures in knowledge/procedures.yaml", lambda k: k.procedures.names),
+    "biomarker": (
+        "biomarkers in knowledge/biomarkers.yaml",
+        lambda k: frozenset(k.biomarkers.biomarkers),
+    ),
 }
 """Attribute name -> (where its values come from, the values): a value outside is a typo."""
 

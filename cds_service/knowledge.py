@@ -1,5 +1,5 @@
 """Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
-care, procedures.
+care, procedures, biomarkers.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
 from .fhir import Code
 from .oncology import Oncology, load_oncology
@@ -246,6 +247,7 @@ class Knowledge:
     oncology: Oncology
     care: Care
     procedures: Procedures
+    biomarkers: Biomarkers
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -275,6 +277,15 @@ def load_knowledge(directory: Path) -> Knowledge:
     if unknown:
         message = f"auc_dosing.drugs: {unknown[0]!r} is not an ingredient of knowledge/drugs.yaml"
         raise RuleFileError(oncology_file, message, _line(oncology_doc["auc_dosing"], "drugs"))
+    biomarkers_file = directory / "biomarkers.yaml"
+    biomarkers = load_biomarkers(
+        load_yaml(biomarkers_file),
+        biomarkers_file,
+        drugs=drugs.ingredients,
+        classes=drugs.classes,
+        sites=frozenset(site.name for site in oncology.sites),
+        findings=frozenset(oncology.findings),
+    )
     return Knowledge(
         drugs,
         _genomics(genomics_doc, genes, genomics_file),
@@ -282,6 +293,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         oncology,
         load_care(load_yaml(care_file), care_file, oncology),
         load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
+        biomarkers,
     )
 
 

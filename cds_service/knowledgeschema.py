@@ -246,3 +246,108 @@ def procedures_schema() -> dict:
             ["meta", "systems", "statuses", "procedures"],
         ),
     )
+
+
+def biomarkers_schema() -> dict:
+    codes = array(CODE, minItems=1)
+    words = array(TEXT, minItems=1)
+    names = array(TEXT, minItems=1)
+    variant = closed(
+        {
+            "genes": names,
+            "changes": words,
+            "types": closed({"codes": codes, "words": words}),
+            "partners": {"type": "boolean"},
+            "significance": names,
+        },
+        ["genes"],
+    )
+    reported = closed(
+        {
+            "pattern": TEXT,
+            "status": {"enum": ["present", "negative", "not interpreted"]},
+            "category": TEXT,
+        },
+        ["pattern", "status"],
+    )
+    finding = closed(
+        {
+            "name": TEXT,
+            "present": names,
+            "negative": names,
+            "at_least": {"type": "number"},
+            "reported": array(reported, minItems=1),
+        },
+        ["name"],
+        anyOf=[{"required": ["present"]}, {"required": ["at_least"]}],
+    )
+    therapy = closed(
+        {
+            "sites": names,
+            "except": names,
+            "origin": {"enum": ["germline", "somatic"]},
+            "drugs": names,
+            "source": TEXT,
+        },
+        ["drugs", "source"],
+    )
+    biomarker = closed(
+        {
+            "title": TEXT,
+            "variant": variant,
+            "finding": finding,
+            "ordered_when": words,
+            "therapies": array(therapy, minItems=1),
+        },
+        ["title", "therapies"],
+        oneOf=[{"required": ["variant"]}, {"required": ["finding"]}],
+    )
+    requirement = closed(
+        {
+            "drugs": names,
+            "sites": names,
+            "biomarkers": names,
+            "origin": {"enum": ["germline", "somatic"]},
+        },
+        ["drugs", "biomarkers"],
+    )
+    components = ["gene", "change", "type", "origin", "significance"]
+    return document(
+        "knowledge-biomarkers",
+        "How genomic variants and biomarkers are read, where each is actionable with which"
+        " drugs, and the drugs given only with a biomarker.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "systems": mapping(TEXT),
+                "genes": mapping({"type": "string", "pattern": r"^HGNC:\d+$"}),
+                "variants": closed(
+                    {
+                        "codes": codes,
+                        "present": names,
+                        "absent": names,
+                        "components": closed(dict.fromkeys(components, codes), components),
+                        "origins": mapping({"enum": ["germline", "somatic"]}),
+                        "significances": mapping(TEXT),
+                        "interpretations": codes,
+                    },
+                    [
+                        "codes",
+                        "present",
+                        "absent",
+                        "components",
+                        "origins",
+                        "significances",
+                        "interpretations",
+                    ],
+                ),
+                "implications": closed(
+                    {"codes": codes, "medication": codes, "response": codes, "responsive": names},
+                    ["codes", "medication", "response", "responsive"],
+                ),
+                "biomarkers": mapping(biomarker),
+                "requirements": array(requirement, minItems=1),
+            },
+            ["meta", "systems", "genes", "variants", "implications", "biomarkers", "requirements"],
+        ),
+    )

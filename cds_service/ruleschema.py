@@ -16,6 +16,7 @@ from typing import Any
 from .facts import FACT_TYPES, schema
 from .knowledgeschema import (
     alleles_schema,
+    biomarkers_schema,
     care_schema,
     conditions_schema,
     drugs_schema,
@@ -241,6 +242,7 @@ SCHEMAS = {
     "knowledge-oncology": oncology_schema,
     "knowledge-care": care_schema,
     "knowledge-procedures": procedures_schema,
+    "knowledge-biomarkers": biomarkers_schema,
 }
 
 
@@ -262,6 +264,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-care"
         if parts[1:] == ("procedures.yaml",):
             return "knowledge-procedures"
+        if parts[1:] == ("biomarkers.yaml",):
+            return "knowledge-biomarkers"
         return "knowledge-alleles"
     return "rule-file"
 

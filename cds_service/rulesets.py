@@ -36,6 +36,7 @@ _REQUIRED = (
     "knowledge/oncology.yaml",
     "knowledge/care.yaml",
     "knowledge/procedures.yaml",
+    "knowledge/biomarkers.yaml",
 )
 
 

@@ -65,6 +65,10 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "cyclophosphamide": "3002",
     "anastrozole": "84857",
     "paclitaxel": "56946",
+    "trastuzumab": "224905",
+    "dabrafenib": "1424911",
+    "olaparib": "1597582",
+    "pembrolizumab": "1547545",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
 POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")
@@ -105,10 +109,12 @@ class Case:
     hook: str = "order-sign"
     resources: list[dict[str, Any]] = field(default_factory=list)
     """Further resources of the record, written out in full (ids unique to the case)."""
+    patient: str | None = None
+    """The patient's id when ``resources`` are published examples about that patient."""
 
     @property
     def patient_id(self) -> str:
-        return f"pt-{self.name}"
+        return self.patient or f"pt-{self.name}"
 
 
 CASES: tuple[Case, ...] = (

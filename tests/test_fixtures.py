@@ -185,7 +185,9 @@ EXPECTED: dict[str, list[Card]] = {
         ("mammaprint-grade-not-on-file", "info", "No histologic grade on file: clinical risk"),
     ],
     "oncotype-n0-test-ordered.patient-view": [],
-    "oncotype-her2-positive-n0.patient-view": [],
+    "oncotype-her2-positive-n0.patient-view": [  # no Oncotype card; HER2+ without trastuzumab
+        ("biomarker-therapy-not-on-file", "info", "HER2 on file (breast cancer)")
+    ],
     "oncotype-n1-postmenopausal.patient-view": [
         ("oncotype-eligible-n1-postmenopausal", "info", "1-3 nodes, postmenopausal: Oncotype DX"),
         ("mammaprint-grade-not-on-file", "info", "No histologic grade on file: clinical risk"),
@@ -291,6 +293,7 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "colon-t3n0-msi-h.patient-view": [
         ("oncotype-colon-not-indicated-msi-h", "info", "MSI-H: Oncotype DX Colon is not indicated"),
+        ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer)"),
     ],
     "colon-t4n0-mss.patient-view": [],
     "colon-t3n1-mss.patient-view": [],
@@ -327,7 +330,47 @@ EXPECTED: dict[str, list[Card]] = {
         ("cytotoxic-at-ecog-3-4", "warning", "ECOG 3 on file: reconsider carboplatin")
     ],
     "carboplatin-ecog-2.order-sign": [],
-    "osimertinib-ecog-3.order-sign": [],
+    "osimertinib-ecog-3.order-sign": [  # targeted: no ECOG card; but no EGFR result on file
+        ("egfr-not-on-file", "warning", "No EGFR mutation result on file")
+    ],
+    # Biomarker-matched targeted therapy (FDA labels): patient-view and order-sign
+    "egfr-l858r-no-therapy.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "options: osimertinib, erlotinib, gefitinib")
+    ],
+    "egfr-l858r-on-osimertinib.patient-view": [],
+    "egfr-negative-osimertinib.order-sign": [
+        ("targeted-drug-biomarker-negative", "warning", "osimertinib ordered, but EGFR tested")
+    ],
+    "osimertinib-ecog-3-egfr-l858r.order-sign": [],
+    "braf-v600e-melanoma-dabrafenib.order-sign": [],
+    "braf-v600e-colorectal.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "options: encorafenib, cetuximab"),
+        ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
+    ],
+    "braf-v600e-colorectal-dabrafenib.order-sign": [
+        ("braf-v600e-colorectal-dabrafenib", "warning", "use encorafenib with cetuximab")
+    ],
+    "her2-low-trastuzumab.order-sign": [
+        ("trastuzumab-her2-low", "warning", "HER2-low is not HER2-positive")
+    ],
+    "msi-h-colorectal.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer)"),
+        ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
+    ],
+    "msi-stable-colorectal-pembrolizumab.order-sign": [
+        ("targeted-drug-biomarker-negative", "warning", "MSI-H tested negative")
+    ],
+    "alk-fusion-mcode-adam-anyperson.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "ALK on file (lung cancer)"),
+        ("biomarker-therapy-not-on-file", "info", "MSI-H on file (lung cancer)"),
+        ("biomarker-therapy-not-on-file", "info", "TMB-H on file (lung cancer)"),
+    ],
+    "brca1-germline-breast.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "BRCA1/2 on file (breast cancer)")
+    ],
+    "brca-untested-breast-olaparib.order-sign": [
+        ("brca-not-on-file", "warning", "germline BRCA testing is needed before olaparib")
+    ],
     # Supportive care: fertility preservation (order-sign) and goals of care (patient-view);
     # ages and weeks are counted to fixture_cases.TODAY, the clock the tests set
     "fertility-cyclophosphamide-age-30.order-sign": [
@@ -360,13 +403,19 @@ EXPECTED: dict[str, list[Card]] = {
 
 
 def check(name: str, cards: list[dict]) -> None:
+    """The cards are the expected ones; several cards of one rule may come in any order."""
     expected = sorted(EXPECTED[name])
-    got = sorted(cards, key=lambda card: card["source"]["topic"]["code"])
-    assert [card["source"]["topic"]["code"] for card in got] == [rule for rule, _, _ in expected]
-    for card, (_, indicator, text) in zip(got, expected, strict=True):
+    rules = sorted(card["source"]["topic"]["code"] for card in cards)
+    assert rules == [rule for rule, _, _ in expected]
+    unmatched = list(cards)
+    for rule, indicator, text in expected:
+        said = [c for c in unmatched if c["source"]["topic"]["code"] == rule]
+        found = [c for c in said if text in c["summary"]]
+        assert found, f"no {rule} card says {text!r}: {[c['summary'] for c in said]}"
+        card = found[0]
         assert card["indicator"] == indicator
-        assert text in card["summary"], card["summary"]
         assert len(card["summary"]) < 140
+        unmatched.remove(card)
 
 
 def service_path(name: str) -> str:

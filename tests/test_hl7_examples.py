@@ -101,6 +101,7 @@ def request(
             "tests": search([]),
             "oncology": search([]),
             "procedures": search([]),
+            "genomics": search([]),
         },
     }
 

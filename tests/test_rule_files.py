@@ -340,6 +340,63 @@ def test_oncology_prefetch_asks_for_every_finding_code(rule_set: RuleSet):
         assert asked == wanted, service.id
 
 
+BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        pytest.param(
+            "        drugs: [encorafenib, cetuximab]",
+            "        drugs: [encorafenib, cetuximabb]",
+            "drugs: 'cetuximabb' is not a drug or class of drugs.yaml",
+            id="therapy-drug",
+        ),
+        pytest.param(
+            "      - sites: [breast, stomach]",
+            "      - sites: [breast, gastric]",
+            "sites: 'gastric' is not a cancer site of oncology.yaml",
+            id="therapy-site",
+        ),
+        pytest.param(
+            "    biomarkers: [ALK]",
+            "    biomarkers: [ALK fusion]",
+            "biomarkers: 'ALK fusion' is not a biomarker of this table",
+            id="requirement-biomarker",
+        ),
+        pytest.param(
+            "      changes: ['\\bV600K\\b', 'Val600Lys']",
+            "      changes: ['\\bV600K\\b', 'Val600Lys(']",
+            "changes: 'Val600Lys(' is not a regular expression",
+            id="change-pattern",
+        ),
+    ],
+)
+def test_biomarker_table_mistake_names_file_and_line(
+    tmp_path: Path, old: str, new: str, words: str
+):
+    rules = edit(tmp_path, old, new, BIOMARKERS)
+    (problem,) = problems(rules)
+    assert problem.path == (rules / BIOMARKERS).resolve()
+    assert problem.line == line_of(rules, new.strip(), BIOMARKERS)
+    assert words in problem.message
+
+
+def test_genomic_prefetch_asks_for_every_code_the_biomarker_table_reads(rule_set: RuleSet):
+    """Variants and their interpretations by the genomics key; implications come with pgx."""
+    table = rule_set.knowledge.biomarkers
+    variants = {f"{system}|{code}" for system, code in table.variants.codes}
+    interpretations = {f"{s}|{c}" for s, c in table.variants.interpretations}
+    implications = {f"{s}|{c}" for s, c in table.implications.codes}
+    for service in rule_set.services.values():
+        asked = {
+            key: set(service.prefetch[key].split("code=", 1)[1].split(","))
+            for key in ("genomics", "pgx")
+        }
+        assert asked["genomics"] == variants | interpretations, service.id
+        assert implications <= asked["pgx"], service.id
+
+
 def test_the_image_carries_every_bundle_an_example_names(rule_set: RuleSet):
     """The Dockerfile ships rules/ and fixtures/fhir/bundles/ side by side, as in the repo."""
     bundles = ROOT / "fixtures" / "fhir" / "bundles"

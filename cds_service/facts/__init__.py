@@ -5,9 +5,9 @@ cannot express is computed here, generically, from the knowledge tables: the act
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
 indication is malignant, the menopausal status, the cancers, procedures and oncology findings,
 whether the cancer is advanced and since when, the supportive care on file, the Calvert dose of
-an AUC-dosed order. A resource that cannot be read becomes an
-:class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
-on a card and never passes as "no conflict".
+an AUC-dosed order, the biomarkers on file and what a targeted order needs. A resource that
+cannot be read becomes an :class:`Unreadable` fact instead of disappearing, so that a check that
+could not run is said on a card and never passes as "no conflict".
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import care, clinical, dosing, medications, oncology, pgx, procedures
+from . import biomarkers, care, clinical, dosing, medications, oncology, pgx, procedures
 from .types import (
     FACT_TYPES,
     ActiveMedication,
     AdvancedCancer,
     AucDose,
+    BiomarkerResult,
     Cancer,
     CareMissing,
     CareOnFile,
@@ -36,6 +37,7 @@ from .types import (
     PerformedProcedure,
     Phenotype,
     PhenotypeGroup,
+    TargetedOrder,
     Unreadable,
     schema,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "ActiveMedication",
     "AdvancedCancer",
     "AucDose",
+    "BiomarkerResult",
     "Cancer",
     "CareMissing",
     "CareOnFile",
@@ -59,6 +62,7 @@ __all__ = [
     "PerformedProcedure",
     "Phenotype",
     "PhenotypeGroup",
+    "TargetedOrder",
     "Unreadable",
     "extract",
     "schema",
@@ -87,13 +91,16 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
     found.extend(oncology.advanced_cancer(conditions, readings.values(), cancers, knowledge, today))
     found.extend(care.care(record, knowledge))
+    drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(
         dosing.auc_doses(
             record,
             knowledge,
-            [o for o in orders if isinstance(o, DraftMedication)],
+            drafts,
             next((p for p in patient if isinstance(p, PatientFact)), None),
             readings,
         )
     )
+    taking = [m for m in active if isinstance(m, ActiveMedication)]
+    found.extend(biomarkers.biomarkers(record, knowledge, results, cancers, drafts, taking))
     return found

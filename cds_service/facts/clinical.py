@@ -208,6 +208,7 @@ def unreadable(
     ingredient: str | None = None,
     finding: str | None = None,
     procedure: str | None = None,
+    biomarker: str | None = None,
 ) -> Unreadable:
     return Unreadable(
         resource=error.reference,
@@ -218,6 +219,7 @@ def unreadable(
         ingredient=ingredient,
         finding=finding,
         procedure=procedure,
+        biomarker=biomarker,
         sources=(error.reference,),
     )
 

@@ -5,7 +5,9 @@ genotype Observations with the diplotype as text or as a PharmVar/ClinVar coding
 phenotypes (53040-2), STU2/STU3 therapeutic implications, gene-specific phenotype codes. A lab
 phenotype takes precedence over the one derived from the diplotype; when both exist the fact
 says whether they agree. For genes with inhibitor factors the effective activity score after
-the patient's inhibitors is computed (phenoconversion).
+the patient's inhibitors is computed (phenoconversion). An implication derived from a somatic
+variant (an EGFR inhibitor "responsive") takes the variant's gene and is left to the biomarker
+reader (``facts/variants.py``) unless that gene is one of the pharmacogenes.
 """
 
 from __future__ import annotations
@@ -39,12 +41,18 @@ def pharmacogenomics(
     results: dict[str, _GeneResults] = {}
     seen_genes: set[str] = set()
     parsed: list[Observation] = []
-    genotype_genes: dict[str, str] = {}
+    parent_genes: dict[str, str] = {}
+    """Genotypes and variants by reference, with their gene: implications derive from them."""
     relevant = genomics.genotype_codes | genomics.phenotype_codes
     for resource in record.resources:
-        if resource.get("resourceType") != "Observation" or not fhir.raw_has_code(
-            resource.get("code"), relevant
-        ):
+        if resource.get("resourceType") != "Observation":
+            continue
+        if fhir.raw_has_code(resource.get("code"), knowledge.biomarkers.variants.codes):
+            gene = _raw_gene(resource, knowledge)  # the variant reader validates it
+            if gene:
+                parent_genes[fhir.reference_of(resource)] = gene
+            continue
+        if not fhir.raw_has_code(resource.get("code"), relevant):
             continue
         try:
             observation = fhir.validate(resource)
@@ -64,11 +72,11 @@ def pharmacogenomics(
         parsed.append(observation)
         gene = _gene(observation, knowledge)
         if gene and fhir.has_code(observation.code, genomics.genotype_codes):
-            genotype_genes[f"Observation/{observation.id}"] = gene
+            parent_genes[f"Observation/{observation.id}"] = gene
 
     for observation in parsed:
         reference = f"Observation/{observation.id}"
-        gene = _gene(observation, knowledge) or _derived_gene(observation, genotype_genes)
+        gene = _gene(observation, knowledge) or _derived_gene(observation, parent_genes)
         if gene is None:
             yield _not_read(reference, None, "no gene named (component 48018-6) and none derivable")
             continue
@@ -123,10 +131,10 @@ def _gene(observation: Observation, knowledge: Knowledge) -> str | None:
     return None
 
 
-def _derived_gene(observation: Observation, genotype_genes: Mapping[str, str]) -> str | None:
+def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> str | None:
     for parent in observation.derivedFrom or ():
-        if parent.reference in genotype_genes:
-            return genotype_genes[parent.reference]
+        if parent.reference in parent_genes:
+            return parent_genes[parent.reference]
     return None
 
 

@@ -259,6 +259,56 @@ class AucDose(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class BiomarkerResult(Fact):
+    """A biomarker tested for (``knowledge/biomarkers.yaml``), per cancer site of the patient.
+
+    ``drugs`` are the therapies matched to it at that site, and ``on_therapy`` those of them
+    active on file; both are left out unless the biomarker is present.
+    """
+
+    kind = "biomarker"
+    label = "Biomarker"
+    biomarker: str
+    status: str
+    """``present``, ``negative`` (tested, not found) or ``not interpreted``."""
+    result: str
+    """The result as read: the variant and its origin, or the finding as sent."""
+    basis: str
+    """``variant``, ``lab implication``, ``finding`` or ``unreadable``."""
+    category: str | None = None
+    """A named reading of the result the table gives (HER2-low)."""
+    origin: str | None = None
+    """``germline`` or ``somatic``, when the variant says."""
+    site: str | None = None
+    drugs: str | None = None
+    on_therapy: str | None = None
+    source: str | None = None
+    """The label the matched therapy at this site rests on."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TargetedOrder(Fact):
+    """A draft order of a drug given only with a biomarker, and that biomarker's status on file."""
+
+    kind = "targeted_order"
+    label = "Targeted drug ordered"
+    order: str
+    drug: str
+    ingredient: str
+    biomarker: str
+    """The biomarker the status comes from (the first accepted one when none is on file)."""
+    accepted: str
+    """Every biomarker that allows the drug here: "BRAF V600E or BRAF V600K"."""
+    status: str
+    """``present``, ``negative``, ``not interpreted`` or ``not on file``."""
+    result: str | None = None
+    category: str | None = None
+    site: str | None = None
+    test_ordered: str | None = None
+    """The ServiceRequest (and its status) when a test for the biomarker is already ordered."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Unreadable(Fact):
     kind = "unreadable"
     label = "Could not evaluate"
@@ -270,6 +320,7 @@ class Unreadable(Fact):
     ingredient: str | None = None
     finding: str | None = None
     procedure: str | None = None
+    biomarker: str | None = None
 
 
 FACT_TYPES: tuple[type[Fact], ...] = (
@@ -289,6 +340,8 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     CareMissing,
     PerformedProcedure,
     AucDose,
+    BiomarkerResult,
+    TargetedOrder,
     Unreadable,
 )
 
