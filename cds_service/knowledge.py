@@ -1,4 +1,5 @@
-"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology.
+"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
+anthracyclines.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .cumulative import CumulativeDosing, load_cumulative
 from .fhir import Code
 from .oncology import Oncology, load_oncology
 from .text import word_pattern
@@ -241,6 +243,7 @@ class Knowledge:
     genomics: Genomics
     clinical: Clinical
     oncology: Oncology
+    anthracyclines: CumulativeDosing
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -268,11 +271,16 @@ def load_knowledge(directory: Path) -> Knowledge:
     if unknown:
         message = f"auc_dosing.drugs: {unknown[0]!r} is not an ingredient of knowledge/drugs.yaml"
         raise RuleFileError(oncology_file, message, _line(oncology_doc["auc_dosing"], "drugs"))
+    anthracyclines_file = directory / "anthracyclines.yaml"
+    anthracyclines = load_cumulative(
+        load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
+    )
     return Knowledge(
         drugs,
         _genomics(genomics_doc, genes, genomics_file),
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
+        anthracyclines,
     )
 
 

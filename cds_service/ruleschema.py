@@ -16,6 +16,7 @@ from typing import Any
 from .facts import FACT_TYPES, schema
 from .knowledgeschema import (
     alleles_schema,
+    anthracyclines_schema,
     conditions_schema,
     drugs_schema,
     genomics_schema,
@@ -219,6 +220,7 @@ SCHEMAS = {
     "knowledge-alleles": alleles_schema,
     "knowledge-conditions": conditions_schema,
     "knowledge-oncology": oncology_schema,
+    "knowledge-anthracyclines": anthracyclines_schema,
 }
 
 
@@ -236,6 +238,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-conditions"
         if parts[1:] == ("oncology.yaml",):
             return "knowledge-oncology"
+        if parts[1:] == ("anthracyclines.yaml",):
+            return "knowledge-anthracyclines"
         return "knowledge-alleles"
     return "rule-file"
 
