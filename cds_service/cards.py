@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .dosage import format_number, scaled_order
-from .facts import DraftMedication, Fact, Unreadable
+from .facts import ORDER_FACTS, DraftMedication, Fact, Unreadable
 from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from .record import PatientRecord
 from .rulesets import Rule, RuleSet
@@ -231,14 +231,14 @@ def _action(
             resource["reasonCode"] = [{"text": request["reason"]}]
         return Action(type="create", description=fill(spec["label"], values), resource=resource)
     order = firing.facts.get(spec.get("order", "order"))
-    if not isinstance(order, DraftMedication):
-        return None
-    if kind == "remove-order":
+    if kind == "remove-order" and isinstance(order, ORDER_FACTS):
         return Action(
             type="delete",
             resourceId=order.order,
             description=f"Remove the draft order for {order.drug} ({order.order})",
         )
+    if not isinstance(order, DraftMedication):
+        return None
     dose = firing.rule.card.get("dose")
     original = record.draft_order(order.order)
     factor = _factor(dose, order) if dose else None

@@ -30,7 +30,7 @@ class PatientRecord:
         if reference.startswith("#"):
             pool, wanted = container.get("contained") or [], f"Medication/{reference[1:]}"
         else:
-            pool, wanted = [*self.draft_orders, *self.resources], _relative(reference)
+            pool, wanted = [*self.draft_orders, *self.resources], relative(reference)
         candidates = [r for r in pool if isinstance(r, dict) and fhir.reference_of(r) == wanted]
         for resource in candidates:
             try:
@@ -54,6 +54,6 @@ class PatientRecord:
         return f"subject is {subject.reference}, not {expected}"
 
 
-def _relative(reference: str) -> str:
+def relative(reference: str) -> str:
     """``Medication/x`` from a relative or absolute reference."""
     return "/".join(reference.rstrip("/").split("/")[-2:])

@@ -3,8 +3,9 @@
 Facts are what rule conditions test and what card templates fill in. What the rule syntax
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
-indication is malignant, the menopausal status, the cancers and oncology findings, the
-Calvert dose of an AUC-dosed order. A resource that cannot be read becomes an
+indication is malignant, the menopausal status, the cancers and oncology findings and their
+trends, the Calvert dose of an AUC-dosed order, the cumulative anthracycline dose an order
+brings. A resource that cannot be read becomes an
 :class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
 on a card and never passes as "no conflict".
 """
@@ -15,15 +16,18 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import clinical, dosing, medications, oncology, pgx
+from . import clinical, cumulative, dosing, medications, oncology, pgx
 from .types import (
     FACT_TYPES,
+    ORDER_FACTS,
     ActiveMedication,
     AucDose,
     Cancer,
+    CumulativeDose,
     DraftMedication,
     Fact,
     Finding,
+    FindingTrend,
     Genotype,
     Inhibitor,
     MissingFinding,
@@ -37,12 +41,15 @@ from .types import (
 
 __all__ = [
     "FACT_TYPES",
+    "ORDER_FACTS",
     "ActiveMedication",
     "AucDose",
     "Cancer",
+    "CumulativeDose",
     "DraftMedication",
     "Fact",
     "Finding",
+    "FindingTrend",
     "Genotype",
     "Inhibitor",
     "MissingFinding",
@@ -70,13 +77,17 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(oncology.cancers(conditions, knowledge))
     results = list(oncology.findings(record, knowledge))
     found.extend(results)
+    drafts = [o for o in orders if isinstance(o, DraftMedication)]
+    latest = {f.finding: f for f in results if isinstance(f, Finding)}
     found.extend(
         dosing.auc_doses(
             record,
             knowledge,
-            [o for o in orders if isinstance(o, DraftMedication)],
+            drafts,
             next((p for p in patient if isinstance(p, PatientFact)), None),
-            {f.finding: f for f in results if isinstance(f, Finding)},
+            latest,
         )
     )
+    taken = [a for a in active if isinstance(a, ActiveMedication)]
+    found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taken, latest))
     return found

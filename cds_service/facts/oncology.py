@@ -3,12 +3,14 @@
 ``rules/knowledge/oncology.yaml`` says which Observation codes are which finding and how their
 values read; nothing here knows a code. Per finding the result of the code ranked first is
 used (pathologic before clinical TNM), the latest of them if several. A finding the table lists
-with no result on file becomes a :class:`MissingFinding`, so that a rule can ask for it.
+with no result on file becomes a :class:`MissingFinding`, so that a rule can ask for it; one
+marked ``trend`` also becomes a :class:`FindingTrend` (baseline, latest, change).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 from fhir.resources.R4B.observation import Observation
@@ -18,7 +20,7 @@ from ..knowledge import Knowledge
 from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
 from .clinical import Conditions, tests_ordered, unreadable
-from .types import Cancer, Fact, Finding, MissingFinding
+from .types import Cancer, Fact, Finding, FindingTrend, MissingFinding
 
 """Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
@@ -64,17 +66,48 @@ def findings(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
     for name, found in candidates.items():
         found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code
         found.sort(key=lambda item: item[0])
-        for _, _, resource in found:
-            seen.add(name)
-            result = _read(record, specs[name], resource)
+        seen.add(name)
+        results = (_read(record, specs[name], resource) for _, _, resource in found)
+        for result in results:
             yield result
             if isinstance(result, Finding):
+                if specs[name].trend:
+                    yield from _trend(specs[name], result, results)
                 break
     wanted = {s.name: s.ordered_when for s in specs.values() if s.ordered_when}
     orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for name in specs:
         if name not in seen:
             yield MissingFinding(finding=name, test_ordered=orders.get(name))
+
+
+def _trend(spec: FindingSpec, latest: Finding, older: Iterable[Fact]) -> Iterable[Fact]:
+    """The older results (every one is read: the baseline is among them) and the trend.
+
+    Only dated numbers count; the baseline is the earliest of them, the latest is the result the
+    :class:`Finding` uses. Fewer than two make no trend.
+    """
+    points: list[tuple[str, float, Finding]] = []
+    for result in chain([latest], older):
+        if not isinstance(result, Finding):
+            yield result
+        elif result.number is not None and result.date:
+            points.append((result.date, result.number, result))
+    if len(points) < 2 or points[0][2] is not latest:
+        return
+    first_date, first, baseline = min(points, key=lambda point: point[0])
+    last_date, last, _ = points[0]
+    yield FindingTrend(
+        finding=spec.name,
+        baseline=first,
+        baseline_date=first_date,
+        latest=last,
+        latest_date=last_date,
+        change=last - first,
+        count=float(len(points)),
+        unit=spec.unit,
+        sources=(*baseline.sources, *latest.sources),
+    )
 
 
 def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any]) -> Fact:
