@@ -59,6 +59,10 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "irinotecan liposome": None,
     "carboplatin": "40048",
     "osimertinib": None,
+    "doxorubicin": "3639",
+    "epirubicin": "3995",
+    "cyclophosphamide": "3002",
+    "trastuzumab": "224905",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
 POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")
