@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .conditions import is_absent
 from .dosage import format_number, scaled_order
-from .facts import ORDER_FACTS, DraftMedication, Fact, Unreadable
+from .facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from .record import PatientRecord
 from .rulesets import Rule, RuleSet
@@ -27,6 +28,8 @@ TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
 APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
+LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
+_OPERATOR_WORDS = {"class": "of class", "any_of": "one of", "exists": "recorded"}
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,10 @@ def _detail(
     rule, template = firing.rule, firing.rule.card
     parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
     parts.append("\n".join(_evidence(alias, fact) for alias, fact in firing.facts.items()))
+    absences = [_absence(spec) for spec in rule.when.values() if is_absent(spec)]
+    if absences:
+        parts.append("**Checked and not on file**")
+        parts.append("\n".join(absences))
     if notes:
         parts.append("**Could not evaluate**")
         parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
@@ -178,6 +185,28 @@ def _evidence(alias: str, fact: Fact) -> str:
     ]
     sources = f" ({', '.join(fact.sources)})" if fact.sources else ""
     return f"- {fact.label}: {'; '.join(shown)}{sources}"
+
+
+def _absence(spec: Mapping[str, Any]) -> str:
+    """An ``absent`` condition in words: what the record was searched for and did not hold."""
+    tests = [
+        f"{attribute.replace('_', ' ')} {_test_words(test)}"
+        for attribute, test in spec.items()
+        if attribute not in ("fact", "absent")
+    ]
+    return f"- {LABELS[spec['fact']]}: {'; '.join(tests)}" if tests else f"- {LABELS[spec['fact']]}"
+
+
+def _test_words(test: Any) -> str:
+    if isinstance(test, list):
+        return "one of " + ", ".join(_say(v) for v in test)
+    if isinstance(test, Mapping):
+        return ", ".join(
+            f"{_OPERATOR_WORDS.get(operator, operator.replace('_', ' '))} "
+            + (", ".join(map(_say, value)) if isinstance(value, list) else _say(value))
+            for operator, value in test.items()
+        )
+    return _say(test)
 
 
 def _sources(firing: Firing) -> set[str]:

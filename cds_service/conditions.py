@@ -4,9 +4,10 @@ A condition names a fact type and tests some of its attributes::
 
     dpyd: {fact: pgx_phenotype, gene: DPYD, activity_score: {at_least: 1}}
 
-A value is an equality, a list is "any of", and a mapping is one named test. Every test but
-``exists: false`` needs the attribute to be present: ``not: X`` does not match a fact that has no
-value at all (durable-rules behaves so, and the README says so).
+A value is an equality, a list is "any of", and a mapping holds named tests that must all
+hold (``age: {at_least: 12, at_most: 45}``). Every test but ``exists: false`` needs the attribute
+to be present: ``not: X`` does not match a fact that has no value at all (durable-rules behaves
+so, and the README says so). A condition marked ``absent: true`` holds when no fact meets it.
 
 Attributes named ``gene``, ``ingredient`` and ``phenotype`` hold values from the knowledge
 tables; a value no table lists is a typing mistake, refused here with the line.
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .engine import Conditions
 from .knowledge import INDETERMINATE, Knowledge
 from .ruleschema import COMPARISONS
 from .yamlfile import RuleFileError, YamlMap
@@ -63,14 +65,25 @@ class Compiler:
         self.path, self.rule_id, self.knowledge, self.schema = path, rule_id, knowledge, schema
         self.problems: list[RuleFileError] = []
 
-    def compile(self, when: YamlMap) -> tuple[tuple[str, dict[str, Any]], ...]:
-        return tuple((alias, self._condition(alias, spec)) for alias, spec in when.items())
+    def compile(self, when: YamlMap) -> tuple[Conditions, Conditions]:
+        """The conditions facts must meet, and those no fact may meet (``absent: true``)."""
+        present = tuple(
+            (alias, self._condition(alias, spec))
+            for alias, spec in when.items()
+            if not is_absent(spec)
+        )
+        absent = tuple(
+            (alias, self._condition(alias, spec)) for alias, spec in when.items() if is_absent(spec)
+        )
+        if not present:
+            self._problem("every condition is absent: at least one must name a fact", when.line)
+        return present, absent
 
     def _condition(self, alias: str, spec: YamlMap) -> dict[str, Any]:
         kind = spec["fact"]
         parts: list[dict[str, Any]] = [{"t": kind}]
         for attribute, test in spec.items():
-            if attribute != "fact":
+            if attribute not in ("fact", "absent"):
                 line = spec.line_of(attribute)
                 parts.append(self._test(alias, attribute, test, self.schema[kind][attribute], line))
         return {"$and": parts}
@@ -80,7 +93,15 @@ class Compiler:
             return _any_of(attribute, [self._value(alias, attribute, v, kind, line) for v in test])
         if not isinstance(test, dict):
             return {attribute: self._value(alias, attribute, test, kind, line)}
-        ((operator, value),) = test.items()
+        parts = [
+            self._named_test(alias, attribute, operator, value, kind, line)
+            for operator, value in test.items()
+        ]
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def _named_test(
+        self, alias: str, attribute: str, operator: str, value: Any, kind: type, line: int
+    ) -> dict:
         if operator == "class":
             return _any_of(attribute, list(self._drug_class(alias, value, line)))
         if operator == "any_of":
@@ -122,6 +143,11 @@ class Compiler:
 
 def _any_of(attribute: str, values: list[Any]) -> dict[str, Any]:
     return {"$or": [{attribute: v} for v in values]} if len(values) > 1 else {attribute: values[0]}
+
+
+def is_absent(spec: Mapping[str, Any]) -> bool:
+    """Whether a condition holds when no fact meets it."""
+    return spec.get("absent") is True
 
 
 def pinned_values(

@@ -19,6 +19,10 @@ durable-rules 2.0.28 is fast, but its C core has defects that a clinical service
   than 256 rules on one alpha node, more than 252 properties) are refused at compile time with
   the rule named.
 * Errors come back as bare numbers: each rule is compiled alone to name the one at fault.
+* Absence (``x$not``) is judged when the other facts arrive: a fact asserted later in the same
+  batch does not retract the match, and an absence listed first never matches. So "no fact
+  like this" is compiled as a rule of its own that fires when such a fact *is* there, and a
+  rule whose absent fact fired is dropped: the result no longer depends on fact order.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +38,8 @@ import durable_rules_engine as dre
 import orjson
 
 Scalar = str | float
+Conditions = Sequence[tuple[str, dict]]
+"""A rule's conditions, each ``(alias, durable expression)``."""
 FactSchema = Mapping[str, Mapping[str, type]]
 """Fact type (the ``t`` attribute) -> attribute -> ``str`` or ``float``."""
 
@@ -100,16 +106,25 @@ class CompiledRules:
 
     _names = itertools.count()
 
-    def __init__(self, rules: Mapping[str, Sequence[tuple[str, dict]]], schema: FactSchema):
-        """``rules`` maps a rule id to its conditions, each ``(alias, durable expression)``."""
+    def __init__(
+        self,
+        rules: Mapping[str, Conditions],
+        schema: FactSchema,
+        absent: Mapping[str, Conditions] | None = None,
+    ):
+        """``rules`` maps a rule id to its conditions; ``absent`` to those no fact may meet."""
         check_schema(schema)
+        absent = absent or {}
         self._schema = schema
         self._rule_ids = list(rules)
         definition: dict[str, Any] = {}
         for number, (rule_id, conditions) in enumerate(rules.items()):
             _check_rule(rule_id, conditions, schema)
             definition[f"r{number}"] = {"all": [{alias: expr} for alias, expr in conditions]}
-        _check_rule_set(rules)
+            for index, (alias, expression) in enumerate(absent.get(rule_id, ())):
+                _check_rule(rule_id, [(alias, expression)], schema)
+                definition[f"a{number}_{index}"] = {"all": [{alias: expression}]}
+        _check_rule_set([*rules.items(), *absent.items()])
         definition[SENTINEL] = {"all": [{"m": {"t": SENTINEL}}]}
         self._handle = _create(definition, self._rule_ids)
         self._lock = threading.Lock()
@@ -168,18 +183,22 @@ class CompiledRules:
         if handle is None:
             raise EngineError("rule set is closed")
         matches: list[Match] = []
+        vetoed: set[str] = set()
         try:
             _, state = dre.assert_facts(handle, orjson.dumps(batch).decode())
             result = dre.start_action_for_state(handle, state)
             messages = result[1] if result else None
             while messages:
                 for name, matched in orjson.loads(messages).items():
-                    if name != SENTINEL:
+                    if name.startswith("a"):
+                        vetoed.add(name[1:].partition("_")[0])
+                    elif name != SENTINEL:
                         matches.append(self._match(name, matched, sid))
                 messages = dre.complete_and_start_action(handle, state)
         finally:
             dre.delete_state(handle, sid)
-        return matches
+        vetoed_ids = {self._rule_ids[int(number)] for number in vetoed}
+        return [match for match in matches if match.rule_id not in vetoed_ids]
 
     def _match(self, name: str, matched: Mapping[str, Mapping[str, Any]], sid: str) -> Match:
         facts: dict[str, int] = {}
@@ -208,7 +227,7 @@ def _create(definition: dict[str, Any], rule_ids: list[str]) -> int:
         raise EngineError(f"the engine refused the rule set ({whole})") from None
 
 
-def _check_rule(rule_id: str, conditions: Sequence[tuple[str, dict]], schema: FactSchema) -> None:
+def _check_rule(rule_id: str, conditions: Conditions, schema: FactSchema) -> None:
     if not conditions:
         raise EngineError("no conditions", rule_id)
     if len(conditions) > MAX_CONDITIONS:
@@ -270,11 +289,11 @@ def _check_literal(where: str, name: str, literal: Any, expected: type) -> None:
         )
 
 
-def _check_rule_set(rules: Mapping[str, Sequence[tuple[str, dict]]]) -> None:
+def _check_rule_set(rules: Iterable[tuple[str, Conditions]]) -> None:
     """Limits of the whole set, blamed on the rule that crosses them."""
     values: dict[tuple[str, str], set[Scalar]] = {}
     per_type: dict[str, int] = {}
-    for rule_id, conditions in rules.items():
+    for rule_id, conditions in rules:
         for _, expression in conditions:
             kind = _fact_type(expression) or ""
             per_type[kind] = per_type.get(kind, 0) + 1

@@ -37,14 +37,14 @@ def _value_type(kind: type) -> dict:
 
 
 def _test(kind: type, attribute: str) -> dict:
-    """What one attribute of a condition may say: a value, a list, or one named test."""
+    """What one attribute of a condition may say: a value, a list, or named tests (all hold)."""
     value = _value_type(kind)
     tests: dict[str, Any] = {"any_of": array(value, minItems=1), "exists": {"type": "boolean"}}
     tests |= {name: value for name in COMPARISONS if kind is float or name == "not"}
     if attribute == "ingredient":
         tests["class"] = TEXT
-    one_test = closed(tests, minProperties=1, maxProperties=1)
-    return {"anyOf": [value, array(value, minItems=1), one_test]}
+    named_tests = closed(tests, minProperties=1)
+    return {"anyOf": [value, array(value, minItems=1), named_tests]}
 
 
 def _conditions() -> dict:
@@ -53,7 +53,8 @@ def _conditions() -> dict:
         {
             "if": {"properties": {"fact": {"const": kind}}},
             "then": closed(
-                {"fact": True} | {name: _test(t, name) for name, t in attributes.items()}
+                {"fact": True, "absent": {"const": True}}
+                | {name: _test(t, name) for name, t in attributes.items()}
             ),
         }
         for kind, attributes in kinds.items()

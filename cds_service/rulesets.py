@@ -12,15 +12,14 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from pydantic import ValidationError
 
 from . import facts as fact_types
 from . import templates
-from .conditions import VOCABULARIES, Compiler, pinned_values
-from .engine import CompiledRules, EngineError, Match
+from .conditions import VOCABULARIES, Compiler, is_absent, pinned_values
+from .engine import CompiledRules, Conditions, EngineError, Match
 from .knowledge import Knowledge, load_knowledge
 from .queries import KeySpec, OnError, template_problem
 from .ruleschema import HOOKS, kind_of
@@ -76,8 +75,9 @@ class Rule:
     file: RuleFile
     line: int
     when: YamlMap
-    """The conditions as written; ``conditions`` is what the engine runs."""
-    conditions: tuple[tuple[str, dict[str, Any]], ...]
+    """The conditions as written; ``conditions`` and ``absent`` are what the engine runs."""
+    conditions: Conditions
+    absent: Conditions
     card: YamlMap
 
 
@@ -257,7 +257,7 @@ def _rule_file(
         if entry["id"] in skip:
             continue
         compiler = Compiler(path, entry["id"], knowledge, schema)
-        conditions = compiler.compile(entry["when"])
+        conditions, absent = compiler.compile(entry["when"])
         rule = Rule(
             id=entry["id"],
             title=entry.get("title", entry["id"]),
@@ -265,6 +265,7 @@ def _rule_file(
             line=entry.line,
             when=entry["when"],
             conditions=conditions,
+            absent=absent,
             card=entry["card"],
         )
         problems += compiler.problems
@@ -286,7 +287,7 @@ def _card_problems(
 
 def _placeholder_problems(rule: Rule) -> list[tuple[str, int]]:
     card = rule.card
-    kinds = {alias: spec["fact"] for alias, spec in rule.when.items()}
+    kinds = {alias: spec["fact"] for alias, spec in rule.when.items() if not is_absent(spec)}
     texts = [("summary", card["summary"], card.line_of("summary"))]
     if "detail" in card:
         texts.append(("detail", card["detail"], card.line_of("detail")))
@@ -296,7 +297,9 @@ def _placeholder_problems(rule: Rule) -> list[tuple[str, int]]:
     for where, text, line in texts:
         for alias, attribute in templates.placeholders(text):
             why = templates.unknown_placeholder(alias, attribute, kinds)
-            if why is None and alias == "dose" and "dose" not in card:
+            if alias in rule.when and is_absent(rule.when[alias]):
+                why = f"{{{alias}.{attribute}}}: condition {alias} is absent, no fact fills it"
+            elif why is None and alias == "dose" and "dose" not in card:
                 why = f"{{dose.{attribute}}} needs 'dose' in the card"
             if why:
                 found.append((f"{where}: {why}", line))
@@ -370,6 +373,8 @@ def _longest_values(
     """The longest text each placeholder of ``rule`` can put into a summary."""
     longest: dict[tuple[str, str], int] = {}
     for alias, spec in rule.when.items():
+        if is_absent(spec):
+            continue
         for attribute, kind in schema[spec["fact"]].items():
             pinned = pinned_values(spec, attribute, knowledge)
             if kind is float:
@@ -419,8 +424,12 @@ def _compile(directory: Path, rules: Mapping[str, Rule]) -> dict[str, CompiledRu
     schema = fact_types.schema()
     try:
         for hook in HOOKS:
-            chosen = {r.id: r.conditions for r in rules.values() if hook in r.file.hooks}
-            engines[hook] = CompiledRules(chosen, schema)
+            chosen = [r for r in rules.values() if hook in r.file.hooks]
+            engines[hook] = CompiledRules(
+                {r.id: r.conditions for r in chosen},
+                schema,
+                absent={r.id: r.absent for r in chosen if r.absent},
+            )
     except EngineError as error:
         for engine in engines.values():
             engine.close()

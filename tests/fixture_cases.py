@@ -59,6 +59,8 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "irinotecan liposome": None,
     "carboplatin": "40048",
     "osimertinib": None,
+    "anastrozole": "84857",
+    "paclitaxel": "56946",
     "doxorubicin": "3639",
     "epirubicin": "3995",
     "cyclophosphamide": "3002",

@@ -23,9 +23,13 @@ def fired(rules: Sequence[Rule], facts: Sequence[View], knowledge: Knowledge) ->
 
 
 def _fires(rule: Rule, facts: Sequence[View], knowledge: Knowledge) -> bool:
+    specs = rule.when.values()
+    if any(matches(s, fact, knowledge) for s in specs if s.get("absent") for fact in facts):
+        return False
     candidates = [
         [i for i, fact in enumerate(facts) if matches(spec, fact, knowledge)]
-        for spec in rule.when.values()
+        for spec in specs
+        if not spec.get("absent")
     ]
     return any(True for _ in itertools.product(*candidates))
 
@@ -36,30 +40,33 @@ def matches(spec: Mapping[str, Any], fact: View, knowledge: Knowledge) -> bool:
     return all(
         _passes(test, fact.get(attribute), knowledge)
         for attribute, test in spec.items()
-        if attribute != "fact"
+        if attribute not in ("fact", "absent")
     )
 
 
 def _passes(test: Any, value: Any, knowledge: Knowledge) -> bool:
     if isinstance(test, dict):
-        ((operator, operand),) = test.items()
-        if operator == "exists":
-            return (value is not None) == operand
-        if value is None:
-            return False  # every other test needs a value (rules/README.md)
-        if operator == "class":
-            return value in knowledge.drugs.classes[operand]
-        if operator == "any_of":
-            return value in operand
-        return {
-            "not": value != operand,
-            "below": value < operand,
-            "at_most": value <= operand,
-            "above": value > operand,
-            "at_least": value >= operand,
-        }[operator]
+        return all(_named(op, operand, value, knowledge) for op, operand in test.items())
     if value is None:
         return False
     if isinstance(test, list):
         return value in test
     return value == test
+
+
+def _named(operator: str, operand: Any, value: Any, knowledge: Knowledge) -> bool:
+    if operator == "exists":
+        return (value is not None) == operand
+    if value is None:
+        return False  # every other test needs a value (rules/README.md)
+    if operator == "class":
+        return value in knowledge.drugs.classes[operand]
+    if operator == "any_of":
+        return value in operand
+    return {
+        "not": value != operand,
+        "below": value < operand,
+        "at_most": value <= operand,
+        "above": value > operand,
+        "at_least": value >= operand,
+    }[operator]

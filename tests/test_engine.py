@@ -156,6 +156,33 @@ def test_identical_facts_stay_separate(engine):
     assert sorted(m.facts["order"] for m in matches) == [0, 1]
 
 
+def test_defect_absence_is_judged_when_the_other_facts_arrive():
+    """durable-rules' own ``$not`` fires although the absent fact is in the same batch."""
+    result = raw("""
+        rule = {"all": [{"o": {"t": "draft_med"}}, {"g$not": {"t": "pgx"}}]}
+        h = dre.create_ruleset("r", json.dumps({"r": rule}))
+        facts = [{"t": "draft_med", "sid": "s", "id": "1"}, {"t": "pgx", "sid": "s", "id": "2"}]
+        _, state = dre.assert_facts(h, json.dumps(facts))
+        print(dre.start_action_for_state(h, state) is not None)
+    """)
+    assert result.stdout.strip() == "True", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("order_first", [True, False])
+def test_an_absent_condition_holds_whatever_the_fact_order(order_first: bool):
+    untested = {"order": JOIN["drug-gene"][0:1]}
+    absent = {"order": [("gene", {"$and": [{"t": "pgx"}, {"gene": "DPYD"}]})]}
+    compiled = CompiledRules(untested, SCHEMA, absent=absent)
+    try:
+        facts = [ORDER, POOR] if order_first else [POOR, ORDER]
+        assert compiled.evaluate(facts) == []
+        assert [m.rule_id for m in compiled.evaluate([ORDER])] == ["order"]
+        other_gene = {"t": "pgx", "gene": "TPMT", "phenotype": "Poor metabolizer"}
+        assert len(compiled.evaluate([other_gene, ORDER, ORDER])) == 2
+    finally:
+        compiled.close()
+
+
 def test_defect_text_equals_number():
     result = raw("""
         h = dre.create_ruleset("r", json.dumps({"r": {"all": [{"m": {"code": "123"}}]}}))

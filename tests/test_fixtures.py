@@ -197,6 +197,16 @@ EXPECTED: dict[str, list[Card]] = {
     "oncotype-n1-age-55.patient-view": [
         ("oncotype-eligible-n1-over-50", "info", "1-3 nodes, age over 50: Oncotype DX")
     ],
+    # Endocrine therapy alone against a Recurrence Score of 26 or more (order entry)
+    "anastrozole-alone-rs-31.order-sign": [
+        (
+            "endocrine-alone-against-high-recurrence-score",
+            "warning",
+            "Recurrence Score 31 (26 or more): anastrozole alone",
+        )
+    ],
+    "anastrozole-with-paclitaxel-rs-31.order-sign": [],
+    "anastrozole-alone-rs-25.order-sign": [],
     "oncotype-rs-26-n0.patient-view": [
         ("oncotype-rs-high-node-negative", "info", "Recurrence Score 26 (26 or more)")
     ],

@@ -56,6 +56,14 @@ rules:
       first: {fact: draft_med, ingredient: capecitabine}
       second: {fact: draft_med, ingredient: fluorouracil}
     card: {indicator: info, summary: two}
+  - id: oracle-range-and-nothing-like
+    when:
+      patient: {fact: patient, age: {at_least: 12, at_most: 45}}
+      order: {fact: draft_med, ingredient: {class: thiopurine}}
+      no_test: {fact: pgx_missing, gene: TPMT, absent: true}
+      no_phenotype:
+        {fact: pgx_phenotype, gene: TPMT, phenotype: {not: Normal metabolizer}, absent: true}
+    card: {indicator: info, summary: range}
 """
 
 
@@ -89,16 +97,27 @@ def _values(test: Any, rule_set: RuleSet) -> Sequence[Any]:
     if isinstance(test, list):
         return test
     if isinstance(test, dict):
-        ((operator, operand),) = test.items()
-        if operator == "class":
-            return rule_set.knowledge.drugs.classes[operand]
-        return operand if isinstance(operand, list) else [operand]
+        found: list[Any] = []
+        for operator, operand in test.items():
+            if operator == "class":
+                found += rule_set.knowledge.drugs.classes[operand]
+            else:
+                found += operand if isinstance(operand, list) else [operand]
+        return found
     return [test]
 
 
 def near(test: Any, kind_type: type, rule_set: RuleSet) -> tuple[list[Any], list[Any]]:
     """Values that pass ``test``, and values just beside it that fail; ``None`` is "absent"."""
-    passing, failing = _near(test, kind_type, rule_set)
+    if isinstance(test, dict) and len(test) > 1:  # several tests: sort their values again
+        values = set()
+        for one in test.items():
+            values.update(*_near(dict([one]), kind_type, rule_set))
+        spec, knowledge = {"fact": "x", "a": test}, rule_set.knowledge
+        passing = [v for v in values if oracle.matches(spec, {"t": "x", "a": v}, knowledge)]
+        failing = [v for v in values if v not in passing]
+    else:
+        passing, failing = _near(test, kind_type, rule_set)
 
     def typed(values: list[Any]) -> list[Any]:
         return [float(v) if kind_type is float and v is not None else v for v in values]
@@ -148,7 +167,7 @@ def fact_strategy(
     def value(name: str, kind_type: type) -> st.SearchStrategy[Any]:
         if name in tests:  # mostly passing, so that joins of several conditions happen
             passing, failing = near(tests[name], kind_type, rule_set)
-            return st.sampled_from(passing * 6 + failing)
+            return st.sampled_from(passing * 20 + failing)
         other = [1234.5] if kind_type is float else ["other"]
         return st.sampled_from([None, *pool.get((kind, name), []), *other])
 
@@ -163,9 +182,15 @@ def patients(
 ) -> st.SearchStrategy[list[dict[str, Any]]]:
     """Facts aimed at a few rules (one near-match per condition), among facts of every type."""
     pool = literals(rule_set)
+
+    def aimed_at(spec: Mapping[str, Any]) -> st.SearchStrategy[list[dict[str, Any]]]:
+        """A near-match of a condition; of an absent one, sometimes none at all."""
+        fact = fact_strategy(spec["fact"], spec, pool, rule_set)
+        return st.lists(fact, max_size=1) if spec.get("absent") else fact.map(lambda f: [f])
+
     aimed = {
-        rule.id: st.tuples(
-            *[fact_strategy(s["fact"], s, pool, rule_set) for s in rule.when.values()]
+        rule.id: st.tuples(*[aimed_at(s) for s in rule.when.values()]).map(
+            lambda groups: tuple(fact for group in groups for fact in group)
         )
         for rule in rule_set.rules.values()
         if aim(rule.id)

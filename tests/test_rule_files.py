@@ -143,6 +143,18 @@ MISTAKES = [
         id="summary-too-long",
     ),
     pytest.param(
+        "exists: false}}\n    card:\n      indicator: warning\n"
+        '      strength: "FDA boxed warning (2026): test before starting"\n'
+        '      summary: "No DPYD result',
+        "exists: false}, absent: true}\n    card:\n      indicator: warning\n"
+        '      strength: "FDA boxed warning (2026): test before starting"\n'
+        '      summary: "No {missing.gene} result',
+        'summary: "No {missing.gene} result',
+        "dpyd-test-first",
+        "{missing.gene}: condition missing is absent, no fact fills it",
+        id="placeholder-of-absent-condition",
+    ),
+    pytest.param(
         "action: order-test",
         "action: order-lab",
         "action: order-lab",
@@ -224,6 +236,19 @@ def test_duplicate_rule_id_names_both_places(tmp_path: Path):
     lines = (rules / DPYD).read_text(encoding="utf-8").splitlines()
     assert lines[problem.line - 1] == "  - id: dpyd-poor"
     assert f"rule id also used at {(rules / 'data-quality.yaml').resolve()}:" in problem.message
+
+
+def test_a_rule_of_absences_only_is_refused(tmp_path: Path):
+    written = "      broken: {fact: unreadable, role: draft_order}\n"
+    rules = edit(
+        tmp_path,
+        written,
+        "      broken: {fact: unreadable, role: draft_order, absent: true}\n",
+        Path("data-quality.yaml"),
+    )
+    found = {(p.path.name, p.rule, p.message) for p in problems(rules)}
+    message = "every condition is absent: at least one must name a fact"
+    assert ("data-quality.yaml", "draft-order-unreadable", message) in found
 
 
 def test_engine_limit_is_refused_with_the_rule_line(tmp_path: Path):
