@@ -331,12 +331,14 @@ def _order_problems(rule: Rule) -> list[tuple[str, int]]:
     dose = card.get("dose")
     draft = (fact_types.DraftMedication.kind,)
     about_order = tuple(t.kind for t in fact_types.ORDER_FACTS)
-    found = []
-    for spec, kinds in [(dose, draft)] * bool(dose) + [
+    checks = [(dose, draft)] if dose else []
+    checks += [
         (s, draft if s["action"] == "adjust-dose" else about_order)
         for s in suggestions
         if s["action"] in ("adjust-dose", "remove-order")
-    ]:
+    ]
+    found = []
+    for spec, kinds in checks:
         alias = spec.get("order", "order")
         if rule.when.get(alias, {}).get("fact") not in kinds:
             line = spec.line_of("order") if "order" in spec else spec.line

@@ -110,7 +110,7 @@ def ten_cycles(name: str) -> list[dict[str, Any]]:
     return [finished(name, f"medrx-{name}-dox", "doxorubicin", 50, "mg/m2", duration)]
 
 
-def lvef(name: str, *values: tuple[str, float]) -> list[dict[str, Any]]:
+def lvef(name: str, *values: tuple[str, int]) -> list[dict[str, Any]]:
     return [measure(name, "LVEF", value, date) for date, value in values]
 
 
@@ -129,7 +129,7 @@ def anthracycline(
     )
 
 
-def trastuzumab(name: str, *values: tuple[str, float], hook: str = "order-sign") -> Case:
+def trastuzumab(name: str, *values: tuple[str, int], hook: str = "order-sign") -> Case:
     order = ("trastuzumab", "Trastuzumab 150 mg injection", 6, "mg/kg", "q21d")
     return Case(
         name,
@@ -144,7 +144,7 @@ def trastuzumab(name: str, *values: tuple[str, float], hook: str = "order-sign")
     )
 
 
-NORMAL_LVEF = ("2026-04-20", 62.0)
+NORMAL_LVEF = ("2026-04-20", 62)
 
 CASES: tuple[Case, ...] = (
     # Cumulative doxorubicin-equivalent dose: 300 mg/m2 (warning) and 550 mg/m2 (critical)
@@ -232,19 +232,19 @@ CASES: tuple[Case, ...] = (
     ),
     # Baseline LVEF before an anthracycline
     anthracycline("anthracycline-no-lvef", 60, []),
-    anthracycline("anthracycline-lvef-49", 60, lvef("anthracycline-lvef-49", ("2026-09-20", 49.0))),
-    anthracycline("anthracycline-lvef-50", 60, lvef("anthracycline-lvef-50", ("2026-09-20", 50.0))),
+    anthracycline("anthracycline-lvef-49", 60, lvef("anthracycline-lvef-49", ("2026-09-20", 49))),
+    anthracycline("anthracycline-lvef-50", 60, lvef("anthracycline-lvef-50", ("2026-09-20", 50))),
     # Trastuzumab: withhold for a fall of 16 points, or of 10 points to below 50 %
-    trastuzumab("trastuzumab-lvef-fall-16", ("2026-03-02", 66.0), ("2026-09-21", 50.0)),
-    trastuzumab("trastuzumab-lvef-fall-15", ("2026-03-02", 65.0), ("2026-09-21", 50.0)),
-    trastuzumab("trastuzumab-lvef-fall-10-to-49", ("2026-03-02", 59.0), ("2026-09-21", 49.0)),
-    trastuzumab("trastuzumab-lvef-fall-10-to-50", ("2026-03-02", 60.0), ("2026-09-21", 50.0)),
+    trastuzumab("trastuzumab-lvef-fall-16", ("2026-03-02", 66), ("2026-09-21", 50)),
+    trastuzumab("trastuzumab-lvef-fall-15", ("2026-03-02", 65), ("2026-09-21", 50)),
+    trastuzumab("trastuzumab-lvef-fall-10-to-49", ("2026-03-02", 59), ("2026-09-21", 49)),
+    trastuzumab("trastuzumab-lvef-fall-10-to-50", ("2026-03-02", 60), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-no-lvef"),
     trastuzumab(
         "trastuzumab-active-lvef-fall-16",
-        ("2026-03-02", 66.0),
-        ("2026-06-01", 60.0),
-        ("2026-09-21", 50.0),
+        ("2026-03-02", 66),
+        ("2026-06-01", 60),
+        ("2026-09-21", 50),
         hook="patient-view",
     ),
 )

@@ -100,6 +100,8 @@ def request(
             "conditions": search([]),
             "tests": search([]),
             "oncology": search([]),
+            "administrations": search([]),
+            "history": search([]),
         },
     }
 

@@ -252,6 +252,6 @@ def test_the_oracle_catches_a_wrong_comparison(tmp_path: Path, monkeypatch: pyte
     broken = load_rule_set(rules)
     try:
         with pytest.raises(AssertionError):
-            compare_with_oracle(broken, 300, lambda rule_id: rule_id.startswith("oracle-"), False)
+            compare_with_oracle(broken, 600, lambda rule_id: rule_id.startswith("oracle-"), False)
     finally:
         broken.close()

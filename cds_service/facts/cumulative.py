@@ -164,8 +164,8 @@ def _convert(table: CumulativeDosing, bsa: _Bsa, item: Given, label: str = "") -
     where = (item.resource,)
     dose = item.course
     if item.problem or dose is None:
-        why = item.problem or "not read"
-        return _Counted(None, f"{what} ({item.resource}): {why}", where, reason=why)
+        step = f"{what} ({item.resource}): {item.problem}"
+        return _Counted(None, step, where, reason="a readable record of each dose")
     per_area, how = _per_area(table, bsa, dose)
     written = f"{format_number(dose.value or 0)} {dose.unit}" if dose.value is not None else ""
     if per_area is None:

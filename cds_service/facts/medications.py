@@ -166,10 +166,12 @@ def _read_given(
     A resource that cannot be counted comes back with no model and the ``problem``.
     """
     reference = fhir.reference_of(resource)
+    found = _raw_ingredient(resource.get("medicationCodeableConcept"), knowledge)
+    if "medicationReference" not in resource and found not in ingredients:
+        return None  # a chart holds many administrations: only those of the drugs are validated
     try:
         model = fhir.validate(resource)
     except fhir.InvalidResource as error:
-        found = _raw_ingredient(resource.get("medicationCodeableConcept"), knowledge)
         if found is None or found not in ingredients:
             return None
         return None, Given(reference, found, found, problem=f"not valid FHIR ({error.reason})")
@@ -254,12 +256,17 @@ def identify(
 
 
 def _raw_ingredient(concept: Any, knowledge: Knowledge) -> str | None:
+    """The drug of an unvalidated concept: by code, then by its text or a coding display."""
     if not isinstance(concept, Mapping):
         return None
-    for coding in concept.get("coding") or []:
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    for coding in codings:
+        if isinstance(coding.get("code"), str):
             found = knowledge.drugs.by_rxnorm(coding["code"])
             if found:
                 return found
-    text = concept.get("text")
-    return knowledge.drugs.by_name(text) if isinstance(text, str) else None
+    for text in [concept.get("text"), *(c.get("display") for c in codings)]:
+        found = knowledge.drugs.by_name(text) if isinstance(text, str) else None
+        if found:
+            return found
+    return None
