@@ -24,7 +24,9 @@ def fhir() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def service(fhir: str) -> Iterator[LiveService]:
-    with live_service(fhir_servers=(fhir,)) as running:
+    # Nine searches of the in-memory server take over a second on a busy machine; the deadline
+    # itself is tested in test_fhir_faults.py, here only the cards are compared.
+    with live_service(fhir_servers=(fhir,), fhir_deadline=10) as running:
         yield running
 
 
