@@ -19,7 +19,7 @@ from typing import Any
 
 from .conditions import is_absent
 from .dosage import format_number, scaled_order
-from .facts import FACT_TYPES, DraftMedication, Fact, Unreadable
+from .facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from .facts.clinical import day_of
 from .models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from .record import PatientRecord
@@ -277,14 +277,14 @@ def _action(
             resource["reasonCode"] = [{"text": fill(request["reason"], values)}]
         return Action(type="create", description=fill(spec["label"], values), resource=resource)
     order = firing.facts.get(spec.get("order", "order"))
-    if not isinstance(order, DraftMedication):
-        return None
-    if kind == "remove-order":
+    if kind == "remove-order" and isinstance(order, ORDER_FACTS):
         return Action(
             type="delete",
             resourceId=order.order,
             description=f"Remove the draft order for {order.drug} ({order.order})",
         )
+    if not isinstance(order, DraftMedication):
+        return None
     dose = firing.rule.card.get("dose")
     original = record.draft_order(order.order)
     factor = _factor(dose, order) if dose else None

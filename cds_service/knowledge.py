@@ -1,5 +1,5 @@
 """Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
-care, procedures, biomarkers.
+care, procedures, biomarkers, anthracyclines.
 
 The tables are data an informaticist edits; this module only gives them types and the generic
 operations the fact extractor needs (which ingredient is this order, which gene is this
@@ -16,6 +16,7 @@ from typing import Any
 
 from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
+from .cumulative import CumulativeDosing, load_cumulative
 from .fhir import Code
 from .oncology import Oncology, load_oncology
 from .procedures import Procedures, load_procedures
@@ -248,6 +249,7 @@ class Knowledge:
     care: Care
     procedures: Procedures
     biomarkers: Biomarkers
+    anthracyclines: CumulativeDosing
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -286,6 +288,10 @@ def load_knowledge(directory: Path) -> Knowledge:
         sites=frozenset(site.name for site in oncology.sites),
         findings=frozenset(oncology.findings),
     )
+    anthracyclines_file = directory / "anthracyclines.yaml"
+    anthracyclines = load_cumulative(
+        load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
+    )
     return Knowledge(
         drugs,
         _genomics(genomics_doc, genes, genomics_file),
@@ -294,6 +300,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         load_care(load_yaml(care_file), care_file, oncology),
         load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
         biomarkers,
+        anthracyclines,
     )
 
 

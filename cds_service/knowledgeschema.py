@@ -163,6 +163,8 @@ def oncology_schema() -> dict:
             "from_units": mapping({"type": "number", "exclusiveMinimum": 0}),
             "bands": array(band, minItems=1),
             "ordered_when": words,
+            "equivalent_codes": {"type": "boolean"},
+            "trend": {"type": "boolean"},
         },
         anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
     )
@@ -349,5 +351,50 @@ def biomarkers_schema() -> dict:
                 "requirements": array(requirement, minItems=1),
             },
             ["meta", "systems", "genes", "variants", "implications", "biomarkers", "requirements"],
+        ),
+    )
+
+
+def anthracyclines_schema() -> dict:
+    positive = {"type": "number", "exclusiveMinimum": 0}
+    statuses = array(TEXT, minItems=1, uniqueItems=True)
+    return document(
+        "knowledge-anthracyclines",
+        "Drugs counted toward the cumulative doxorubicin-equivalent dose, their ratios, how dose"
+        " units read, and what is counted.",
+        closed(
+            {
+                "meta": KNOWLEDGE_META,
+                "equivalent_of": TEXT,
+                "unit": TEXT,
+                "drugs": mapping(closed({"ratio": positive, "source": TEXT}, ["ratio", "source"])),
+                "dose_units": closed(
+                    {"per_area": mapping(positive), "mass": mapping(positive)},
+                    ["per_area", "mass"],
+                ),
+                "bsa": closed(
+                    {
+                        "finding": TEXT,
+                        "height": TEXT,
+                        "weight": TEXT,
+                        "mosteller_divisor": positive,
+                    },
+                    ["finding", "height", "weight", "mosteller_divisor"],
+                ),
+                "administration_statuses": statuses,
+                "request_statuses": statuses,
+                "cotherapy": array(TEXT, uniqueItems=True),
+            },
+            [
+                "meta",
+                "equivalent_of",
+                "unit",
+                "drugs",
+                "dose_units",
+                "bsa",
+                "administration_statuses",
+                "request_statuses",
+                "cotherapy",
+            ],
         ),
     )

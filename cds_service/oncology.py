@@ -54,15 +54,22 @@ class FindingSpec:
     """The component whose value is the result (mCODE tumor size: the largest dimension)."""
     bands: tuple[Band, ...] = ()
     ordered_when: tuple[re.Pattern[str], ...] = ()
+    equivalent_codes: bool = False
+    """The codes are methods of one measurement: none takes precedence, the latest wins."""
+    trend: bool = False
+    """Also compare the latest result with the earliest (a :class:`FindingTrend` fact)."""
 
     def rank(self, codes: Iterable[Code], texts: Iterable[str]) -> int | None:
         """The precedence of a coding among this finding's codes (words rank last), or None."""
-        ranks = [self.codes.index(code) for code in codes if code in self.codes]
+        ranks = [self.code_rank(code) for code in codes if code in self.codes]
         if ranks:
             return min(ranks)
         if any(pattern.search(text) for text in texts for pattern in self.words):
             return len(self.codes)
         return None
+
+    def code_rank(self, code: Code) -> int:
+        return 0 if self.equivalent_codes else self.codes.index(code)
 
     def band(self, number: float) -> str | None:
         for band in self.bands:
@@ -112,9 +119,9 @@ class Oncology:
     def finding_codes(self) -> Mapping[Code, tuple[str, int]]:
         """Observation code -> (finding, precedence): one look-up per coding."""
         return {
-            code: (spec.name, rank)
+            code: (spec.name, spec.code_rank(code))
             for spec in self.findings.values()
-            for rank, code in enumerate(spec.codes)
+            for code in spec.codes
         }
 
     @cached_property
@@ -142,6 +149,8 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
             or None,
             bands=tuple(_band(band) for band in entry.get("bands") or ()),
             ordered_when=words(entry.get("ordered_when")),
+            equivalent_codes=bool(entry.get("equivalent_codes")),
+            trend=bool(entry.get("trend")),
         )
         for name, entry in doc["findings"].items()
     }

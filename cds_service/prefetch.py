@@ -18,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, get_args, get_origin
+
+from fhir.resources.R4B import get_fhir_model_class
 
 from .errors import ClientError, Issue
 from .fhir import reference_of
@@ -199,8 +202,23 @@ _LONE_OBJECT_LISTS = ("category",)
 
 
 def _repaired(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    lone = {n: [resource[n]] for n in _LONE_OBJECT_LISTS if isinstance(resource.get(n), dict)}
+    kind = resource.get("resourceType")
+    lone = {
+        n: [resource[n]]
+        for n in _LONE_OBJECT_LISTS
+        if isinstance(resource.get(n), dict) and isinstance(kind, str) and _is_list(kind, n)
+    }
     return {**resource, **lone} if lone else resource
+
+
+@cache
+def _is_list(kind: str, element: str) -> bool:
+    """Whether ``element`` is 0..* in ``kind``: MedicationAdministration.category is 0..1."""
+    try:
+        field = get_fhir_model_class(kind).model_fields.get(element)
+    except (KeyError, ValueError):
+        return False
+    return field is not None and any(get_origin(a) is list for a in get_args(field.annotation))
 
 
 def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:

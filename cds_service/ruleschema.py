@@ -16,6 +16,7 @@ from typing import Any
 from .facts import FACT_TYPES, schema
 from .knowledgeschema import (
     alleles_schema,
+    anthracyclines_schema,
     biomarkers_schema,
     care_schema,
     conditions_schema,
@@ -243,6 +244,7 @@ SCHEMAS = {
     "knowledge-care": care_schema,
     "knowledge-procedures": procedures_schema,
     "knowledge-biomarkers": biomarkers_schema,
+    "knowledge-anthracyclines": anthracyclines_schema,
 }
 
 
@@ -266,6 +268,8 @@ def kind_of(path: Path, directory: Path) -> str:
             return "knowledge-procedures"
         if parts[1:] == ("biomarkers.yaml",):
             return "knowledge-biomarkers"
+        if parts[1:] == ("anthracyclines.yaml",):
+            return "knowledge-anthracyclines"
         return "knowledge-alleles"
     return "rule-file"
 

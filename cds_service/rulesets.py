@@ -37,6 +37,7 @@ _REQUIRED = (
     "knowledge/care.yaml",
     "knowledge/procedures.yaml",
     "knowledge/biomarkers.yaml",
+    "knowledge/anthracyclines.yaml",
 )
 
 
@@ -328,18 +329,30 @@ def _summary_problems(
 
 
 def _order_problems(rule: Rule) -> list[tuple[str, int]]:
-    """``dose`` and order suggestions must point at a draft order; adjust-dose needs a dose."""
+    """``dose`` and order suggestions must point at a draft order; adjust-dose needs a dose.
+
+    A dose change needs the draft_med fact (its dose); cancelling an order needs only a fact
+    about one draft order (``ORDER_FACTS``: a dose check names its order too).
+    """
     card = rule.card
     suggestions = card.get("suggestions") or []
     dose = card.get("dose")
+    draft = (fact_types.DraftMedication.kind,)
+    about_order = tuple(t.kind for t in fact_types.ORDER_FACTS)
+    checks = [(dose, draft)] if dose else []
+    checks += [
+        (s, draft if s["action"] == "adjust-dose" else about_order)
+        for s in suggestions
+        if s["action"] in ("adjust-dose", "remove-order")
+    ]
     found = []
-    for spec in ([dose] if dose else []) + [
-        s for s in suggestions if s["action"] in ("adjust-dose", "remove-order")
-    ]:
+    for spec, kinds in checks:
         alias = spec.get("order", "order")
-        if rule.when.get(alias, {}).get("fact") != fact_types.DraftMedication.kind:
+        if rule.when.get(alias, {}).get("fact") not in kinds:
             line = spec.line_of("order") if "order" in spec else spec.line
-            found.append((f"'order: {alias}' must name a condition on a draft_med fact", line))
+            found.append(
+                (f"'order: {alias}' must name a condition on a {' or '.join(kinds)} fact", line)
+            )
     if any(s["action"] == "adjust-dose" for s in suggestions) and not dose:
         found.append(
             ("an adjust-dose suggestion needs 'dose' in the card", card.line_of("suggestions"))

@@ -69,6 +69,8 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "dabrafenib": "1424911",
     "olaparib": "1597582",
     "pembrolizumab": "1547545",
+    "doxorubicin": "3639",
+    "epirubicin": "3995",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
 POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")

@@ -32,28 +32,30 @@ def every_key(code: str) -> dict[str, str]:
     return dict.fromkeys(KEYS, code)
 
 
-def record(kind: str, code: str | None = None) -> Any:
+def record(kind: str, search: tuple[str | None, str | None] = (None, None)) -> Any:
     """What the fixture's prefetch holds for a query on ``kind``, as its FHIR server would send it.
 
     The key is the one whose template in rules/services.yaml queries that resource type with
-    that ``code`` parameter (two keys search Observations: pgx and oncology).
+    those ``code`` and ``status`` parameters (two keys search Observations, pgx and oncology; two
+    MedicationRequests, medications and history).
     """
     sent = request_fixture(NAME)["prefetch"]
     (key,) = [
         k
         for k, t in TEMPLATES.items()
-        if t.split("?")[0].split("/")[0] == kind and _code(t) == code
+        if t.split("?")[0].split("/")[0] == kind and _search(t) == search
     ]
     return sent[key]
 
 
-def _code(query: str) -> str | None:
-    return dict(parse_qsl(urlsplit(query).query)).get("code")
+def _search(query: str) -> tuple[str | None, str | None]:
+    parameters = dict(parse_qsl(urlsplit(query).query))
+    return parameters.get("code"), parameters.get("status")
 
 
 def good(request: StandInRequest) -> tuple[int, dict[str, str], bytes]:
     kind = request.path.split("/")[2].split("?")[0]
-    return 200, {}, json.dumps(record(kind, _code(request.path))).encode()
+    return 200, {}, json.dumps(record(kind, _search(request.path))).encode()
 
 
 def body_without_prefetch(server: str) -> dict[str, Any]:
@@ -264,8 +266,8 @@ def test_fixture_stays_what_the_stand_in_serves():
     ids = {entry["resource"]["id"] for entry in bundle["entry"]}
     assert record("Patient")["id"] in ids
     for key in ("pgx", "oncology"):
-        code = _code(TEMPLATES[key])
-        assert {e["resource"]["id"] for e in record("Observation", code)["entry"]} <= ids
+        search = _search(TEMPLATES[key])
+        assert {e["resource"]["id"] for e in record("Observation", search)["entry"]} <= ids
 
 
 def test_a_missing_next_page_is_412_not_no_data():

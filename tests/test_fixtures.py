@@ -351,7 +351,8 @@ EXPECTED: dict[str, list[Card]] = {
         ("braf-v600e-colorectal-dabrafenib", "warning", "use encorafenib with cetuximab")
     ],
     "her2-low-trastuzumab.order-sign": [
-        ("trastuzumab-her2-low", "warning", "HER2-low is not HER2-positive")
+        ("trastuzumab-her2-low", "warning", "HER2-low is not HER2-positive"),
+        ("trastuzumab-no-lvef", "warning", "No LVEF on file: assess LVEF before trastuzumab"),
     ],
     "msi-h-colorectal.patient-view": [
         ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer)"),
@@ -398,6 +399,64 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "goals-of-care-date-unknown.patient-view": [
         ("goals-of-care-date-unknown", "info", "no diagnosis date on file, so no due date")
+    ],
+    # Heart: cumulative anthracycline dose (300 / 400 / 550 mg/m2), LVEF, trastuzumab holds
+    "anthracycline-240-plus-60.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2 (300 or more)")
+    ],
+    "anthracycline-240-plus-50.order-sign": [],
+    "anthracycline-above-limit.order-sign": [
+        ("anthracycline-above-lifetime-limit", "critical", "would be 560 mg/m2: above the 550")
+    ],
+    "anthracycline-at-limit.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 550 mg/m2 (over 400, limit 550)")
+    ],
+    "anthracycline-cyclophosphamide-above-400.order-sign": [
+        (
+            "anthracycline-above-limit-with-cyclophosphamide",
+            "critical",
+            "would be 420 mg/m2: above 400 mg/m2 (with cyclophosphamide)",
+        )
+    ],
+    "anthracycline-epirubicin-prior.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2")
+    ],
+    "anthracycline-mg-bsa.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2")
+    ],
+    "anthracycline-mg-mosteller.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2")
+    ],
+    "anthracycline-mg-no-bsa.order-sign": [
+        (
+            "anthracycline-dose-not-computed",
+            "warning",
+            "not computed: needs BSA (or height and weight) for doses in mg",
+        )
+    ],
+    "anthracycline-no-lvef.order-sign": [
+        ("anthracycline-no-baseline-lvef", "warning", "No LVEF on file: assess LVEF")
+    ],
+    "anthracycline-lvef-49.order-sign": [
+        ("anthracycline-lvef-below-50", "warning", "LVEF 49% (below 50%)")
+    ],
+    "anthracycline-lvef-50.order-sign": [],
+    "mcode-jenny-m-doxorubicin.order-sign": [
+        ("anthracycline-no-baseline-lvef", "warning", "No LVEF on file")
+    ],
+    "trastuzumab-lvef-fall-16.order-sign": [
+        ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 66% (-16 points): withhold")
+    ],
+    "trastuzumab-lvef-fall-15.order-sign": [],
+    "trastuzumab-lvef-fall-10-to-49.order-sign": [
+        ("trastuzumab-lvef-below-limit-fall-10", "warning", "LVEF 49% (below 50%) from 59%")
+    ],
+    "trastuzumab-lvef-fall-10-to-50.order-sign": [],
+    "trastuzumab-no-lvef.order-sign": [
+        ("trastuzumab-no-lvef", "warning", "No LVEF on file: assess LVEF before trastuzumab")
+    ],
+    "trastuzumab-active-lvef-fall-16.patient-view": [
+        ("trastuzumab-active-lvef-fall-16", "warning", "On trastuzumab, LVEF 50% from 66%")
     ],
 }
 

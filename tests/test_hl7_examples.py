@@ -102,6 +102,8 @@ def request(
             "oncology": search([]),
             "procedures": search([]),
             "genomics": search([]),
+            "administrations": search([]),
+            "history": search([]),
         },
     }
 

@@ -3,11 +3,12 @@
 Facts are what rule conditions test and what card templates fill in. What the rule syntax
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
-indication is malignant, the menopausal status, the cancers, procedures and oncology findings,
-whether the cancer is advanced and since when, the supportive care on file, the Calvert dose of
-an AUC-dosed order, the biomarkers on file and what a targeted order needs. A resource that
-cannot be read becomes an :class:`Unreadable` fact instead of disappearing, so that a check that
-could not run is said on a card and never passes as "no conflict".
+indication is malignant, the menopausal status, the cancers, procedures and oncology findings
+and their trends, whether the cancer is advanced and since when, the supportive care on file,
+the Calvert dose of an AUC-dosed order, the cumulative anthracycline dose an order brings, the
+biomarkers on file and what a targeted order needs. A resource that cannot be read becomes an
+:class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
+on a card and never passes as "no conflict".
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import date
 
 from ..knowledge import Knowledge
 from ..record import PatientRecord
-from . import biomarkers, care, clinical, dosing, medications, oncology, pgx, procedures
+from . import biomarkers, care, clinical, cumulative, dosing, medications, oncology, pgx, procedures
 from .types import (
     FACT_TYPES,
+    ORDER_FACTS,
     ActiveMedication,
     AdvancedCancer,
     AucDose,
@@ -26,9 +28,11 @@ from .types import (
     Cancer,
     CareMissing,
     CareOnFile,
+    CumulativeDose,
     DraftMedication,
     Fact,
     Finding,
+    FindingTrend,
     Genotype,
     Inhibitor,
     MissingFinding,
@@ -44,6 +48,7 @@ from .types import (
 
 __all__ = [
     "FACT_TYPES",
+    "ORDER_FACTS",
     "ActiveMedication",
     "AdvancedCancer",
     "AucDose",
@@ -51,9 +56,11 @@ __all__ = [
     "Cancer",
     "CareMissing",
     "CareOnFile",
+    "CumulativeDose",
     "DraftMedication",
     "Fact",
     "Finding",
+    "FindingTrend",
     "Genotype",
     "Inhibitor",
     "MissingFinding",
@@ -102,5 +109,6 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
         )
     )
     taking = [m for m in active if isinstance(m, ActiveMedication)]
+    found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
     found.extend(biomarkers.biomarkers(record, knowledge, results, cancers, drafts, taking))
     return found

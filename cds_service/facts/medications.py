@@ -8,17 +8,19 @@ a rule sees a drug-drug-gene interaction in either direction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
 from .. import fhir
-from ..dosage import describe_timing, dose_quantity
+from ..dosage import Course, course, describe_timing, dose_quantity, quantity_units
 from ..knowledge import Knowledge
-from ..record import PatientRecord
+from ..record import PatientRecord, relative
 from .clinical import Conditions, indication, unreadable
 from .types import ActiveMedication, DraftMedication, Fact, Inhibitor
 
@@ -104,6 +106,114 @@ def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[
             )
 
 
+@dataclass(frozen=True)
+class Given:
+    """Doses given in the past: one administration, or the course of a finished order."""
+
+    resource: str
+    ingredient: str
+    drug: str
+    date: str | None = None
+    course: Course | None = None
+    problem: str | None = None
+    """Why the resource cannot be counted (not valid FHIR, another patient's)."""
+
+
+def given(
+    record: PatientRecord,
+    knowledge: Knowledge,
+    ingredients: Collection[str],
+    administration_statuses: Collection[str],
+    request_statuses: Collection[str],
+) -> list[Given]:
+    """Past doses of ``ingredients``: administrations, then finished orders none of them names.
+
+    An order whose administrations are on file is counted through them (they say what was
+    actually given), so no dose is counted twice.
+    """
+    found: list[Given] = []
+    requested: set[str] = set()
+    for resource in _of_type(record, "MedicationAdministration", administration_statuses):
+        read = _read_given(record, knowledge, resource, ingredients)
+        if read is not None:
+            found.append(_administered(*read))
+            administration = read[0]
+            if isinstance(administration, MedicationAdministration) and administration.request:
+                requested.add(relative(administration.request.reference or ""))
+    for resource in _of_type(record, "MedicationRequest", request_statuses):
+        if fhir.reference_of(resource) not in requested:
+            read = _read_given(record, knowledge, resource, ingredients)
+            found.extend([_ordered(*read)] if read else [])
+    return found
+
+
+def _of_type(
+    record: PatientRecord, kind: str, statuses: Collection[str]
+) -> Iterable[Mapping[str, Any]]:
+    for resource in record.resources:
+        if resource.get("resourceType") == kind and resource.get("status") in statuses:
+            yield resource
+
+
+def _read_given(
+    record: PatientRecord,
+    knowledge: Knowledge,
+    resource: Mapping[str, Any],
+    ingredients: Collection[str],
+) -> tuple[MedicationAdministration | MedicationRequest | None, Given] | None:
+    """The resource validated and what is known of its drug, if it is one of ``ingredients``.
+
+    A resource that cannot be counted comes back with no model and the ``problem``.
+    """
+    reference = fhir.reference_of(resource)
+    found = _raw_ingredient(resource.get("medicationCodeableConcept"), knowledge)
+    if "medicationReference" not in resource and found not in ingredients:
+        return None  # a chart holds many administrations: only those of the drugs are validated
+    try:
+        model = fhir.validate(resource)
+    except fhir.InvalidResource as error:
+        if found is None or found not in ingredients:
+            return None
+        return None, Given(reference, found, found, problem=f"not valid FHIR ({error.reason})")
+    assert isinstance(model, MedicationAdministration | MedicationRequest)
+    concept = model.medicationCodeableConcept or record.medication_concept(
+        model.medicationReference.reference if model.medicationReference else None,
+        container=resource,
+    )
+    ingredient = identify(concept, knowledge)[0] if concept else None
+    if ingredient is None or ingredient not in ingredients:
+        return None
+    drug = fhir.concept_text(concept) or ingredient
+    problem = record.foreign_subject(model.subject)
+    return (None if problem else model), Given(reference, ingredient, drug, problem=problem)
+
+
+def _administered(model: MedicationAdministration | MedicationRequest | None, item: Given) -> Given:
+    """One administration: its dose, given once, on its date."""
+    if not isinstance(model, MedicationAdministration):
+        return item
+    dose = model.dosage.dose if model.dosage else None
+    value = float(dose.value) if dose and dose.value is not None else None
+    units = quantity_units(dose) if dose else ()
+    period = model.effectivePeriod
+    when = model.effectiveDateTime or (period.start if period else None)
+    return replace(item, date=_day(when), course=Course(value, units, 1.0, "one administration"))
+
+
+def _ordered(model: MedicationAdministration | MedicationRequest | None, item: Given) -> Given:
+    """A finished order: its dose and number of doses (:func:`dosage.course`), from its date."""
+    if not isinstance(model, MedicationRequest):
+        return item
+    timing = next((d.timing for d in model.dosageInstruction or () if d.timing), None)
+    bounds = timing.repeat.boundsPeriod if timing and timing.repeat else None
+    when = model.authoredOn or (bounds.start if bounds else None)
+    return replace(item, date=_day(when), course=course(model.dosageInstruction))
+
+
+def _day(value: Any) -> str | None:
+    return str(value)[:10] if value else None
+
+
 def inhibitors(medications: Iterable[Fact], knowledge: Knowledge) -> Iterable[Inhibitor]:
     for medication in medications:
         if isinstance(medication, DraftMedication):
@@ -146,12 +256,17 @@ def identify(
 
 
 def _raw_ingredient(concept: Any, knowledge: Knowledge) -> str | None:
+    """The drug of an unvalidated concept: by code, then by its text or a coding display."""
     if not isinstance(concept, Mapping):
         return None
-    for coding in concept.get("coding") or []:
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    for coding in codings:
+        if isinstance(coding.get("code"), str):
             found = knowledge.drugs.by_rxnorm(coding["code"])
             if found:
                 return found
-    text = concept.get("text")
-    return knowledge.drugs.by_name(text) if isinstance(text, str) else None
+    for text in [concept.get("text"), *(c.get("display") for c in codings)]:
+        found = knowledge.drugs.by_name(text) if isinstance(text, str) else None
+        if found:
+            return found
+    return None

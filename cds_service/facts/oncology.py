@@ -5,7 +5,8 @@ values read; nothing here knows a code. Per finding the result of the code ranke
 used (pathologic before clinical TNM), the latest of them if several; a value that only says
 why there is none (data-absent-reason: a pM "not applicable") gives way to the next result. A
 finding the table lists with no result on file becomes a :class:`MissingFinding`, so that a
-rule can ask for it. ``rules/knowledge/care.yaml`` says which findings and Conditions make the
+rule can ask for it; one marked ``trend`` also becomes a :class:`FindingTrend` (baseline,
+latest, change). ``rules/knowledge/care.yaml`` says which findings and Conditions make the
 cancer advanced.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
+from itertools import chain
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -24,7 +26,15 @@ from ..knowledge import Knowledge
 from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
 from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreadable, weeks_since
-from .types import AdvancedCancer, Cancer, Fact, Finding, MissingFinding, PerformedProcedure
+from .types import (
+    AdvancedCancer,
+    Cancer,
+    Fact,
+    Finding,
+    FindingTrend,
+    MissingFinding,
+    PerformedProcedure,
+)
 
 """Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
@@ -116,20 +126,58 @@ def findings(
         found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code
         found.sort(key=lambda item: item[0])
         found.sort(key=lambda item: _data_absent(item[2]))  # stable: keeps the order above
-        for _, _, resource in found:
-            seen.add(name)
-            result = _read(record, specs[name], resource)
-            if isinstance(result, Finding):
-                after = knowledge.procedures.follow_up.get(name, frozenset())
-                result = replace(result, after_procedure=_after(result.date, after, done))
+        seen.add(name)
+        after = knowledge.procedures.follow_up.get(name, frozenset())
+        results = (
+            _placed(_read(record, specs[name], resource), after, done) for _, _, resource in found
+        )
+        for result in results:
             yield result
             if isinstance(result, Finding):
+                if specs[name].trend:
+                    yield from _trend(specs[name], result, results)
                 break
     wanted = {s.name: s.ordered_when for s in specs.values() if s.ordered_when}
     orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for name in specs:
         if name not in seen:
             yield MissingFinding(finding=name, test_ordered=orders.get(name))
+
+
+def _trend(spec: FindingSpec, latest: Finding, older: Iterable[Fact]) -> Iterable[Fact]:
+    """The older results (every one is read: the baseline is among them) and the trend.
+
+    Only dated numbers count; the baseline is the earliest of them, the latest is the result the
+    :class:`Finding` uses. Fewer than two make no trend.
+    """
+    points: list[tuple[str, float, Finding]] = []
+    for result in chain([latest], older):
+        if not isinstance(result, Finding):
+            yield result
+        elif result.number is not None and result.date:
+            points.append((result.date, result.number, result))
+    if len(points) < 2 or points[0][2] is not latest:
+        return
+    first_date, first, baseline = min(points, key=lambda point: point[0])
+    last_date, last, _ = points[0]
+    yield FindingTrend(
+        finding=spec.name,
+        baseline=first,
+        baseline_date=first_date,
+        latest=last,
+        latest_date=last_date,
+        change=last - first,
+        count=float(len(points)),
+        unit=spec.unit,
+        sources=(*baseline.sources, *latest.sources),
+    )
+
+
+def _placed(result: Fact, after: frozenset[str], done: Sequence[PerformedProcedure]) -> Fact:
+    """A finding with the procedure it was taken after, of those the table reads it against."""
+    if not isinstance(result, Finding):
+        return result
+    return replace(result, after_procedure=_after(result.date, after, done))
 
 
 def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any]) -> Fact:

@@ -197,6 +197,28 @@ class Finding(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class FindingTrend(Fact):
+    """A finding measured more than once: the baseline, the latest result and the change.
+
+    The baseline is the earliest dated result on file: for a drug started after it, that is
+    the last value before any treatment the record shows (the trastuzumab label's "baseline").
+    """
+
+    kind = "finding_trend"
+    label = "Trend"
+    finding: str
+    baseline: float
+    baseline_date: str
+    latest: float
+    latest_date: str
+    change: float
+    """Latest minus baseline, in the finding's unit: negative when it fell."""
+    count: float
+    """How many dated results there are."""
+    unit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MissingFinding(Fact):
     kind = "finding_missing"
     label = "Not on file"
@@ -309,6 +331,50 @@ class TargetedOrder(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CumulativeDose(Fact):
+    """A draft order of a drug counted toward a cumulative dose, and the total it would bring.
+
+    Every input and step is kept so that a card can show the computation: each prior dose with
+    its resource, the ratio, the BSA, the prior total, this order and the projected total.
+    ``missing`` says which doses could not be counted; ``prior`` and ``projected`` are then left
+    out (``counted`` keeps the sum of what could be counted), so that no rule reads a total that
+    is too low as complete.
+    """
+
+    kind = "cumulative_dose"
+    label = "Cumulative dose"
+    order: str
+    drug: str
+    ingredient: str
+    equivalent_of: str
+    """The reference drug the total is expressed in (doxorubicin)."""
+    unit: str
+    ratio: float
+    """The ordered drug's equivalence ratio."""
+    prior_doses: str
+    """Each dose counted, with its date, conversion, ratio and resource; "none"."""
+    prior_count: float
+    """How many past administrations and finished orders were found, counted or not."""
+    counted: float
+    """The equivalent doses that could be counted, this order included when it could."""
+    ordered_dose: float | None = None
+    """The ordered dose in ``unit`` (a dose in mg divided by the BSA), per administration."""
+    order_doses: float | None = None
+    order_equivalent: float | None = None
+    prior: float | None = None
+    projected: float | None = None
+    """Prior total plus this order."""
+    bsa: float | None = None
+    bsa_basis: str | None = None
+    cotherapy: str | None = None
+    """Drugs on file or on order that lower the lifetime limit (cyclophosphamide)."""
+    missing: str | None = None
+    """What is needed to count every dose, in a few words ("BSA (or height and weight)")."""
+    not_counted: str | None = None
+    """Each dose that could not be counted, with its resource and why."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Unreadable(Fact):
     kind = "unreadable"
     label = "Could not evaluate"
@@ -323,6 +389,9 @@ class Unreadable(Fact):
     biomarker: str | None = None
 
 
+ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)
+"""Facts about one draft order (``order``, ``drug``): a remove-order suggestion may name them."""
+
 FACT_TYPES: tuple[type[Fact], ...] = (
     PatientFact,
     DraftMedication,
@@ -335,6 +404,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     Cancer,
     AdvancedCancer,
     Finding,
+    FindingTrend,
     MissingFinding,
     CareOnFile,
     CareMissing,
@@ -342,6 +412,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     AucDose,
     BiomarkerResult,
     TargetedOrder,
+    CumulativeDose,
     Unreadable,
 )
 
