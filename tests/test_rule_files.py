@@ -312,6 +312,14 @@ def test_a_missing_file_is_named(tmp_path: Path):
             id="care-advanced-value",
         ),
         pytest.param(
+            Path("knowledge") / "care.yaml",
+            "    primary_tumor: [T0, Tis, T1, T2, T3, T4]",
+            "    primary_tumor: [T0, Tis, T1, T2, T3, T4a]",
+            "    primary_tumor: [T0, Tis, T1, T2, T3, T4a]",
+            "not_advanced.together.primary_tumor: 'T4a' is not a value oncology.yaml gives",
+            id="care-not-advanced-value",
+        ),
+        pytest.param(
             Path("knowledge") / "procedures.yaml",
             "    follow_up: [PSA]",
             "    follow_up: [PSAA]",
