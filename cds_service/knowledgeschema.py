@@ -294,6 +294,7 @@ def biomarkers_schema() -> dict:
             "sites": names,
             "except": names,
             "origin": {"enum": ["germline", "somatic"]},
+            "extent": {"enum": ["advanced"]},
             "drugs": names,
             "source": TEXT,
         },

@@ -361,10 +361,16 @@ BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
             id="therapy-drug",
         ),
         pytest.param(
-            "      - sites: [breast, stomach]",
-            "      - sites: [breast, gastric]",
+            "      - sites: [stomach]",
+            "      - sites: [gastric]",
             "sites: 'gastric' is not a cancer site of oncology.yaml",
             id="therapy-site",
+        ),
+        pytest.param(
+            "        extent: advanced",
+            "        extent: metastatic",
+            "extent: 'metastatic' is not one of: advanced",
+            id="therapy-extent",
         ),
         pytest.param(
             "    biomarkers: [ALK]",
