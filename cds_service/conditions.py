@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Conditions
-from .knowledge import INDETERMINATE, Knowledge
+from .genomics import INDETERMINATE
+from .knowledge import Knowledge
 from .ruleschema import COMPARISONS
 from .yamlfile import RuleFileError, YamlMap
 
