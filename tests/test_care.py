@@ -139,9 +139,9 @@ def test_the_diagnosis_date_is_the_onset_else_the_recorded_day(
         ),
         pytest.param(
             [NSCLC, staging("sg", "399537006", snomed("1222837003"))],
-            "2026-01-10",
+            None,  # not the primary's 2026-01-10: a recurrence would look long overdue
             "stage group IV",
-            id="undated-stage-dated-by-the-primary",
+            id="undated-stage-not-dated-by-the-primary",
         ),
     ],
 )

@@ -96,7 +96,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     )
     found.extend(results)
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
-    found.extend(oncology.advanced_cancer(conditions, readings.values(), cancers, knowledge, today))
+    found.extend(oncology.advanced_cancer(conditions, readings.values(), knowledge, today))
     found.extend(care.care(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(

@@ -61,14 +61,13 @@ def cancers(conditions: Conditions, knowledge: Knowledge, today: date) -> Iterab
 def advanced_cancer(
     conditions: Conditions,
     results: Iterable[Finding],
-    primaries: Sequence[Cancer],
     knowledge: Knowledge,
     today: date,
 ) -> Iterable[AdvancedCancer]:
     """One fact when any finding or Condition shows advanced cancer, dated by the earliest.
 
-    Evidence without a date (a stage group with no effective date) is dated by the primary
-    cancer's diagnosis: stage IV is usually found when the cancer is.
+    Evidence without a date leaves the date unknown: the primary cancer's diagnosis would date
+    a recurrence years too early, and make a goals-of-care conversation look long overdue.
     """
     spec = knowledge.care.advanced
     evidence: list[tuple[str, date | None, tuple[str, ...]]] = []
@@ -87,10 +86,7 @@ def advanced_cancer(
             evidence.append((words, diagnosis_date(condition), (reference,)))
     if not evidence:
         return
-    days = [day for _, day, _ in evidence if day] or [
-        date.fromisoformat(cancer.diagnosed) for cancer in primaries if cancer.diagnosed
-    ]
-    first = min(days, default=None)
+    first = min((day for _, day, _ in evidence if day), default=None)
     yield AdvancedCancer(
         basis="; ".join(
             f"{words} ({day.isoformat()})" if day else words for words, day, _ in evidence
