@@ -169,6 +169,10 @@ def test_several_signs_make_one_fact_dated_by_the_earliest(rule_set: RuleSet):
         pytest.param([NSCLC, staging("m", "399387003", snomed("1229901006"))], id="cm0"),
         pytest.param([condition("c9", "Metastatic calcification of lung")], id="not-a-cancer"),
         pytest.param(
+            [NSCLC, condition("c8", "Secondary malignant neoplasm of axillary lymph node")],
+            id="regional-nodes",
+        ),
+        pytest.param(
             [NSCLC, staging("sg", "399537006", snomed("1222837003"), status="preliminary")],
             id="preliminary-stage-iv",
         ),
