@@ -22,7 +22,8 @@ from typing import Any
 
 from .care import EXTENTS
 from .engine import Conditions
-from .knowledge import INDETERMINATE, Knowledge
+from .genomics import INDETERMINATE
+from .knowledge import Knowledge
 from .ruleschema import COMPARISONS
 from .yamlfile import RuleFileError, YamlMap
 

@@ -202,6 +202,12 @@ async def _get(
             if last:
                 raise _Failed("transient", "could not connect to the FHIR server") from None
             await asyncio.sleep(_RETRY_PAUSE * 2**attempt)
+        except (httpx.ReadError, httpx.RemoteProtocolError) as error:
+            # A pooled connection the server closed as it was reused: a GET may be sent again.
+            if last:
+                message = f"the FHIR server connection failed ({type(error).__name__})"
+                raise _Failed("transient", message) from None
+            await asyncio.sleep(_RETRY_PAUSE * 2**attempt)
         except httpx.TimeoutException:
             raise _Failed("timeout", "the FHIR server did not answer in time") from None
         except httpx.HTTPError as error:

@@ -1,16 +1,17 @@
-"""Knowledge tables from ``rules/knowledge/``: drugs, genomics, alleles, conditions, oncology,
-care, procedures, biomarkers, anthracyclines.
+"""Knowledge tables from ``rules/knowledge/``, loaded together and checked against each other.
 
-The tables are data an informaticist edits; this module only gives them types and the generic
-operations the fact extractor needs (which ingredient is this order, which gene is this
-coding, what does this diplotype text mean, is this condition a malignancy).
+The tables are data an informaticist edits. The drug and condition tables are typed here (which
+ingredient is this order, is this condition a malignancy); the others have their own modules
+(``genomics.py`` with the allele tables, ``oncology.py``, ``care.py``, ``procedures.py``,
+``biomarkers.py``, ``cumulative.py``). A name one table gives another (a drug, a finding, a
+site) that the other lacks is refused here, with its file and line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,111 +19,11 @@ from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
 from .cumulative import CumulativeDosing, load_cumulative
 from .fhir import Code
+from .genomics import Genomics, load_genomics
 from .oncology import Oncology, load_oncology
 from .procedures import Procedures, load_procedures
-from .text import normal_text, word_pattern
-from .yamlfile import RuleFileError, YamlMap, load_yaml
-
-_GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
-
-
-INDETERMINATE = "Indeterminate"
-
-
-@dataclass(frozen=True, slots=True)
-class Allele:
-    name: str
-    function: str
-    activity: float | None = None
-    copies: int = 1
-
-    @property
-    def label(self) -> str:
-        return self.name if self.copies == 1 else f"{self.name}x{self.copies}"
-
-
-@dataclass(frozen=True, slots=True)
-class Diplotype:
-    """A diplotype as read from a lab's text, with what the allele table says of it."""
-
-    alleles: tuple[str, ...]
-    unknown: tuple[str, ...] = ()
-    activity_score: float | None = None
-    phenotype: str | None = None
-
-    @property
-    def text(self) -> str:
-        return "/".join(self.alleles)
-
-
-@dataclass(frozen=True)
-class AlleleTable:
-    """One gene's alleles and how a pair of them gives a phenotype.
-
-    Genes with activity values (DPYD, CYP2D6) sum them into an activity score read against
-    ``bands``; genes with functions only (TPMT, NUDT15, UGT1A1) look the pair of functions up in
-    ``function_phenotypes``. ``inhibitor_factors`` says what an inhibitor of each strength does
-    to the activity score (phenoconversion).
-    """
-
-    gene: str
-    reference: str
-    alleles: Mapping[str, Allele]
-    """Normalised name or alias -> allele."""
-    bands: tuple[tuple[float, float, str], ...] = ()
-    function_phenotypes: Mapping[frozenset[str], str] = field(default_factory=dict)
-    inhibitor_factors: Mapping[str, float] = field(default_factory=dict)
-
-    def interpret(self, text: str) -> Diplotype:
-        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``."""
-        names = self._split(text)
-        found = [self._find(name) for name in names]
-        if len(names) != 2 or None in found:
-            unknown = tuple(n for n, a in zip(names, found, strict=True) if a is None)
-            return Diplotype(tuple(names), unknown or (text.strip(),))
-        alleles = [a for a in found if a is not None]
-        labels = tuple(a.label for a in alleles)
-        if self.bands:
-            if any(a.activity is None for a in alleles):
-                return Diplotype(labels, (), None, INDETERMINATE)
-            score = sum((a.activity or 0.0) * a.copies for a in alleles)
-            return Diplotype(labels, (), score, self.phenotype_for(score))
-        if any(a.copies != 1 for a in alleles):
-            return Diplotype(labels, (), None, INDETERMINATE)
-        pair = frozenset(a.function for a in alleles)
-        return Diplotype(labels, (), None, self.function_phenotypes.get(pair, INDETERMINATE))
-
-    def phenotype_for(self, score: float) -> str | None:
-        for low, high, phenotype in self.bands:
-            if low <= score <= high:
-                return phenotype
-        return None
-
-    def _split(self, text: str) -> list[str]:
-        text = text.strip()
-        zygosity = re.fullmatch(r"(.+?)[\s,(]+(heterozygous|homozygous|het|hom)\)?", text, re.I)
-        if zygosity:
-            allele, state = zygosity.group(1), zygosity.group(2).lower()
-            other = allele if state.startswith("hom") else self.reference
-            return [self._strip_gene(allele), other]
-        return [self._strip_gene(part) for part in text.split("/")]
-
-    def _strip_gene(self, part: str) -> str:
-        part = part.strip()
-        if part.upper().startswith(self.gene):
-            part = part[len(self.gene) :].lstrip(" :")
-        return part
-
-    def _find(self, name: str) -> Allele | None:
-        key = _normal(name)
-        copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
-        if copies and key not in self.alleles:
-            single = self._find(copies.group(1))
-            return replace(single, copies=int(copies.group(2))) if single else None
-        if key in self.alleles:
-            return self.alleles[key]
-        suballele = re.fullmatch(r"(\*\w+?)\.\d{3}", key)  # PharmVar *7.001 is *7
-        return self.alleles.get(suballele.group(1)) if suballele else None
+from .text import word_pattern
+from .yamlfile import RuleFileError, line_of, load_yaml
 
 
 @dataclass(frozen=True)
@@ -157,57 +58,6 @@ class DrugTable:
             if named and self.forms.get(named) == ingredient:
                 return named
         return ingredient
-
-
-@dataclass(frozen=True)
-class GeneGroup:
-    """Genes whose phenotypes act together on one drug family (TPMT and NUDT15)."""
-
-    name: str
-    genes: tuple[str, ...]
-    reduced: tuple[str, ...]
-    """Reduced-function phenotypes, most severe first."""
-
-
-@dataclass(frozen=True)
-class Genomics:
-    systems: Mapping[str, str]
-    genotype_codes: frozenset[Code]
-    phenotype_codes: frozenset[Code]
-    phenotype_value_components: frozenset[Code]
-    gene_components: frozenset[Code]
-    answer_codes: Mapping[str, str]
-    answer_texts: Mapping[str, str]
-    genes: Mapping[str, AlleleTable | None]
-    hgnc: Mapping[str, str]
-    """HGNC number without prefix -> gene symbol."""
-    code_genes: Mapping[Code, str] = field(default_factory=dict)
-    """Gene-specific phenotype codes (LOINC 79713-4 is TPMT) -> gene symbol."""
-    test_order_statuses: frozenset[str] = frozenset()
-    groups: tuple[GeneGroup, ...] = ()
-
-    def gene_of(self, system: str | None, code: str | None, display: str | None) -> str | None:
-        """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix.
-
-        A gene the tables do not list keeps its symbol (or its HGNC id): it is still a gene.
-        """
-        number = code.removeprefix("HGNC:") if code and system == self.systems["hgnc"] else None
-        if number in self.hgnc:
-            return self.hgnc[number]
-        for candidate in (display, code):
-            if candidate and _GENE_SYMBOL.fullmatch(candidate.strip()):
-                return candidate.strip()
-        return f"HGNC:{number}" if number else None
-
-    def phenotype_of(self, code: str | None, text: str | None) -> str | None:
-        """The phenotype of an answer code or text; "CYP2C19 Rapid Metabolizer" reads too."""
-        if code and code in self.answer_codes:
-            return self.answer_codes[code]
-        if not text:
-            return None
-        key = normal_text(text)
-        without_gene = key.partition(" ")[2]
-        return self.answer_texts.get(key) or self.answer_texts.get(without_gene)
 
 
 @dataclass(frozen=True)
@@ -260,25 +110,13 @@ def load_knowledge(directory: Path) -> Knowledge:
     care_file = directory / "care.yaml"
     procedures_file = directory / "procedures.yaml"
     drugs_doc = load_yaml(drugs_file)
-    genomics_doc = load_yaml(genomics_file)
-    genes: dict[str, AlleleTable | None] = {}
-    for symbol, entry in genomics_doc["genes"].items():
-        table_name = entry.get("alleles")
-        if table_name:
-            table_file = directory / table_name
-            if not table_file.is_file():
-                line = entry.line_of("alleles") if isinstance(entry, YamlMap) else None
-                raise RuleFileError(genomics_file, f"{symbol}: no allele table {table_name}", line)
-            genes[symbol] = _allele_table(symbol, load_yaml(table_file), table_file)
-        else:
-            genes[symbol] = None
     drugs = _drug_table(drugs_doc, drugs_file)
     oncology_doc = load_yaml(oncology_file)
     oncology = load_oncology(oncology_doc, oncology_file)
     unknown = sorted(oncology.auc.drugs - drugs.ingredients)
     if unknown:
         message = f"auc_dosing.drugs: {unknown[0]!r} is not an ingredient of knowledge/drugs.yaml"
-        raise RuleFileError(oncology_file, message, _line(oncology_doc["auc_dosing"], "drugs"))
+        raise RuleFileError(oncology_file, message, line_of(oncology_doc["auc_dosing"], "drugs"))
     biomarkers_file = directory / "biomarkers.yaml"
     biomarkers = load_biomarkers(
         load_yaml(biomarkers_file),
@@ -294,7 +132,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     )
     return Knowledge(
         drugs,
-        _genomics(genomics_doc, genes, genomics_file),
+        load_genomics(load_yaml(genomics_file), genomics_file),
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
         load_care(load_yaml(care_file), care_file, oncology),
@@ -318,7 +156,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
         if entry.get("form_of"):
             if entry["form_of"] not in drugs:
                 message = f"{ingredient}: form_of unknown drug {entry['form_of']}"
-                raise RuleFileError(path, message, _line(entry, "form_of"))
+                raise RuleFileError(path, message, line_of(entry, "form_of"))
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
@@ -328,46 +166,11 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
         for member in members:
             if member not in drugs:
                 raise RuleFileError(
-                    path, f"class {name}: unknown drug {member}", _line(written, name)
+                    path, f"class {name}: unknown drug {member}", line_of(written, name)
                 )
     # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
     names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
     return DrugTable(by_code, tuple(names), classes, forms, inhibits)
-
-
-def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path: Path) -> Genomics:
-    systems = dict(doc["systems"])
-
-    def system(item: Mapping[str, str]) -> str:
-        return systems.get(item["system"], item["system"])
-
-    def codes(items: Iterable[Mapping[str, str]]) -> frozenset[Code]:
-        return frozenset((system(i), i["code"]) for i in items)
-
-    answers = doc["phenotype_answers"]
-    groups = []
-    for name, entry in (doc.get("groups") or {}).items():
-        unknown = [g for g in entry["genes"] if g not in genes]
-        if unknown:
-            message = f"group {name}: unknown gene {unknown[0]}"
-            raise RuleFileError(path, message, _line(entry, "genes"))
-        groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
-    return Genomics(
-        systems=systems,
-        genotype_codes=codes(doc["genotype"]["codes"]),
-        phenotype_codes=codes(doc["phenotype"]["codes"]),
-        phenotype_value_components=codes(doc["phenotype"]["value_components"]),
-        gene_components=codes(doc["gene_component"]),
-        answer_codes=dict(answers["codes"]),
-        answer_texts={normal_text(k): v for k, v in answers["texts"].items()},
-        genes=genes,
-        hgnc={entry["hgnc"].removeprefix("HGNC:"): s for s, entry in doc["genes"].items()},
-        code_genes={
-            (system(i), i["code"]): i["gene"] for i in doc["phenotype"]["codes"] if i.get("gene")
-        },
-        test_order_statuses=frozenset(doc.get("test_order_statuses") or ()),
-        groups=tuple(groups),
-    )
 
 
 def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
@@ -387,43 +190,3 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
         postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
         menopause_not_applicable=frozenset(menopause["not_applicable_for"]),
     )
-
-
-def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
-    alleles: dict[str, Allele] = {}
-    bands = tuple(
-        (float(b["min"]), float(b["max"]), b["phenotype"]) for b in doc.get("phenotypes") or ()
-    )
-    pairs = {
-        frozenset(entry["functions"]): entry["phenotype"]
-        for entry in doc.get("function_phenotypes") or ()
-    }
-    for entry in doc["alleles"]:
-        activity = entry.get("activity")
-        if bands and activity is None:
-            message = (
-                f"allele {entry['name']}: needs an activity value, because this table gives "
-                "the phenotype by activity-score bands ('phenotypes')"
-            )
-            raise RuleFileError(path, message, _line(entry, "name"))
-        allele = Allele(
-            str(entry["name"]), entry["function"], None if activity is None else float(activity)
-        )
-        for name in [allele.name, *map(str, entry.get("aliases", []))]:
-            key = _normal(name)
-            if key in alleles:
-                raise RuleFileError(
-                    path, f"allele name {name!r} is listed twice", _line(entry, "name")
-                )
-            alleles[key] = allele
-    factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
-    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors)
-
-
-def _normal(name: str) -> str:
-    return "".join(name.split()).lower()
-
-
-def _line(container: Any, key: Any) -> int | None:
-    """The line of ``key`` in a table read by ``load_yaml``, for the author."""
-    return container.line_of(key) if isinstance(container, YamlMap) else None

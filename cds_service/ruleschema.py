@@ -254,23 +254,8 @@ def kind_of(path: Path, directory: Path) -> str:
     if parts == ("services.yaml",):
         return "services"
     if parts[0] == "knowledge":
-        if parts[1:] == ("drugs.yaml",):
-            return "knowledge-drugs"
-        if parts[1:] == ("genomics.yaml",):
-            return "knowledge-genomics"
-        if parts[1:] == ("conditions.yaml",):
-            return "knowledge-conditions"
-        if parts[1:] == ("oncology.yaml",):
-            return "knowledge-oncology"
-        if parts[1:] == ("care.yaml",):
-            return "knowledge-care"
-        if parts[1:] == ("procedures.yaml",):
-            return "knowledge-procedures"
-        if parts[1:] == ("biomarkers.yaml",):
-            return "knowledge-biomarkers"
-        if parts[1:] == ("anthracyclines.yaml",):
-            return "knowledge-anthracyclines"
-        return "knowledge-alleles"
+        table = f"knowledge-{path.stem}" if len(parts) == 2 else ""
+        return table if table in SCHEMAS else "knowledge-alleles"
     return "rule-file"
 
 

@@ -148,6 +148,11 @@ def _syntax(error: yaml.MarkedYAMLError) -> tuple[str, int | None]:
     return f"not valid YAML: {context}{problem}", mark.line + 1 if mark else None
 
 
+def line_of(container: Any, key: Hashable) -> int | None:
+    """The line of ``key`` in a table read by ``load_yaml``, for the author."""
+    return container.line_of(key) if isinstance(container, YamlMap) else None
+
+
 def how_written(container: Any, key: Hashable) -> str | None:
     """How the author wrote a value that YAML did not read as text (``no``, ``1.10``), if so."""
     written = getattr(container, "written", None)

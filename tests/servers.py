@@ -58,6 +58,11 @@ def fhir_server(token: str | None = TOKEN) -> Iterator[str]:
 Handler = Callable[["StandInRequest"], tuple[int, dict[str, str], bytes]]
 
 
+DROP = 0
+"""A handler's status that closes the connection without an answer, as a server may do to a
+keep-alive connection just as the client reuses it."""
+
+
 class StandInRequest(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse can be seen
 
@@ -65,6 +70,9 @@ class StandInRequest(BaseHTTPRequestHandler):
         server: StandIn = self.server.owner  # type: ignore[attr-defined]
         server.record(self)
         status, headers, body = server.handler(self)
+        if status == DROP:
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in {"Content-Type": "application/fhir+json", **headers}.items():
             self.send_header(name, value)

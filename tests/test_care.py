@@ -139,9 +139,9 @@ def test_the_diagnosis_date_is_the_onset_else_the_recorded_day(
         ),
         pytest.param(
             [NSCLC, staging("sg", "399537006", snomed("1222837003"))],
-            "2026-01-10",
+            None,  # not the primary's 2026-01-10: a recurrence would look long overdue
             "stage group IV",
-            id="undated-stage-dated-by-the-primary",
+            id="undated-stage-not-dated-by-the-primary",
         ),
     ],
 )
@@ -168,6 +168,10 @@ def test_several_signs_make_one_fact_dated_by_the_earliest(rule_set: RuleSet):
         pytest.param([NSCLC, staging("sg", "399588009", snomed("1222769001"))], id="stage-iib"),
         pytest.param([NSCLC, staging("m", "399387003", snomed("1229901006"))], id="cm0"),
         pytest.param([condition("c9", "Metastatic calcification of lung")], id="not-a-cancer"),
+        pytest.param(
+            [NSCLC, condition("c8", "Secondary malignant neoplasm of axillary lymph node")],
+            id="regional-nodes",
+        ),
         pytest.param(
             [NSCLC, staging("sg", "399537006", snomed("1222837003"), status="preliminary")],
             id="preliminary-stage-iv",

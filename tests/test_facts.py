@@ -462,6 +462,15 @@ def test_menopausal_status_from_data_else_age(rule_set, gender, birth, condition
     assert only(found, facts.PatientFact).menopause == status
 
 
+@pytest.mark.parametrize("birth", ["1996", "1996-04"])
+def test_a_birth_date_without_its_day_gives_no_age_rather_than_an_error(rule_set, birth):
+    record = PatientRecord(
+        PATIENT, {"resourceType": "Patient", "id": PATIENT, "birthDate": birth}, [], []
+    )
+    patient = only(facts.extract(record, rule_set.knowledge, TODAY), facts.PatientFact)
+    assert patient.age is None
+
+
 def service_request(ident: str, text: str, status: str = "active") -> dict:
     return {
         "resourceType": "ServiceRequest",

@@ -17,7 +17,15 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tests.conftest import fixture_json, free_port, request_fixture
-from tests.servers import TEMPLATES, TOKEN, StandIn, StandInRequest, authorized, live_service
+from tests.servers import (
+    DROP,
+    TEMPLATES,
+    TOKEN,
+    StandIn,
+    StandInRequest,
+    authorized,
+    live_service,
+)
 
 NAME = "dpyd-c1905-het-capecitabine.order-sign"
 PATH = "/cds-services/oncology-order-sign"
@@ -171,6 +179,20 @@ def test_a_503_is_retried_once(expected_cards):
         return good(request)
 
     response, _, server = answer(flaky)
+    assert response.json()["cards"] == expected_cards
+    assert len(server.seen) == 2 * len(KEYS)
+
+
+def test_a_connection_closed_without_an_answer_is_retried_once(expected_cards):
+    dropped: set[str] = set()
+
+    def closing(request: StandInRequest) -> tuple[int, dict[str, str], bytes]:
+        if request.path not in dropped:
+            dropped.add(request.path)
+            return DROP, {}, b""
+        return good(request)
+
+    response, _, server = answer(closing)
     assert response.json()["cards"] == expected_cards
     assert len(server.seen) == 2 * len(KEYS)
 

@@ -198,3 +198,25 @@ def test_a_prostatectomy_that_cannot_be_used_is_unreadable(rule_set, change, rea
     assert (broken.resource, broken.procedure) == ("Procedure/rp", "radical_prostatectomy")
     assert reason in broken.reason
     assert not [f for f in found if isinstance(f, facts.PerformedProcedure)]
+
+
+def test_a_value_with_a_comparator_is_not_read_as_the_number(rule_set):
+    """ "<0.1 ng/mL" after a prostatectomy is undetectable, not a PSA of 0.1 to test a threshold."""
+    below = psa(0.1, "2026-06-01")
+    below["valueQuantity"]["comparator"] = "<"
+    found = finding(extract(rule_set, [below]), "PSA")
+    assert (found.value, found.number, found.reported) == ("not interpreted", None, "<0.1 ng/mL")
+
+
+def test_a_result_dated_by_a_period_or_when_issued_keeps_its_date_and_its_rank(rule_set):
+    older = psa(0.05, "2026-01-10", ident="older")
+    by_period = psa(0.3, "", ident="period")
+    del by_period["effectiveDateTime"]
+    by_period["effectivePeriod"] = {"start": "2026-07-01", "end": "2026-07-02"}
+    issued = psa(0.2, "", ident="issued")
+    del issued["effectiveDateTime"]
+    issued["issued"] = "2026-04-01T10:00:00Z"
+    found = finding(extract(rule_set, [older, issued, by_period]), "PSA")
+    assert (found.number, found.date, found.sources) == (0.3, "2026-07-01", ("Observation/period",))
+    found = finding(extract(rule_set, [older, issued]), "PSA")
+    assert (found.number, found.date) == (0.2, "2026-04-01T10:00:00Z")

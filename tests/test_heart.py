@@ -116,6 +116,16 @@ def test_an_administration_that_is_not_valid_fhir_stops_the_total(client: Client
     )
 
 
+def test_a_stopped_order_is_not_counted_as_if_its_course_ran_out(client: Client):
+    """500 mg/m2 ordered over 10 doses but stopped: the course did not run, the total is unknown."""
+    body = request_fixture("anthracycline-above-limit.order-sign")
+    (finished,) = body["prefetch"]["history"]["entry"]
+    finished["resource"]["status"] = "stopped"
+    card = only_card(client, "x.order-sign", body)
+    assert card["source"]["topic"]["code"] == "anthracycline-dose-not-computed"
+    assert "stopped before its course ended" in card["detail"]
+
+
 def test_trastuzumab_card_shows_baseline_and_latest_with_dates(client: Client):
     """Three LVEFs on file: the baseline is the earliest (66, March), the latest 50: -16."""
     card = only_card(client, "trastuzumab-active-lvef-fall-16.patient-view")

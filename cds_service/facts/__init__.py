@@ -96,9 +96,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     )
     found.extend(results)
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
-    advanced = list(
-        oncology.advanced_cancer(conditions, readings.values(), cancers, knowledge, today)
-    )
+    advanced = list(oncology.advanced_cancer(conditions, readings.values(), knowledge, today))
     found.extend(advanced)
     extent = oncology.extent(advanced, readings, knowledge)
     found.extend(care.care(record, knowledge))

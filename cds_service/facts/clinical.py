@@ -94,10 +94,13 @@ def patient(
     )
 
 
-def _age(birth: date | None, today: date) -> float | None:
-    if birth is None:
+def _age(birth: date | str | None, today: date) -> float | None:
+    """Whole years on ``today``; None for a birth date without its day ("1996", "1996-04"),
+    which FHIR allows but which cannot tell 29 from 30, so the rules say the age is unknown."""
+    day = day_of(birth)
+    if day is None:
         return None
-    return float(today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)))
+    return float(today.year - day.year - ((today.month, today.day) < (day.month, day.day)))
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

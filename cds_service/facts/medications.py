@@ -207,6 +207,9 @@ def _ordered(model: MedicationAdministration | MedicationRequest | None, item: G
     timing = next((d.timing for d in model.dosageInstruction or () if d.timing), None)
     bounds = timing.repeat.boundsPeriod if timing and timing.repeat else None
     when = model.authoredOn or (bounds.start if bounds else None)
+    if model.status == "stopped":  # halted before its course ended: the order cannot say how far
+        problem = "stopped before its course ended; only its administrations show what was given"
+        return replace(item, date=_day(when), problem=problem)
     return replace(item, date=_day(when), course=course(model.dosageInstruction))
 
 

@@ -37,7 +37,6 @@ from .types import (
     PerformedProcedure,
 )
 
-"""Preliminary, cancelled or entered-in-error Observations are not results."""
 NOT_INTERPRETED = "not interpreted"
 
 
@@ -63,14 +62,13 @@ def cancers(conditions: Conditions, knowledge: Knowledge, today: date) -> Iterab
 def advanced_cancer(
     conditions: Conditions,
     results: Iterable[Finding],
-    primaries: Sequence[Cancer],
     knowledge: Knowledge,
     today: date,
 ) -> Iterable[AdvancedCancer]:
     """One fact when any finding or Condition shows advanced cancer, dated by the earliest.
 
-    Evidence without a date (a stage group with no effective date) is dated by the primary
-    cancer's diagnosis: stage IV is usually found when the cancer is.
+    Evidence without a date leaves the date unknown: the primary cancer's diagnosis would date
+    a recurrence years too early, and make a goals-of-care conversation look long overdue.
     """
     spec = knowledge.care.advanced
     evidence: list[tuple[str, date | None, tuple[str, ...]]] = []
@@ -88,10 +86,7 @@ def advanced_cancer(
             evidence.append((words, diagnosis_date(condition), (reference,)))
     if not evidence:
         return
-    days = [day for _, day, _ in evidence if day] or [
-        date.fromisoformat(cancer.diagnosed) for cancer in primaries if cancer.diagnosed
-    ]
-    first = min(days, default=None)
+    first = min((day for _, day, _ in evidence if day), default=None)
     yield AdvancedCancer(
         basis="; ".join(_dated(words, day) for words, day, _ in evidence),
         diagnosed=first.isoformat() if first else None,
@@ -166,8 +161,7 @@ def findings(
         matched = _match(resource.get("code"), knowledge.oncology)
         if matched is not None and resource.get("status") in fhir.RESULT_STATUSES:
             spec, rank = matched
-            when = resource.get("effectiveDateTime") or resource.get("issued") or ""
-            candidates.setdefault(spec.name, []).append((rank, str(when), resource))
+            candidates.setdefault(spec.name, []).append((rank, _when(resource) or "", resource))
     seen: set[str] = set()
     for name, found in candidates.items():
         found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code
@@ -238,7 +232,7 @@ def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any])
     if problem:
         error = fhir.InvalidResource(fhir.reference_of(resource), problem)
         return unreadable(error, "Observation", finding=spec.name)
-    return _finding(spec, observation)
+    return _finding(spec, observation, resource)
 
 
 def _data_absent(resource: Mapping[str, Any]) -> bool:
@@ -273,7 +267,7 @@ def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
     return None
 
 
-def _finding(spec: FindingSpec, observation: Observation) -> Finding:
+def _finding(spec: FindingSpec, observation: Observation, resource: Mapping[str, Any]) -> Finding:
     reference = f"Observation/{observation.id}"
     value, number, unit, reported = _read_value(spec, _result(spec, observation))
     if number is not None:
@@ -287,9 +281,22 @@ def _finding(spec: FindingSpec, observation: Observation) -> Finding:
         unit=unit,
         band=band,
         reported=reported,
-        date=str(observation.effectiveDateTime) if observation.effectiveDateTime else None,
+        date=_when(resource),
         sources=(reference,),
     )
+
+
+def _when(resource: Mapping[str, Any]) -> str | None:
+    """When a result was taken: its effective time (a period's start), else when it was issued.
+
+    The same for ranking the raw resources and for the finding's date, so that the result read
+    as the latest is the one the card dates, and a result dated by a period still has a date.
+    """
+    period = resource.get("effectivePeriod")
+    start = period.get("start") or period.get("end") if isinstance(period, Mapping) else None
+    found = resource.get("effectiveDateTime") or start or resource.get("effectiveInstant")
+    found = found or resource.get("issued")
+    return str(found) if found else None
 
 
 def _result(spec: FindingSpec, observation: Observation) -> Any:
@@ -325,7 +332,10 @@ def _read_value(
     quantity = result.valueQuantity
     if quantity is not None and quantity.value is not None:
         sent_unit = quantity.code or quantity.unit
-        reported = " ".join(filter(None, [str(quantity.value), quantity.unit or quantity.code]))
+        value = f"{quantity.comparator or ''}{quantity.value}"
+        reported = " ".join(filter(None, [value, quantity.unit or quantity.code]))
+        if quantity.comparator:  # "<0.1 ng/mL" is not 0.1: no threshold may read it as one
+            return NOT_INTERPRETED, None, None, reported
         if spec.from_units is None:
             return None, float(quantity.value), sent_unit, reported
         divisor = spec.from_units.get(str(sent_unit)) or spec.from_units.get(str(quantity.unit))

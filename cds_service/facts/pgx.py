@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from fhir.resources.R4B.observation import Observation
 
 from .. import fhir
-from ..knowledge import INDETERMINATE, AlleleTable, GeneGroup, Knowledge
+from ..genomics import INDETERMINATE, AlleleTable, GeneGroup
+from ..knowledge import Knowledge
 from ..record import PatientRecord
 from ..text import word_pattern
 from .clinical import tests_ordered, unreadable

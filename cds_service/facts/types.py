@@ -200,8 +200,9 @@ class Finding(Fact):
 class FindingTrend(Fact):
     """A finding measured more than once: the baseline, the latest result and the change.
 
-    The baseline is the earliest dated result on file: for a drug started after it, that is
-    the last value before any treatment the record shows (the trastuzumab label's "baseline").
+    The baseline is the earliest dated result on file, which stands for the trastuzumab
+    label's pre-treatment "baseline" only when the record starts before the drug: a result from
+    years earlier (before a prior anthracycline) is taken as it is, and the card shows its date.
     """
 
     kind = "finding_trend"
