@@ -146,6 +146,22 @@ def stage_iv_of(patient: str) -> dict[str, Any]:
     }
 
 
+def msi_h_colon(name: str, birth: str, *staged: tuple[tuple[str, str], tuple[str, str]]) -> Case:
+    """A man with MSI-H colon cancer at patient-view, and his staging: (kind, value) pairs."""
+    return Case(
+        name,
+        "male",
+        birth,
+        conditions=COLON,
+        findings={"ECOG": 1},
+        resources=[
+            msi(name, "MSI-H"),
+            *(staging(name, kind, value, STAGED) for kind, value in staged),
+        ],
+        hook="patient-view",
+    )
+
+
 CASES: tuple[Case, ...] = (
     # EGFR and EGFR inhibitors (NSCLC)
     Case(
@@ -245,39 +261,9 @@ CASES: tuple[Case, ...] = (
         order=("trastuzumab", "Trastuzumab 150 mg injection", 8, "mg/kg", "q21d"),
     ),
     # MSI-H and pembrolizumab
-    Case(
-        "msi-h-colorectal",
-        "male",
-        "1955-06-06",
-        conditions=COLON,
-        findings={"ECOG": 1},
-        resources=[
-            msi("msi-h-colorectal", "MSI-H"),
-            staging("msi-h-colorectal", M_CATEGORY, CM1, STAGED),
-        ],
-        hook="patient-view",
-    ),
-    Case(
-        "msi-h-colon-stage-ii",
-        "male",
-        "1955-06-08",
-        conditions=COLON,
-        findings={"ECOG": 1},
-        resources=[
-            msi("msi-h-colon-stage-ii", "MSI-H"),
-            staging("msi-h-colon-stage-ii", STAGE_GROUP, STAGE_IIB, STAGED),
-        ],
-        hook="patient-view",
-    ),
-    Case(
-        "msi-h-colon-no-stage",
-        "male",
-        "1955-06-09",
-        conditions=COLON,
-        findings={"ECOG": 1},
-        resources=[msi("msi-h-colon-no-stage", "MSI-H")],
-        hook="patient-view",
-    ),
+    msi_h_colon("msi-h-colorectal", "1955-06-06", (M_CATEGORY, CM1)),
+    msi_h_colon("msi-h-colon-stage-ii", "1955-06-08", (STAGE_GROUP, STAGE_IIB)),
+    msi_h_colon("msi-h-colon-no-stage", "1955-06-09"),
     Case(
         "msi-stable-colorectal-pembrolizumab",
         "male",
