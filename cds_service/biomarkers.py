@@ -102,6 +102,8 @@ class Therapy:
     sites: frozenset[str] | None = None
     excluded: frozenset[str] = frozenset()
     origin: str | None = None
+    advanced_only: bool = False
+    """Labelled only for advanced disease (unresectable or metastatic), at any stage when False."""
 
     def applies(self, site: str, origins: Iterable[str]) -> bool:
         """Whether it is matched at ``site`` for variants of these origins (none stated: yes)."""
@@ -212,6 +214,7 @@ def load_biomarkers(
                     sites=site_set(therapy, "sites"),
                     excluded=site_set(therapy, "except") or frozenset(),
                     origin=therapy.get("origin"),
+                    advanced_only=therapy.get("extent") == "advanced",
                 )
                 for therapy in entry["therapies"]
             ),

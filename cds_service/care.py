@@ -1,8 +1,9 @@
 """The care table of ``rules/knowledge/care.yaml``: what makes a cancer advanced, and care items.
 
-The table says which findings and Conditions show advanced cancer, and how a consultation,
-referral or conversation is recognised in a ServiceRequest or Procedure; this module only gives
-them types and the generic look-ups the fact extractor needs.
+The table says which findings and Conditions show advanced cancer, which staging shows a cancer
+that is not advanced, and how a consultation, referral or conversation is recognised in a
+ServiceRequest or Procedure; this module only gives them types and the generic look-ups the
+fact extractor needs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,21 @@ class AdvancedCancer:
     """Metastatic disease in a Condition's code (words only in a malignant Condition)."""
 
 
+ADVANCED, NOT_ADVANCED, UNKNOWN = "advanced", "not advanced", "unknown"
+EXTENTS = frozenset({ADVANCED, NOT_ADVANCED, UNKNOWN})
+"""How far the record shows a patient's cancer has spread: what the ``extent`` of a fact says."""
+
+
+@dataclass(frozen=True)
+class NotAdvanced:
+    """Staging that shows a cancer is not advanced, when nothing shows it is."""
+
+    findings: Mapping[str, frozenset[str]]
+    """Finding -> values, any one of which shows it (stage group 0-III, M0)."""
+    together: Mapping[str, frozenset[str]]
+    """Finding -> values, all of which must be on file to show it (a T and an N category)."""
+
+
 @dataclass(frozen=True)
 class CareItem:
     name: str
@@ -35,6 +51,7 @@ class CareItem:
 @dataclass(frozen=True)
 class Care:
     advanced: AdvancedCancer
+    not_advanced: NotAdvanced
     on_file_statuses: Mapping[str, frozenset[str]]
     """Resource type -> the statuses that put an item on file."""
     items: Mapping[str, CareItem]
@@ -45,14 +62,24 @@ def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
 
     advanced = doc["advanced_cancer"]
     findings = advanced["findings"]
-    for name, values in findings.items():
-        _check_finding(path, findings.line_of(name), oncology, name, values)
     conditions = advanced["conditions"]
+    staged = doc["not_advanced"]
+    checked = {"advanced_cancer.findings": findings}
+    checked |= {
+        f"not_advanced.{key}": staged[key] for key in ("findings", "together") if key in staged
+    }
+    for key, table in checked.items():
+        for name, values in table.items():
+            _check_finding(path, table.line_of(name), oncology, name, values, key)
     return Care(
         advanced=AdvancedCancer(
-            findings={name: frozenset(values) for name, values in findings.items()},
+            findings=_values(findings),
             profiles=frozenset(conditions.get("profiles") or ()),
             conditions=concept("advanced", conditions, systems),
+        ),
+        not_advanced=NotAdvanced(
+            findings=_values(staged.get("findings") or {}),
+            together=_values(staged.get("together") or {}),
         ),
         on_file_statuses={kind: frozenset(s) for kind, s in doc["on_file_statuses"].items()},
         items={
@@ -62,20 +89,24 @@ def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
     )
 
 
+def _values(findings: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    return {name: frozenset(values) for name, values in findings.items()}
+
+
 def _check_finding(
-    path: Path, line: int, oncology: Oncology, name: str, values: Iterable[str]
+    path: Path, line: int, oncology: Oncology, name: str, values: Iterable[str], key: str
 ) -> None:
     """A finding the oncology table lacks, or a value it never gives, would silently never match."""
     spec = oncology.findings.get(name)
     if spec is None:
         known = ", ".join(sorted(oncology.findings))
-        message = f"advanced_cancer.findings: {name!r} is not a finding of oncology.yaml ({known})"
+        message = f"{key}: {name!r} is not a finding of oncology.yaml ({known})"
         raise RuleFileError(path, message, line)
     answers = set((spec.answers or {}).values())
     for value in values:
         if value not in answers:
             message = (
-                f"advanced_cancer.findings.{name}: {value!r} is not a value oncology.yaml gives "
+                f"{key}.{name}: {value!r} is not a value oncology.yaml gives "
                 f"for it ({', '.join(sorted(answers))})"
             )
             raise RuleFileError(path, message, line)

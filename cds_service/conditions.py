@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .care import EXTENTS
 from .engine import Conditions
 from .genomics import INDETERMINATE
 from .knowledge import Knowledge
@@ -57,6 +58,7 @@ VOCABULARIES: Mapping[str, tuple[str, Vocabulary]] = {
         "biomarkers in knowledge/biomarkers.yaml",
         lambda k: frozenset(k.biomarkers.biomarkers),
     ),
+    "extent": ("disease extents (knowledge/care.yaml)", lambda k: EXTENTS),
 }
 """Attribute name -> (where its values come from, the values): a value outside is a typo."""
 

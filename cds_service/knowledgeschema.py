@@ -207,9 +207,11 @@ def oncology_schema() -> dict:
 
 def care_schema() -> dict:
     recognised = {"codes": array(CODE), "words": array(TEXT)}
+    staged = mapping(array(TEXT, minItems=1))
     return document(
         "knowledge-care",
-        "What makes a cancer advanced, and how supportive care on file is recognised.",
+        "What makes a cancer advanced or shows it is not, and how supportive care on file is"
+        " recognised.",
         closed(
             {
                 "meta": KNOWLEDGE_META,
@@ -221,10 +223,14 @@ def care_schema() -> dict:
                     },
                     ["findings", "conditions"],
                 ),
+                "not_advanced": closed(
+                    {"findings": staged, "together": staged},
+                    anyOf=[{"required": ["findings"]}, {"required": ["together"]}],
+                ),
                 "on_file_statuses": mapping(array(TEXT, minItems=1)),
                 "care": mapping(closed({"title": TEXT} | recognised, ["title"])),
             },
-            ["meta", "systems", "advanced_cancer", "on_file_statuses", "care"],
+            ["meta", "systems", "advanced_cancer", "not_advanced", "on_file_statuses", "care"],
         ),
     )
 
@@ -288,6 +294,7 @@ def biomarkers_schema() -> dict:
             "sites": names,
             "except": names,
             "origin": {"enum": ["germline", "somatic"]},
+            "extent": {"enum": ["advanced"]},
             "drugs": names,
             "source": TEXT,
         },

@@ -1,9 +1,12 @@
 """Fixture patients for biomarker-matched targeted therapy (rules/biomarkers/).
 
 Variants follow the Genomics Reporting STU3 example ``EGFR-L858R-var`` (and its
-``-significance`` diagnostic implication); MSI, HER2 and ECOG the mCODE 4.0.0 examples. The ALK
-case is the mCODE GenomeX patient Adam Anyperson: his published Observations, unchanged, with a
-non-small cell lung cancer and an ECOG score added (``fixtures/fhir/PROVENANCE.md``).
+``-significance`` diagnostic implication); MSI, HER2 and ECOG the mCODE 4.0.0 examples; staging
+(stage group, M category, a secondary cancer Condition) the mCODE shapes of
+``tests/fixture_cases_care.py``. The ALK case is the mCODE GenomeX patient Adam Anyperson: his
+published Observations, unchanged, with a non-small cell lung cancer, a clinical stage group IV
+and an ECOG score added (``fixtures/fhir/PROVENANCE.md``). The extent of disease decides which
+matched drugs a card offers: the cases pair advanced, not advanced and unstaged patients.
 """
 
 from __future__ import annotations
@@ -13,6 +16,15 @@ from typing import Any
 
 from tests.fixture_cases import CATEGORY, FIXTURES, HGNC, LOINC, TBD, Case
 from tests.fixture_cases import _coding as _concept
+from tests.fixture_cases_care import (
+    CM1,
+    M_CATEGORY,
+    STAGE_GROUP,
+    STAGE_IIB,
+    STAGE_IV,
+    condition,
+    staging,
+)
 
 EXAMPLES = FIXTURES / "biomarker-examples"
 HGVS = "http://varnomen.hgvs.org"
@@ -27,6 +39,9 @@ BREAST = [("254837009", "Breast cancer")]
 COLON = [(None, "Malignant neoplasm of colon")]
 MELANOMA = [(None, "Malignant melanoma of skin")]
 EGFR_L858R = {"protein": "NP_005219.2:p.Leu858Arg", "dna": "NM_005228.4:c.2573T>G"}
+BRAIN_METASTASES = ("94225005", "Secondary malignant neoplasm of brain")
+STAGED = "2026-09-10"
+"""When the staging was recorded: the day of the biomarker results."""
 BRAF_V600E = {"protein": "p.Val600Glu", "dna": "c.1799T>A"}
 
 
@@ -124,6 +139,29 @@ def adam_anyperson() -> list[dict[str, Any]]:
     return found
 
 
+def stage_iv_of(patient: str) -> dict[str, Any]:
+    """A clinical stage group IV about a published example's patient (whose id is not pt-...)."""
+    return staging(patient, STAGE_GROUP, STAGE_IV, STAGED) | {
+        "subject": {"reference": f"Patient/{patient}"}
+    }
+
+
+def msi_h_colon(name: str, birth: str, *staged: tuple[tuple[str, str], tuple[str, str]]) -> Case:
+    """A man with MSI-H colon cancer at patient-view, and his staging: (kind, value) pairs."""
+    return Case(
+        name,
+        "male",
+        birth,
+        conditions=COLON,
+        findings={"ECOG": 1},
+        resources=[
+            msi(name, "MSI-H"),
+            *(staging(name, kind, value, STAGED) for kind, value in staged),
+        ],
+        hook="patient-view",
+    )
+
+
 CASES: tuple[Case, ...] = (
     # EGFR and EGFR inhibitors (NSCLC)
     Case(
@@ -133,6 +171,18 @@ CASES: tuple[Case, ...] = (
         conditions=NSCLC,
         findings={"ECOG": 1},
         resources=[variant("egfr-l858r-no-therapy", "EGFR", **EGFR_L858R)],
+        hook="patient-view",
+    ),
+    Case(
+        "egfr-l858r-stage-ii",
+        "female",
+        "1961-02-05",
+        conditions=NSCLC,
+        findings={"ECOG": 1},
+        resources=[
+            variant("egfr-l858r-stage-ii", "EGFR", **EGFR_L858R),
+            staging("egfr-l858r-stage-ii", STAGE_GROUP, STAGE_IIB, STAGED),
+        ],
         hook="patient-view",
     ),
     Case(
@@ -180,7 +230,15 @@ CASES: tuple[Case, ...] = (
         "1966-04-04",
         conditions=COLON,
         findings={"ECOG": 0},
-        resources=[variant("braf-v600e-colorectal", "BRAF", **BRAF_V600E)],
+        resources=[
+            variant("braf-v600e-colorectal", "BRAF", **BRAF_V600E),
+            condition(
+                "braf-v600e-colorectal",
+                BRAIN_METASTASES,
+                STAGED,
+                "mcode-secondary-cancer-condition",
+            ),
+        ],
         hook="patient-view",
     ),
     Case(
@@ -203,15 +261,9 @@ CASES: tuple[Case, ...] = (
         order=("trastuzumab", "Trastuzumab 150 mg injection", 8, "mg/kg", "q21d"),
     ),
     # MSI-H and pembrolizumab
-    Case(
-        "msi-h-colorectal",
-        "male",
-        "1955-06-06",
-        conditions=COLON,
-        findings={"ECOG": 1},
-        resources=[msi("msi-h-colorectal", "MSI-H")],
-        hook="patient-view",
-    ),
+    msi_h_colon("msi-h-colorectal", "1955-06-06", (M_CATEGORY, CM1)),
+    msi_h_colon("msi-h-colon-stage-ii", "1955-06-08", (STAGE_GROUP, STAGE_IIB)),
+    msi_h_colon("msi-h-colon-no-stage", "1955-06-09"),
     Case(
         "msi-stable-colorectal-pembrolizumab",
         "male",
@@ -229,7 +281,7 @@ CASES: tuple[Case, ...] = (
         "1990-01-01",
         conditions=NSCLC,
         findings={"ECOG": 1},
-        resources=adam_anyperson(),
+        resources=[*adam_anyperson(), stage_iv_of("gx-cancer-patient-adam-anyperson")],
         patient="gx-cancer-patient-adam-anyperson",
         hook="patient-view",
     ),

@@ -94,7 +94,8 @@ def test_egfr_l858r_in_nsclc_names_the_egfr_inhibitors(rule_set: RuleSet):
     )
     egfr = markers(found)["EGFR"]
     assert (egfr.status, egfr.site, egfr.basis) == ("present", "lung", "variant")
-    assert egfr.drugs == "osimertinib, erlotinib, gefitinib"
+    assert egfr.extent == "unknown"  # no staging: the metastatic-only inhibitors are apart
+    assert (egfr.drugs, egfr.drugs_if_advanced) == ("osimertinib", "erlotinib, gefitinib")
     assert egfr.on_therapy is None
     assert "Observation/EGFR-L858R-var" in egfr.sources
     assert unreadable(found) == []  # the gefitinib implication is not a PGx result gone wrong
@@ -119,7 +120,8 @@ def test_mcode_met_alk_fusion_is_alk_and_the_pertinent_negatives_are_negative(ru
     alk = read_markers["ALK"]
     assert (alk.status, alk.origin, alk.basis) == ("present", "somatic", "variant")
     assert alk.result == "MET, ALK complex chromosomal rearrangement (somatic)"
-    assert alk.drugs == "alectinib, brigatinib, lorlatinib, crizotinib, ceritinib"
+    assert alk.drugs == "alectinib"  # adjuvant too; the others need metastatic disease
+    assert alk.drugs_if_advanced == "brigatinib, lorlatinib, crizotinib, ceritinib"
     for braf in ("BRAF V600E", "BRAF V600K"):
         assert read_markers[braf].status == "negative"
         assert read_markers[braf].drugs is None
@@ -157,7 +159,7 @@ def test_mcode_msi_example_is_msi_high(rule_set: RuleSet):
     msi = example("Observation-gx-genomic-msi")
     found = markers(read(rule_set, ADAM, [msi, cancer(ADAM, "Colon cancer")]))
     assert (found["MSI-H"].status, found["MSI-H"].site) == ("present", "colon")
-    assert found["MSI-H"].drugs == "pembrolizumab"
+    assert (found["MSI-H"].drugs, found["MSI-H"].drugs_if_advanced) == (None, "pembrolizumab")
 
 
 @pytest.mark.parametrize(

@@ -291,9 +291,8 @@ EXPECTED: dict[str, list[Card]] = {
     "colon-t3n0-mss.patient-view": [
         ("oncotype-colon-eligible-mss-no-mmr", "info", "T3 N0 colon cancer, MSI stable: Oncotype"),
     ],
-    "colon-t3n0-msi-h.patient-view": [
+    "colon-t3n0-msi-h.patient-view": [  # pT3 pN0, not advanced: no pembrolizumab card
         ("oncotype-colon-not-indicated-msi-h", "info", "MSI-H: Oncotype DX Colon is not indicated"),
-        ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer)"),
     ],
     "colon-t4n0-mss.patient-view": [],
     "colon-t3n1-mss.patient-view": [],
@@ -333,9 +332,19 @@ EXPECTED: dict[str, list[Card]] = {
     "osimertinib-ecog-3.order-sign": [  # targeted: no ECOG card; but no EGFR result on file
         ("egfr-not-on-file", "warning", "No EGFR mutation result on file")
     ],
-    # Biomarker-matched targeted therapy (FDA labels): patient-view and order-sign
+    # Biomarker-matched targeted therapy (FDA labels): patient-view and order-sign. Drugs
+    # labelled only for advanced disease are options with stage IV, M1 or a metastatic
+    # Condition on file, are not offered in staged early disease, and are named as depending on
+    # the stage when none is on file
     "egfr-l858r-no-therapy.patient-view": [
-        ("biomarker-therapy-not-on-file", "info", "options: osimertinib, erlotinib, gefitinib")
+        ("biomarker-therapy-stage-unknown", "info", "stage unknown: osimertinib; more if advanced")
+    ],
+    "egfr-l858r-stage-ii.patient-view": [
+        (
+            "biomarker-therapy-not-advanced",
+            "info",
+            "(lung cancer): no matched therapy active; options: osimertinib",
+        )
     ],
     "egfr-l858r-on-osimertinib.patient-view": [],
     "egfr-negative-osimertinib.order-sign": [
@@ -343,9 +352,9 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "osimertinib-ecog-3-egfr-l858r.order-sign": [],
     "braf-v600e-melanoma-dabrafenib.order-sign": [],
-    "braf-v600e-colorectal.patient-view": [
+    "braf-v600e-colorectal.patient-view": [  # brain metastases on file
         ("biomarker-therapy-not-on-file", "info", "options: encorafenib, cetuximab"),
-        ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
+        ("goals-of-care-due", "info", "due by 2026-12-03"),
     ],
     "braf-v600e-colorectal-dabrafenib.order-sign": [
         ("braf-v600e-colorectal-dabrafenib", "warning", "use encorafenib with cetuximab")
@@ -354,17 +363,29 @@ EXPECTED: dict[str, list[Card]] = {
         ("trastuzumab-her2-low", "warning", "HER2-low is not HER2-positive"),
         ("trastuzumab-no-lvef", "warning", "No LVEF on file: assess LVEF before trastuzumab"),
     ],
-    "msi-h-colorectal.patient-view": [
-        ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer)"),
+    "msi-h-colorectal.patient-view": [  # cM1
+        ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer): no matched"),
+        ("goals-of-care-due", "info", "due by 2026-12-03"),
+    ],
+    "msi-h-colon-stage-ii.patient-view": [  # no pembrolizumab card
+        ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
+    ],
+    "msi-h-colon-no-stage.patient-view": [
+        (
+            "biomarker-therapy-if-advanced",
+            "info",
+            "stage unknown: if advanced, consider pembrolizumab",
+        ),
         ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
     ],
     "msi-stable-colorectal-pembrolizumab.order-sign": [
         ("targeted-drug-biomarker-negative", "warning", "MSI-H tested negative")
     ],
-    "alk-fusion-mcode-adam-anyperson.patient-view": [
+    "alk-fusion-mcode-adam-anyperson.patient-view": [  # clinical stage group IV added
         ("biomarker-therapy-not-on-file", "info", "ALK on file (lung cancer)"),
         ("biomarker-therapy-not-on-file", "info", "MSI-H on file (lung cancer)"),
         ("biomarker-therapy-not-on-file", "info", "TMB-H on file (lung cancer)"),
+        ("goals-of-care-due", "info", "due by 2026-12-03"),
     ],
     "brca1-germline-breast.patient-view": [
         ("biomarker-therapy-not-on-file", "info", "BRCA1/2 on file (breast cancer)")

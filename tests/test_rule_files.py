@@ -312,6 +312,14 @@ def test_a_missing_file_is_named(tmp_path: Path):
             id="care-advanced-value",
         ),
         pytest.param(
+            Path("knowledge") / "care.yaml",
+            "    primary_tumor: [T0, Tis, T1, T2, T3, T4]",
+            "    primary_tumor: [T0, Tis, T1, T2, T3, T4a]",
+            "    primary_tumor: [T0, Tis, T1, T2, T3, T4a]",
+            "not_advanced.together.primary_tumor: 'T4a' is not a value oncology.yaml gives",
+            id="care-not-advanced-value",
+        ),
+        pytest.param(
             Path("knowledge") / "procedures.yaml",
             "    follow_up: [PSA]",
             "    follow_up: [PSAA]",
@@ -353,10 +361,16 @@ BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
             id="therapy-drug",
         ),
         pytest.param(
-            "      - sites: [breast, stomach]",
-            "      - sites: [breast, gastric]",
+            "      - sites: [stomach]",
+            "      - sites: [gastric]",
             "sites: 'gastric' is not a cancer site of oncology.yaml",
             id="therapy-site",
+        ),
+        pytest.param(
+            "        extent: advanced",
+            "        extent: metastatic",
+            "extent: 'metastatic' is not one of: advanced",
+            id="therapy-extent",
         ),
         pytest.param(
             "    biomarkers: [ALK]",

@@ -4,11 +4,11 @@ Facts are what rule conditions test and what card templates fill in. What the ru
 cannot express is computed here, generically, from the knowledge tables: the activity score of
 a diplotype, the effective score after the inhibitors a patient takes, whether an order's
 indication is malignant, the menopausal status, the cancers, procedures and oncology findings
-and their trends, whether the cancer is advanced and since when, the supportive care on file,
-the Calvert dose of an AUC-dosed order, the cumulative anthracycline dose an order brings, the
-biomarkers on file and what a targeted order needs. A resource that cannot be read becomes an
-:class:`Unreadable` fact instead of disappearing, so that a check that could not run is said
-on a card and never passes as "no conflict".
+and their trends, whether the cancer is advanced and since when (or staged and not advanced),
+the supportive care on file, the Calvert dose of an AUC-dosed order, the cumulative
+anthracycline dose an order brings, the biomarkers on file and what a targeted order needs. A
+resource that cannot be read becomes an :class:`Unreadable` fact instead of disappearing, so
+that a check that could not run is said on a card and never passes as "no conflict".
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     )
     found.extend(results)
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
-    found.extend(oncology.advanced_cancer(conditions, readings.values(), knowledge, today))
+    advanced = list(oncology.advanced_cancer(conditions, readings.values(), knowledge, today))
+    found.extend(advanced)
+    extent = oncology.extent(advanced, readings, knowledge)
     found.extend(care.care(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(
@@ -110,5 +112,5 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     )
     taking = [m for m in active if isinstance(m, ActiveMedication)]
     found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
-    found.extend(biomarkers.biomarkers(record, knowledge, results, cancers, drafts, taking))
+    found.extend(biomarkers.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
     return found

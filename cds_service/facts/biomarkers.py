@@ -7,9 +7,10 @@ such as another variant of the gene or a result that is not valid FHIR) or ``not
 present status wins over the others, then not interpreted over negative, so that a
 negative result never hides a positive one and an unreadable one is never taken as negative.
 
-The facts put this together with the patient's cancers and orders, which the rule syntax cannot
-join: a :class:`BiomarkerResult` per cancer site names the therapies matched there and whether
-one is active, and a :class:`TargetedOrder` per draft order of a drug given only with a
+The facts put this together with the patient's cancers, disease extent and orders, which the
+rule syntax cannot join: a :class:`BiomarkerResult` per cancer site names the therapies matched
+there (apart, those labelled only for advanced disease when the record does not show it) and
+whether one is active, and a :class:`TargetedOrder` per draft order of a drug given only with a
 biomarker says what is on file for it.
 """
 
@@ -19,11 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..biomarkers import Biomarker, FindingMatch, VariantMatch
+from ..care import ADVANCED
 from ..dosage import format_number
 from ..knowledge import Knowledge
 from ..record import PatientRecord
 from . import variants as variant_reader
 from .clinical import tests_ordered
+from .oncology import Extent
 from .types import (
     ActiveMedication,
     BiomarkerResult,
@@ -60,10 +63,12 @@ def biomarkers(
     cancers: Sequence[Cancer],
     orders: Sequence[DraftMedication],
     active: Sequence[ActiveMedication],
+    extent: Extent,
 ) -> Iterable[Fact]:
     """Biomarker facts per cancer site, targeted-order facts, and the variants not read.
 
-    ``results`` are the oncology findings already read (findings, and unreadable ones).
+    ``results`` are the oncology findings already read (findings, and unreadable ones);
+    ``extent`` is how far the record shows the cancer has spread.
     """
     found, broken = variant_reader.read(record, knowledge)
     yield from broken
@@ -76,7 +81,7 @@ def biomarkers(
     sites = list(dict.fromkeys(cancer.site for cancer in cancers))
     for name, status in statuses.items():
         if status.status != NOT_ON_FILE:
-            yield from _results(table[name], status, sites, active)
+            yield from _results(table[name], status, sites, active, extent)
     yield from _targeted_orders(record, knowledge, statuses, sites, orders)
 
 
@@ -129,17 +134,26 @@ def _results(
     status: Status,
     sites: Sequence[str],
     active: Sequence[ActiveMedication],
+    extent: Extent,
 ) -> Iterable[BiomarkerResult]:
-    """One fact per cancer site (one without a site when no cancer is on file)."""
+    """One fact per cancer site (one without a site when no cancer is on file).
+
+    A drug labelled only for advanced disease is held back (``drugs_if_advanced``) unless the
+    record shows advanced cancer, so that a card can say what it depends on.
+    """
     for site in sites or [None]:
         drugs: list[str] = []
+        held: list[str] = []
         sources: list[str] = []
         if status.status == PRESENT and site is not None:
             for therapy in biomarker.therapies:
                 if therapy.applies(site, status.origins):
-                    drugs.extend(d for d in therapy.drugs if d not in drugs)
+                    now = not therapy.advanced_only or extent.value == ADVANCED
+                    chosen = drugs if now else held
+                    chosen.extend(d for d in therapy.drugs if d not in chosen)
                     sources.append(therapy.source)
-        taking = [m for m in active if m.ingredient in drugs]
+        held = [d for d in held if d not in drugs]
+        taking = [m for m in active if m.ingredient in (*drugs, *held)]
         yield BiomarkerResult(
             biomarker=biomarker.name,
             status=status.status,
@@ -148,10 +162,17 @@ def _results(
             category=status.category,
             origin=", ".join(status.origins) or None,
             site=site,
+            extent=extent.value,
+            extent_basis=extent.basis,
             drugs=", ".join(drugs) or None,
+            drugs_if_advanced=", ".join(held) or None,
             on_therapy=", ".join(f"{m.ingredient} ({m.resource})" for m in taking) or None,
             source="; ".join(sources) or None,
-            sources=(*status.sources, *(m.resource for m in taking)),
+            sources=(
+                *status.sources,
+                *(extent.sources if sources else ()),
+                *(m.resource for m in taking),
+            ),
         )
 
 

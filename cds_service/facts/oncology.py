@@ -7,13 +7,13 @@ why there is none (data-absent-reason: a pM "not applicable") gives way to the n
 finding the table lists with no result on file becomes a :class:`MissingFinding`, so that a
 rule can ask for it; one marked ``trend`` also becomes a :class:`FindingTrend` (baseline,
 latest, change). ``rules/knowledge/care.yaml`` says which findings and Conditions make the
-cancer advanced.
+cancer advanced, and which staging shows it is not: the :class:`Extent` of the disease.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import chain
 from typing import Any
@@ -22,6 +22,7 @@ from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.observation import Observation
 
 from .. import fhir
+from ..care import ADVANCED, NOT_ADVANCED, UNKNOWN
 from ..knowledge import Knowledge
 from ..oncology import FindingSpec, Oncology
 from ..record import PatientRecord
@@ -73,8 +74,7 @@ def advanced_cancer(
     evidence: list[tuple[str, date | None, tuple[str, ...]]] = []
     for result in results:
         if result.value in spec.findings.get(result.finding, ()):
-            words = f"{result.finding.replace('_', ' ')} {result.value}"
-            evidence.append((words, day_of(result.date), result.sources))
+            evidence.append((_words(result), day_of(result.date), result.sources))
     for reference, condition in conditions.current:
         profiles, codes, texts = _described(condition)
         shown = not spec.profiles.isdisjoint(profiles) or spec.conditions.by_code(codes)
@@ -88,13 +88,60 @@ def advanced_cancer(
         return
     first = min((day for _, day, _ in evidence if day), default=None)
     yield AdvancedCancer(
-        basis="; ".join(
-            f"{words} ({day.isoformat()})" if day else words for words, day, _ in evidence
-        ),
+        basis="; ".join(_dated(words, day) for words, day, _ in evidence),
         diagnosed=first.isoformat() if first else None,
         weeks_since_diagnosis=weeks_since(first, today) if first else None,
         sources=tuple(dict.fromkeys(source for _, _, sources in evidence for source in sources)),
     )
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How far the record shows the patient's cancer has spread (``care.EXTENTS``), and why."""
+
+    value: str = UNKNOWN
+    basis: str | None = None
+    """What shows it, in words: "stage group II (2026-09-20)", "primary tumor T3; nodes N0"."""
+    sources: tuple[str, ...] = ()
+
+
+def extent(
+    advanced: Sequence[AdvancedCancer], results: Mapping[str, Finding], knowledge: Knowledge
+) -> Extent:
+    """Advanced when an advanced-cancer fact is on file; not advanced when staging shows it.
+
+    Staging that shows a cancer is not advanced is ``care.yaml`` ``not_advanced``: one finding
+    with a listed value, or every finding of ``together``. Anything else (no staging, a T
+    category alone) is unknown, never early disease.
+    """
+    if advanced:
+        return Extent(ADVANCED, advanced[0].basis, advanced[0].sources)
+    spec = knowledge.care.not_advanced
+    shown = _showing(results, spec.findings)
+    together = _showing(results, spec.together)
+    if not shown and together and len(together) == len(spec.together):
+        shown = together
+    if not shown:
+        return Extent()
+    return Extent(
+        NOT_ADVANCED,
+        "; ".join(_dated(_words(r), day_of(r.date)) for r in shown),
+        tuple(dict.fromkeys(source for r in shown for source in r.sources)),
+    )
+
+
+def _showing(results: Mapping[str, Finding], table: Mapping[str, frozenset[str]]) -> list[Finding]:
+    """The results of the table's findings that have one of the values it lists for them."""
+    found = (results.get(name) for name in table)
+    return [r for r in found if r is not None and r.value in table[r.finding]]
+
+
+def _words(result: Finding) -> str:
+    return f"{result.finding.replace('_', ' ')} {result.value}"
+
+
+def _dated(words: str, day: date | None) -> str:
+    return f"{words} ({day.isoformat()})" if day else words
 
 
 def findings(

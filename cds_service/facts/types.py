@@ -285,8 +285,10 @@ class AucDose(Fact):
 class BiomarkerResult(Fact):
     """A biomarker tested for (``knowledge/biomarkers.yaml``), per cancer site of the patient.
 
-    ``drugs`` are the therapies matched to it at that site, and ``on_therapy`` those of them
-    active on file; both are left out unless the biomarker is present.
+    ``drugs`` are the therapies matched to it at that site for the disease extent on file,
+    ``drugs_if_advanced`` those labelled only for advanced disease when the record does not show
+    it (stage not advanced, or unknown), and ``on_therapy`` those of either active on file; all
+    are left out unless the biomarker is present.
     """
 
     kind = "biomarker"
@@ -303,10 +305,15 @@ class BiomarkerResult(Fact):
     origin: str | None = None
     """``germline`` or ``somatic``, when the variant says."""
     site: str | None = None
+    extent: str
+    """``advanced``, ``not advanced`` or ``unknown``: how far the record shows the cancer spread."""
+    extent_basis: str | None = None
+    """What shows it: "stage group IV (2026-10-24)", "primary tumor T3; nodes N0"."""
     drugs: str | None = None
+    drugs_if_advanced: str | None = None
     on_therapy: str | None = None
     source: str | None = None
-    """The label the matched therapy at this site rests on."""
+    """The labels the matched therapies at this site rest on."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
