@@ -343,3 +343,28 @@ def test_a_test_already_ordered_is_named(rule_set: RuleSet):
     }
     order = targeted(read(rule_set, "pt-x", [request], [draft("pt-x", "osimertinib")]))
     assert (order.status, order.test_ordered) == ("not on file", "ServiceRequest/sr1 (active)")
+
+
+def mmr(answer: str) -> dict[str, Any]:
+    """An MMR immunohistochemistry result, read by its words (no code for it was verified)."""
+    return {
+        "resourceType": "Observation",
+        "id": "mmr",
+        "status": "final",
+        "code": {"text": "Mismatch repair protein IHC"},
+        "subject": {"reference": f"Patient/{ADAM}"},
+        "valueCodeableConcept": {"text": answer},
+    }
+
+
+def test_dmmr_by_immunohistochemistry_allows_pembrolizumab(rule_set: RuleSet):
+    colon = cancer(ADAM, "Colon cancer")
+    found = read(rule_set, ADAM, [mmr("MMR deficient"), colon], [draft(ADAM, "pembrolizumab")])
+    assert (markers(found)["dMMR"].status, markers(found)["dMMR"].drugs_if_advanced) == (
+        "present",
+        "pembrolizumab",
+    )
+    assert (targeted(found).biomarker, targeted(found).status) == ("dMMR", "present")
+    proficient = read(rule_set, ADAM, [mmr("MMR intact"), colon], [draft(ADAM, "pembrolizumab")])
+    assert markers(proficient)["dMMR"].status == "negative"
+    assert (targeted(proficient).biomarker, targeted(proficient).status) == ("dMMR", "negative")
