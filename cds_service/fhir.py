@@ -112,6 +112,17 @@ def raw_has_code(concept: Any, codes: frozenset[tuple[str, str]]) -> bool:
     )
 
 
+def raw_component_values(resource: Mapping[str, Any], codes: frozenset[Code]) -> Iterator[Any]:
+    """The unvalidated ``valueCodeableConcept`` of each component coded with one of ``codes``.
+
+    Only the named component is read: a gene must come from the gene-studied component, not
+    from a change ("L858R") or an answer code that merely looks like a gene symbol.
+    """
+    for component in resource.get("component") or []:
+        if isinstance(component, Mapping) and raw_has_code(component.get("code"), codes):
+            yield component.get("valueCodeableConcept")
+
+
 def raw_concept(concept: Any) -> tuple[list[Code], list[str]]:
     """The ``(system, code)`` pairs and the texts (text, displays) of an unvalidated concept.
 

@@ -368,3 +368,12 @@ def test_dmmr_by_immunohistochemistry_allows_pembrolizumab(rule_set: RuleSet):
     proficient = read(rule_set, ADAM, [mmr("MMR intact"), colon], [draft(ADAM, "pembrolizumab")])
     assert markers(proficient)["dMMR"].status == "negative"
     assert (targeted(proficient).biomarker, targeted(proficient).status) == ("dMMR", "negative")
+
+
+def test_an_unreadable_variant_takes_its_gene_only_from_the_gene_component(rule_set: RuleSet):
+    """A change written "L858R" looks like a gene symbol; it must not name the gene."""
+    broken = variant("x", "EGFR", protein="p.Leu858Arg") | {"effectiveDateTime": "yesterday"}
+    broken["component"] = broken["component"][1:]  # no gene-studied component
+    broken["component"][0]["valueCodeableConcept"] = {"coding": [{"display": "L858R"}]}
+    (note,) = unreadable(read(rule_set, "pt-x", [broken]))
+    assert (note.gene, note.biomarker) == (None, None)

@@ -140,11 +140,12 @@ def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> 
 
 
 def _raw_gene(resource: Mapping[str, Any], knowledge: Knowledge) -> str | None:
-    for component in resource.get("component") or []:
-        value = component.get("valueCodeableConcept") if isinstance(component, dict) else None
-        for coding in (value or {}).get("coding") or [] if isinstance(value, dict) else []:
-            if isinstance(coding, dict):
-                gene = knowledge.genomics.gene_of(
+    """The gene of an unvalidated result, from its gene-studied component, to name it."""
+    genomics = knowledge.genomics
+    for value in fhir.raw_component_values(resource, genomics.gene_components):
+        for coding in value.get("coding") or [] if isinstance(value, Mapping) else []:
+            if isinstance(coding, Mapping):
+                gene = genomics.gene_of(
                     coding.get("system"), coding.get("code"), coding.get("display")
                 )
                 if gene:

@@ -214,8 +214,7 @@ def _gene(concept: CodeableConcept | None, knowledge: Knowledge) -> str | None:
 def _raw_genes(resource: Mapping[str, Any], knowledge: Knowledge) -> tuple[str, ...]:
     """The genes of a variant as sent, for naming one that does not validate."""
     found: list[str] = []
-    for component in resource.get("component") or []:
-        value = component.get("valueCodeableConcept") if isinstance(component, dict) else None
+    for value in fhir.raw_component_values(resource, knowledge.biomarkers.variants.gene):
         try:
             concept = CodeableConcept.model_validate(value) if isinstance(value, dict) else None
         except ValueError:
