@@ -42,19 +42,12 @@ class NotAdvanced:
 
 
 @dataclass(frozen=True)
-class CareItem:
-    name: str
-    title: str
-    recognised: Concept
-
-
-@dataclass(frozen=True)
 class Care:
     advanced: AdvancedCancer
     not_advanced: NotAdvanced
     on_file_statuses: Mapping[str, frozenset[str]]
     """Resource type -> the statuses that put an item on file."""
-    items: Mapping[str, CareItem]
+    items: Mapping[str, Concept]
 
 
 def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
@@ -82,10 +75,7 @@ def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
             together=_values(staged.get("together") or {}),
         ),
         on_file_statuses={kind: frozenset(s) for kind, s in doc["on_file_statuses"].items()},
-        items={
-            name: CareItem(name, entry["title"], concept(name, entry, systems))
-            for name, entry in doc["care"].items()
-        },
+        items={name: concept(name, entry, systems) for name, entry in doc["care"].items()},
     )
 
 

@@ -26,7 +26,7 @@ from ..knowledge import Knowledge
 from ..record import PatientRecord
 from . import variants as variant_reader
 from .clinical import tests_ordered
-from .oncology import Extent
+from .oncology import NOT_INTERPRETED, Extent
 from .types import (
     ActiveMedication,
     BiomarkerResult,
@@ -39,7 +39,7 @@ from .types import (
 )
 from .variants import ABSENT, PRESENT, Variant
 
-NEGATIVE, NOT_INTERPRETED, NOT_ON_FILE = "negative", "not interpreted", "not on file"
+NEGATIVE, NOT_ON_FILE = "negative", "not on file"
 _RANK = {PRESENT: 0, NOT_INTERPRETED: 1, NEGATIVE: 2, NOT_ON_FILE: 3}
 
 

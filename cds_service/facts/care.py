@@ -25,9 +25,7 @@ def care(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
         codes = fhir.codes_of(code)
         texts = fhir.concept_words(code)
         for name, item in items.items():
-            if name not in found and (
-                item.recognised.by_code(codes) or item.recognised.by_words(texts)
-            ):
+            if name not in found and (item.by_code(codes) or item.by_words(texts)):
                 found[name] = CareOnFile(
                     item=name,
                     resource=reference,
