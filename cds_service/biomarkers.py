@@ -169,12 +169,18 @@ def load_biomarkers(
         found = (normal_code(systems.get(i["system"], i["system"]), i["code"]) for i in items)
         return frozenset(found)
 
-    def known(names: Iterable[str], allowed: Iterable[str], what: str, where: YamlMap, key: str):
-        """Refuse, with its line, a name another table (or this one) does not know."""
-        allowed = set(allowed)
+    def known(
+        names: Iterable[str], allowed: Iterable[str], what: str, where: YamlMap, key: str
+    ) -> None:
+        """Refuse, with its line and the names allowed, a name another table does not know."""
+        allowed = sorted(set(allowed))
         for name in names:
             if name not in allowed:
-                raise RuleFileError(path, f"{key}: {name!r} is not {what}", where.line_of(key))
+                shown = ", ".join(allowed[:20]) + (
+                    f" and {len(allowed) - 20} more" * (len(allowed) > 20)
+                )
+                message = f"{key}: {name!r} is not {what} ({shown})"
+                raise RuleFileError(path, message, where.line_of(key))
 
     def drug_list(entry: YamlMap) -> tuple[str, ...]:
         known(entry["drugs"], drugs | set(classes), "a drug or class of drugs.yaml", entry, "drugs")

@@ -363,7 +363,7 @@ BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
         pytest.param(
             "      - sites: [stomach]",
             "      - sites: [gastric]",
-            "sites: 'gastric' is not a cancer site of oncology.yaml",
+            "sites: 'gastric' is not a cancer site of oncology.yaml (breast, colon, colorectal,",
             id="therapy-site",
         ),
         pytest.param(
@@ -375,7 +375,7 @@ BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
         pytest.param(
             "    biomarkers: [ALK]",
             "    biomarkers: [ALK fusion]",
-            "biomarkers: 'ALK fusion' is not a biomarker of this table",
+            "biomarkers: 'ALK fusion' is not a biomarker of this table (ALK, BRAF V600E,",
             id="requirement-biomarker",
         ),
         pytest.param(
