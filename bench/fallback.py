@@ -31,8 +31,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test suite's server launcher
 
-from cds_service import prefetch  # noqa: E402
-from cds_service.models import OrderSignContext  # noqa: E402
+from cds_service.prefetch import keys as prefetch  # noqa: E402
+from cds_service.protocol.messages import OrderSignContext  # noqa: E402
 from tests.conftest import request_fixture  # noqa: E402
 from tests.servers import TOKEN, LiveService, authorized, fhir_server, live_service  # noqa: E402
 

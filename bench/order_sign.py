@@ -46,10 +46,13 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
-from cds_service import cards, facts, fhir, prefetch, service
+from cds_service import facts, service
 from cds_service.app import create_app
-from cds_service.models import CdsResponse, HookRequest
-from cds_service.rulesets import RuleSet, Service
+from cds_service.cards import render as cards
+from cds_service.prefetch import keys as prefetch
+from cds_service.protocol import fhir
+from cds_service.protocol.messages import CdsResponse, HookRequest
+from cds_service.ruleset.compiled import RuleSet, Service
 
 FIXTURE = (
     Path(__file__).resolve().parent.parent
@@ -254,7 +257,7 @@ async def time_http(app: FastAPI, body: bytes, expected: bytes, runs: int, warm_
 
 
 class ValidationClock:
-    """Wraps ``cds_service.fhir.validate`` (while in a ``with``) to add up the time spent in it."""
+    """Wraps ``cds_service.protocol.fhir.validate`` (while in a ``with``) to add up the time spent in it."""
 
     def __init__(self) -> None:
         self.seconds = 0.0

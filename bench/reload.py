@@ -28,9 +28,9 @@ from pathlib import Path
 
 from order_sign import rss_mib  # bench/ is on the path when this script runs
 
-from cds_service.examples import run_examples
-from cds_service.reload import LiveRules, reload
-from cds_service.rulesets import load_rule_set
+from cds_service.offline.examples import run_examples
+from cds_service.ruleset.loader import load_rule_set
+from cds_service.ruleset.reload import LiveRules, reload
 
 ROOT = Path(__file__).resolve().parent.parent
 

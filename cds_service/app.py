@@ -16,13 +16,16 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from . import fhir, fhirclient, service
+from . import service
 from .config import Settings
-from .engine import EngineBusy
-from .errors import ClientError, Issue, operation_outcome, validated
-from .models import FeedbackRequest
-from .reload import LiveRules, watch
-from .rulesets import RuleSet, Service, load_rule_set
+from .engine.durable import EngineBusy
+from .prefetch import fhirclient
+from .protocol import fhir
+from .protocol.messages import FeedbackRequest
+from .protocol.outcomes import ClientError, Issue, operation_outcome, validated
+from .ruleset.compiled import RuleSet, Service
+from .ruleset.loader import load_rule_set
+from .ruleset.reload import LiveRules, watch
 
 log = logging.getLogger("cds_service")
 

@@ -11,11 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import ruleschema
 from .config import Settings
-from .errors import ClientError
-from .rulesets import HOOKS, RuleSet, RuleSetInvalid, Service, load_rule_set
-from .yamlfile import RuleFileError
+from .knowledge.yamlfile import RuleFileError
+from .protocol.outcomes import ClientError
+from .ruleset import schemas
+from .ruleset.compiled import RuleSet, Service
+from .ruleset.loader import RuleSetInvalid, load_rule_set
+from .ruleset.schemas import HOOKS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,7 +133,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _test(args: argparse.Namespace, settings: Settings) -> int:
-    from .examples import run_examples
+    from .offline.examples import run_examples
 
     rule_set = _checked(args, settings)
     if rule_set is None:
@@ -177,13 +179,13 @@ def _verdict(
 
 
 def _schema(args: argparse.Namespace, settings: Settings) -> int:
-    for path in ruleschema.write_schemas(args.out or settings.rules_dir / "schema"):
+    for path in schemas.write_schemas(args.out or settings.rules_dir / "schema"):
         print(f"wrote {_shown(path)}")
     return 0
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
-    from . import replay
+    from .offline import replay
 
     try:
         requests = replay.load_requests(args.requests)
@@ -219,7 +221,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from . import bundles, service
+    from . import service
+    from .offline import bundles
 
     try:
         document = json.loads(args.file.read_text(encoding="utf-8"))

@@ -13,12 +13,20 @@ from typing import Any
 
 import httpx
 
-from . import cards, facts, fhirclient, prefetch
+from . import facts
+from .cards.render import Firing, applied, render
 from .config import Settings
-from .engine import MAX_FACTS
-from .errors import ClientError, validated
-from .models import CONTEXTS, CdsResponse, HookRequest, PatientViewContext, ServiceDefinition
-from .rulesets import RuleSet, Service
+from .engine.durable import MAX_FACTS
+from .prefetch import fhirclient, keys
+from .protocol.messages import (
+    CONTEXTS,
+    CdsResponse,
+    HookRequest,
+    PatientViewContext,
+    ServiceDefinition,
+)
+from .protocol.outcomes import ClientError, validated
+from .ruleset.compiled import RuleSet, Service
 
 SPEC_VERSION = "2.0.1"
 """The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
@@ -45,23 +53,23 @@ def read_context(service: Service, request: HookRequest) -> PatientViewContext:
 def decide(
     service: Service,
     context: PatientViewContext,
-    planned: prefetch.Plan,
+    planned: keys.Plan,
     fetched: Mapping[str, list[Mapping[str, Any]]],
     rule_set: RuleSet,
     today: date,
 ) -> CdsResponse:
-    record = prefetch.record(context, planned, fetched)
+    record = keys.record(context, planned, fetched)
     found = facts.extract(record, rule_set.knowledge, today)
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
         raise ClientError.of(413, "too-costly", message, "prefetch")
     notes = [fact for fact in found if isinstance(fact, facts.Unreadable)]
     firings = [
-        cards.Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
+        Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
         for rule, match in rule_set.evaluate(service.hook, found)
     ]
-    rendered = [cards.render(f, record, rule_set, notes) for f in firings]
-    return CdsResponse(cards=[card for card in rendered if not cards.applied(card, record)])
+    rendered = [render(f, record, rule_set, notes) for f in firings]
+    return CdsResponse(cards=[card for card in rendered if not applied(card, record)])
 
 
 async def answer(
@@ -77,7 +85,7 @@ async def answer(
     ``client`` is the app's shared one, made by its lifespan; None only where no lifespan ran.
     """
     context = read_context(service, request)
-    planned = prefetch.plan(request.prefetch, context, service.keys, today)
+    planned = keys.plan(request.prefetch, context, service.keys, today)
     fetched: Mapping[str, list[Mapping[str, Any]]] = {}
     if planned.queries:
         server = fhirclient.access(planned.queries, request, settings)
@@ -90,7 +98,7 @@ async def answer(
 def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
     """A call answered from the request alone: a key the client did not send is a 412."""
     context = read_context(service, request)
-    planned = prefetch.plan(request.prefetch, context, service.keys, today)
+    planned = keys.plan(request.prefetch, context, service.keys, today)
     return decide(service, context, planned, {}, rule_set, today)
 
 

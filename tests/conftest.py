@@ -22,7 +22,8 @@ from fastapi import FastAPI
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.rulesets import RuleSet, load_rule_set
+from cds_service.ruleset.compiled import RuleSet
+from cds_service.ruleset.loader import load_rule_set
 from tests.fixture_cases import TODAY
 
 ROOT = Path(__file__).resolve().parent.parent

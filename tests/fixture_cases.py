@@ -23,8 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cds_service.bundles import answer_prefetch
-from cds_service.rulesets import load_rule_set
+from cds_service.offline.bundles import answer_prefetch
+from cds_service.ruleset.loader import load_rule_set
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "fhir"

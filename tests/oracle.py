@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cds_service.knowledge import Knowledge
-from cds_service.rulesets import Rule
+from cds_service.knowledge.tables import Knowledge
+from cds_service.ruleset.compiled import Rule
 
 View = Mapping[str, Any]
 

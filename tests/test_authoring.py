@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import ruleschema
 from cds_service.cli import main
+from cds_service.ruleset import schemas as ruleschema
 from tests.conftest import DPYD, FIXTURES, RULES, copy_rules
 
 AS15_DOSE = "      dose: {order: order, factor: 0.5}\n"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cds_service import facts
-from cds_service.rulesets import RuleSet
+from cds_service.ruleset.compiled import RuleSet
 from tests.fixture_cases_biomarkers import EGFR_L858R, msi, variant
 from tests.test_care import NSCLC, SECONDARY, STAGE_IV, condition, extract, snomed, staging
 from tests.test_rule_files import edit, problems

@@ -13,8 +13,8 @@ import pytest
 
 from cds_service import facts
 from cds_service.facts import variants
-from cds_service.record import PatientRecord
-from cds_service.rulesets import RuleSet
+from cds_service.prefetch.record import PatientRecord
+from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import fixture_json
 from tests.fixture_cases_biomarkers import GERMLINE, SOMATIC, variant
 from tests.test_facts import TODAY, condition

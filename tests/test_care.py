@@ -17,8 +17,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service import facts
 from cds_service.config import Settings
-from cds_service.record import PatientRecord
-from cds_service.rulesets import RuleSet
+from cds_service.prefetch.record import PatientRecord
+from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import Client, client_for, request_fixture
 from tests.fixture_cases import TODAY
 from tests.test_rule_files import edit, problems

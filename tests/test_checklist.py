@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cds_service.models import (
+from cds_service.protocol.messages import (
     Action,
     Card,
     FeedbackItem,

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from cds_service.engine import (
+from cds_service.engine.durable import (
     FACT_IDS,
     MAX_CONDITIONS_PER_FACT_TYPE,
     MAX_EQUALITY_VALUES,

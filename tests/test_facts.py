@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from cds_service import facts
-from cds_service.record import PatientRecord
-from cds_service.rulesets import RuleSet
+from cds_service.prefetch.record import PatientRecord
+from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import fixture_json
 
 TODAY = date(2026, 11, 21)

@@ -15,9 +15,10 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.timing import Timing
 
 from cds_service import facts
-from cds_service.dosage import doses_in
-from cds_service.record import PatientRecord
-from cds_service.rulesets import RuleSet, RuleSetInvalid, load_rule_set
+from cds_service.facts.dosage import doses_in
+from cds_service.prefetch.record import PatientRecord
+from cds_service.ruleset.compiled import RuleSet
+from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set
 from tests.conftest import Client, copy_rules, replace_in, request_fixture
 from tests.fixture_cases_heart import measure
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cds_service import facts
-from cds_service.record import PatientRecord
-from cds_service.rulesets import RuleSet
+from cds_service.prefetch.record import PatientRecord
+from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import FIXTURES, Client, fixture_json
 from tests.test_facts import TODAY
 

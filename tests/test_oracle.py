@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cds_service import conditions
 from cds_service.facts import schema
-from cds_service.rulesets import RuleSet, load_rule_set
+from cds_service.ruleset import conditions
+from cds_service.ruleset.compiled import RuleSet
+from cds_service.ruleset.loader import load_rule_set
 from tests import oracle
 from tests.conftest import copy_rules
 

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from cds_service import prefetch, queries
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.errors import ClientError
-from cds_service.fhirclient import allowed_base
-from cds_service.models import OrderSignContext, PatientViewContext
-from cds_service.prefetch import PrefetchUnavailable
-from cds_service.queries import KeySpec, OnError
-from cds_service.rulesets import RuleSetInvalid, load_rule_set
+from cds_service.prefetch import keys as prefetch
+from cds_service.prefetch import queries
+from cds_service.prefetch.fhirclient import allowed_base
+from cds_service.prefetch.keys import PrefetchUnavailable
+from cds_service.prefetch.queries import KeySpec, OnError
+from cds_service.protocol.messages import OrderSignContext, PatientViewContext
+from cds_service.protocol.outcomes import ClientError
+from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set
 from tests.conftest import client_for, copy_rules, replace_in, request_fixture
 
 TODAY = date(2026, 11, 21)

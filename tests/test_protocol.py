@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cds_service.engine import MAX_FACTS
-from cds_service.errors import invalid
-from cds_service.models import FeedbackRequest
+from cds_service.engine.durable import MAX_FACTS
+from cds_service.protocol.messages import FeedbackRequest
+from cds_service.protocol.outcomes import invalid
 from tests.conftest import Client, client_for, request_fixture
 
 ORDER_SIGN = "/cds-services/oncology-order-sign"

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from cds_service import reload as reload_module
-from cds_service.engine import EngineError
+from cds_service.engine.durable import EngineError
 from cds_service.facts import DraftMedication, MissingResult
-from cds_service.reload import LiveRules
-from cds_service.rulesets import load_rule_set
+from cds_service.ruleset import reload as reload_module
+from cds_service.ruleset.loader import load_rule_set
+from cds_service.ruleset.reload import LiveRules
 from tests.conftest import DPYD, RULES, copy_rules, replace_in, request_fixture, running_service
 
 REQUEST = "dpyd-c2846-het-fluorouracil.order-sign"

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from cds_service import service
-from cds_service.examples import run_examples
 from cds_service.facts import schema
-from cds_service.rulesets import RuleSet, load_rule_set
+from cds_service.offline.examples import run_examples
+from cds_service.ruleset.compiled import RuleSet
+from cds_service.ruleset.loader import load_rule_set
 from tests.conftest import DPYD, RULES, copy_rules, fixture_json, replace_in, request_fixture
 
 README = (RULES / "README.md").read_text(encoding="utf-8")

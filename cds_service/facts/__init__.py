@@ -15,9 +15,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..knowledge import Knowledge
-from ..record import PatientRecord
-from . import biomarkers, care, clinical, cumulative, dosing, medications, oncology, pgx, procedures
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord
+from . import (
+    clinical,
+    cumulative,
+    disease,
+    dosing,
+    medications,
+    performed,
+    pgx,
+    supportive,
+    targeted,
+)
 from .types import (
     FACT_TYPES,
     ORDER_FACTS,
@@ -87,19 +97,19 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
-    cancers = list(oncology.cancers(conditions, knowledge, today))
+    cancers = list(disease.cancers(conditions, knowledge, today))
     found.extend(cancers)
-    done = list(procedures.procedures(record, knowledge))
+    done = list(performed.procedures(record, knowledge))
     found.extend(done)
     results = list(
-        oncology.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
+        disease.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
     )
     found.extend(results)
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
-    advanced = list(oncology.advanced_cancer(conditions, readings.values(), knowledge, today))
+    advanced = list(disease.advanced_cancer(conditions, readings.values(), knowledge, today))
     found.extend(advanced)
-    extent = oncology.extent(advanced, readings, knowledge)
-    found.extend(care.care(record, knowledge))
+    extent = disease.extent(advanced, readings, knowledge)
+    found.extend(supportive.care(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(
         dosing.auc_doses(
@@ -112,5 +122,5 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     )
     taking = [m for m in active if isinstance(m, ActiveMedication)]
     found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
-    found.extend(biomarkers.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
+    found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
     return found

@@ -18,10 +18,10 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.patient import Patient
 
-from .. import fhir
-from ..dosage import format_number
-from ..knowledge import Knowledge
-from ..record import PatientRecord
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord
+from ..protocol import fhir
+from .dosage import format_number
 from .types import Fact, PatientFact, Unreadable
 
 _INACTIVE = frozenset({"inactive", "resolved"})  # a leukaemia in remission is still the indication

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
-from .. import fhir
-from ..cumulative import CumulativeDosing
-from ..dosage import Course, course, format_number
-from ..knowledge import Knowledge
-from ..record import PatientRecord
+from ..knowledge.anthracyclines import CumulativeDosing
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord
+from ..protocol import fhir
+from .dosage import Course, course, format_number
 from .medications import Given, given
 from .types import ActiveMedication, CumulativeDose, DraftMedication, Finding
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..knowledge import Knowledge
-from ..oncology import AucDosing
-from ..record import PatientRecord
+from ..knowledge.oncology import AucDosing
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord
 from .types import AucDose, DraftMedication, Finding, PatientFact
 
 

@@ -17,11 +17,11 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
-from .. import fhir
-from ..dosage import Course, course, describe_timing, dose_quantity, quantity_units
-from ..knowledge import Knowledge
-from ..record import PatientRecord, relative
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord, relative
+from ..protocol import fhir
 from .clinical import Conditions, indication, unreadable
+from .dosage import Course, course, describe_timing, dose_quantity, quantity_units
 from .types import ActiveMedication, DraftMedication, Fact, Inhibitor
 
 _ACTIVE_KINDS = ("MedicationRequest", "MedicationStatement")

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from fhir.resources.R4B.observation import Observation
 
-from .. import fhir
-from ..genomics import INDETERMINATE, AlleleTable, GeneGroup
-from ..knowledge import Knowledge
-from ..record import PatientRecord
-from ..text import word_pattern
+from ..knowledge.genomics import INDETERMINATE, AlleleTable, GeneGroup
+from ..knowledge.tables import Knowledge
+from ..knowledge.words import word_pattern
+from ..prefetch.record import PatientRecord
+from ..protocol import fhir
 from .clinical import tests_ordered, unreadable
 from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
 

@@ -18,10 +18,10 @@ from typing import Any
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.observation import Observation
 
-from .. import fhir
-from ..biomarkers import Biomarkers, VariantCodes, normal_code
-from ..knowledge import Knowledge
-from ..record import PatientRecord, relative
+from ..knowledge.biomarkers import Biomarkers, VariantCodes, normal_code
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord, relative
+from ..protocol import fhir
 from .clinical import unreadable
 from .types import Unreadable
 

@@ -1,0 +1,1 @@
+"""Cards from the rules that fired: templates filled, suggestions built, evidence shown."""

@@ -1,0 +1,304 @@
+"""Cards rendered from a rule's template and the facts that made it fire.
+
+Every card is traceable: ``source`` names the guideline and the rule-set version, ``source.topic``
+the rule, ``detail`` the evidence (values and resource ids) and anything that could not be
+read, and its ``uuid`` is derived from the rule, the patient and the evidence, so the same
+finding gets the same uuid at order-select and at order-sign.
+
+An order changed by a card's suggestion carries that card's uuid as a ``meta.tag``; a card whose
+uuid is on one of the draft orders has been acted on and is not shown again (``applied``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from ..facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
+from ..facts.clinical import day_of
+from ..facts.dosage import format_number, scaled_order
+from ..prefetch.record import PatientRecord
+from ..protocol.messages import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
+from ..ruleset.compiled import Rule, RuleSet
+from ..ruleset.conditions import is_absent
+from ..ruleset.placeholders import DUE_UNKNOWN, VALUE_MAX, fill
+
+TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
+APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
+OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
+_NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
+LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
+_OPERATOR_WORDS = {"class": "of class", "any_of": "one of", "exists": "recorded"}
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule that fired, with its facts by the aliases of its conditions."""
+
+    rule: Rule
+    facts: Mapping[str, Fact]
+
+
+def render(
+    firing: Firing, record: PatientRecord, rule_set: RuleSet, notes: Sequence[Unreadable]
+) -> Card:
+    rule, template = firing.rule, firing.rule.card
+    values = _values(firing)
+    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)))
+    suggestions = [
+        suggestion
+        for index, spec in enumerate(template.get("suggestions") or [])
+        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record)) is not None
+    ]
+    guideline = rule.file.guideline
+    return Card(
+        uuid=card_uuid,
+        summary=fill(template["summary"], values, limit=VALUE_MAX),
+        detail=_detail(firing, values, rule_set, notes),
+        indicator=template["indicator"],
+        source=Source(
+            label=f"{guideline.label} · rules {rule_set.version}",
+            url=guideline.url,
+            topic=Coding(system=TOPIC_SYSTEM, code=rule.id, display=rule.title),
+        ),
+        suggestions=suggestions or None,
+        selectionBehavior="at-most-one" if suggestions else None,
+        overrideReasons=[
+            OverrideReason(system=OVERRIDE_SYSTEM, code=r["code"], display=r["display"])
+            for r in rule.file.override_reasons
+        ]
+        or None,
+        links=[
+            Link(label=link["label"], url=link["url"], type="absolute") for link in rule.file.links
+        ]
+        or None,
+    )
+
+
+def applied(card: Card, record: PatientRecord) -> bool:
+    """Whether a draft order already carries this card's change (its uuid as a ``meta.tag``)."""
+    return any(
+        isinstance(tag, dict)
+        and tag.get("system") == APPLIED_SYSTEM
+        and tag.get("code") == card.uuid
+        for order in record.draft_orders
+        for tag in ((order.get("meta") or {}).get("tag") or [])
+    )
+
+
+def _values(firing: Firing) -> dict[tuple[str, str], str]:
+    values: dict[tuple[str, str], str] = {}
+    for alias, fact in firing.facts.items():
+        for item in fields(fact):
+            values[(alias, item.name)] = _say(getattr(fact, item.name))
+    ordered, adjusted = _dose_phrases(firing)
+    values[("dose", "ordered")] = ordered
+    values[("dose", "adjusted")] = adjusted
+    due = firing.rule.card.get("due")
+    if due:
+        values[("due", "date")] = _due_date(due, values)
+        values[("due", "weeks")] = format_number(float(due["weeks"]))
+    return values
+
+
+def _due_date(due: Mapping[str, Any], values: Mapping[tuple[str, str], str]) -> str:
+    """``{due.date}``: the day the rule's ``due.weeks`` after the date ``due.after`` names."""
+    alias, attribute = str(due["after"]).split(".", 1)
+    start = day_of(values[(alias, attribute)])
+    if start is None:
+        return DUE_UNKNOWN
+    return (start + timedelta(weeks=float(due["weeks"]))).isoformat()
+
+
+def _dose_phrases(firing: Firing) -> tuple[str, str]:
+    """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)".
+
+    A rule's ``dose`` gives a ``factor`` of the ordered dose, a range (``factor`` to ``up_to``),
+    or a fixed starting dose (``value`` and ``unit``).
+    """
+    spec = firing.rule.card.get("dose")
+    if not spec:
+        return "the ordered dose", "the ordered dose"
+    fact = firing.facts.get(spec.get("order", "order"))
+    order = fact if isinstance(fact, DraftMedication) else None
+    value = order.dose_value if order else None
+    ordered = "the ordered dose"
+    if order is not None and value is not None:
+        ordered = _dose_text(order, format_number(value))
+    if "value" in spec:
+        fixed = [format_number(float(spec["value"])), spec["unit"], order and order.frequency]
+        return ordered, " ".join(filter(None, fixed))
+    low = float(spec["factor"])
+    high = float(spec.get("up_to", low))
+    percent = "-".join(dict.fromkeys(format_number(f * 100) for f in (low, high))) + "%"
+    if order is None or value is None:
+        return ordered, f"{percent} of the ordered dose"
+    amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
+    return ordered, f"{_dose_text(order, amounts)} ({percent})"
+
+
+def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
+    """The one factor an updated order can carry; none for a range or a unit that differs."""
+    if "up_to" in spec or order.dose_value is None:
+        return None
+    if "value" in spec:
+        same_unit = order.dose_unit == spec["unit"] and order.dose_value
+        return float(spec["value"]) / order.dose_value if same_unit else None
+    return float(spec["factor"])
+
+
+def _dose_text(order: DraftMedication, amount: str) -> str:
+    return " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
+
+
+def _say(value: Any) -> str:
+    if value is None:
+        return "not reported"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
+
+
+def _detail(
+    firing: Firing,
+    values: Mapping[tuple[str, str], str],
+    rule_set: RuleSet,
+    notes: Sequence[Unreadable],
+) -> str:
+    rule, template = firing.rule, firing.rule.card
+    parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
+    parts.append("\n".join(_evidence(alias, fact) for alias, fact in firing.facts.items()))
+    absences = [_absence(spec) for spec in rule.when.values() if is_absent(spec)]
+    if absences:
+        parts.append("**Checked and not on file**")
+        parts.append("\n".join(absences))
+    if notes:
+        parts.append("**Could not evaluate**")
+        parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
+    guideline = rule.file.guideline
+    lines = []
+    if template.get("strength"):
+        lines.append(f"**Strength of recommendation:** {template['strength']}")
+    lines.append(f"**Source:** {guideline.citation or guideline.label}")
+    lines.append(
+        f"**Rule:** {rule.id} ({rule.file.id} {rule.file.version}; rule set {rule_set.version})"
+    )
+    parts.append("  \n".join(lines))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _evidence(alias: str, fact: Fact) -> str:
+    shown = [
+        f"{item.name.replace('_', ' ')} {_say(getattr(fact, item.name))}"
+        for item in fields(fact)
+        if item.name != "sources" and getattr(fact, item.name) is not None
+    ]
+    sources = f" ({', '.join(fact.sources)})" if fact.sources else ""
+    return f"- {fact.label}: {'; '.join(shown)}{sources}"
+
+
+def _absence(spec: Mapping[str, Any]) -> str:
+    """An ``absent`` condition in words: what the record was searched for and did not hold."""
+    tests = [
+        f"{attribute.replace('_', ' ')} {_test_words(test)}"
+        for attribute, test in spec.items()
+        if attribute not in ("fact", "absent")
+    ]
+    return f"- {LABELS[spec['fact']]}: {'; '.join(tests)}" if tests else f"- {LABELS[spec['fact']]}"
+
+
+def _test_words(test: Any) -> str:
+    if isinstance(test, list):
+        return "one of " + ", ".join(_say(v) for v in test)
+    if isinstance(test, Mapping):
+        return ", ".join(
+            f"{_OPERATOR_WORDS.get(operator, operator.replace('_', ' '))} "
+            + (", ".join(map(_say, value)) if isinstance(value, list) else _say(value))
+            for operator, value in test.items()
+        )
+    return _say(test)
+
+
+def _sources(firing: Firing) -> set[str]:
+    found: set[str] = set()
+    for fact in firing.facts.values():
+        found.update(fact.sources)
+    return found
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
+
+
+def _suggestion(
+    spec: Mapping[str, Any],
+    index: int,
+    card_uuid: str,
+    firing: Firing,
+    values: Mapping[tuple[str, str], str],
+    record: PatientRecord,
+) -> Suggestion | None:
+    action = _action(spec, card_uuid, firing, values, record)
+    if action is None:
+        return None
+    return Suggestion(
+        label=fill(spec["label"], values),
+        uuid=_uuid(card_uuid, str(index)),
+        isRecommended=bool(spec.get("recommended")) or None,
+        actions=[action],
+    )
+
+
+def _action(
+    spec: Mapping[str, Any],
+    card_uuid: str,
+    firing: Firing,
+    values: Mapping[tuple[str, str], str],
+    record: PatientRecord,
+) -> Action | None:
+    kind = spec["action"]
+    if kind in ("order-test", "refer"):
+        request = spec["service_request"]
+        resource: dict[str, Any] = {
+            "resourceType": "ServiceRequest",
+            "status": "draft",
+            "intent": "order",
+        }
+        if request.get("category"):
+            resource["category"] = [request["category"]]
+        resource["code"] = request["code"]
+        resource["subject"] = {"reference": f"Patient/{record.patient_id}"}
+        if request.get("reason"):
+            resource["reasonCode"] = [{"text": fill(request["reason"], values)}]
+        return Action(type="create", description=fill(spec["label"], values), resource=resource)
+    order = firing.facts.get(spec.get("order", "order"))
+    if kind == "remove-order" and isinstance(order, ORDER_FACTS):
+        return Action(
+            type="delete",
+            resourceId=order.order,
+            description=f"Remove the draft order for {order.drug} ({order.order})",
+        )
+    if not isinstance(order, DraftMedication):
+        return None
+    dose = firing.rule.card.get("dose")
+    original = record.draft_order(order.order)
+    factor = _factor(dose, order) if dose else None
+    if original is None or factor is None:
+        return None  # no single new dose to put in the order: the card states it
+    note = f"{values[('dose', 'adjusted')]} (changed from {values[('dose', 'ordered')]})"
+    resource = scaled_order(original, factor, note)
+    meta = resource.setdefault("meta", {})
+    meta["tag"] = [
+        *(meta.get("tag") or []),
+        {"system": APPLIED_SYSTEM, "code": card_uuid, "display": f"Changed by {firing.rule.id}"},
+    ]
+    return Action(
+        type="update",
+        description=f"Change {order.order} to {values[('dose', 'adjusted')]}",
+        resource=resource,
+    )

@@ -1,0 +1,1 @@
+"""The rules engine: durable-rules, hardened, behind one module (``durable``)."""

@@ -1,0 +1,376 @@
+"""Oncology data from mCODE-shaped resources: the cancers, the findings, and what is not on file.
+
+``rules/knowledge/oncology.yaml`` says which Observation codes are which finding and how their
+values read; nothing here knows a code. Per finding the result of the code ranked first is
+used (pathologic before clinical TNM), the latest of them if several; a value that only says
+why there is none (data-absent-reason: a pM "not applicable") gives way to the next result. A
+finding the table lists with no result on file becomes a :class:`MissingFinding`, so that a
+rule can ask for it; one marked ``trend`` also becomes a :class:`FindingTrend` (baseline,
+latest, change). ``rules/knowledge/care.yaml`` says which findings and Conditions make the
+cancer advanced, and which staging shows it is not: the :class:`Extent` of the disease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from itertools import chain
+from typing import Any
+
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
+
+from ..knowledge.care import ADVANCED, NOT_ADVANCED, UNKNOWN
+from ..knowledge.oncology import FindingSpec, Oncology
+from ..knowledge.tables import Knowledge
+from ..prefetch.record import PatientRecord
+from ..protocol import fhir
+from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreadable, weeks_since
+from .types import (
+    AdvancedCancer,
+    Cancer,
+    Fact,
+    Finding,
+    FindingTrend,
+    MissingFinding,
+    PerformedProcedure,
+)
+
+NOT_INTERPRETED = "not interpreted"
+
+
+def cancers(conditions: Conditions, knowledge: Knowledge, today: date) -> Iterable[Cancer]:
+    """Current malignant Conditions of a site the table names, with their diagnosis date."""
+    for reference, condition in conditions.current:
+        profiles, codes, texts = _described(condition)
+        if knowledge.clinical.indication(profiles, codes, texts) != "malignant":
+            continue
+        site = knowledge.oncology.site_of(codes, texts)
+        if site:
+            diagnosed = diagnosis_date(condition)
+            yield Cancer(
+                site=site,
+                condition=reference,
+                text=fhir.concept_text(condition.code),
+                diagnosed=diagnosed.isoformat() if diagnosed else None,
+                weeks_since_diagnosis=weeks_since(diagnosed, today) if diagnosed else None,
+                sources=(reference,),
+            )
+
+
+def advanced_cancer(
+    conditions: Conditions,
+    results: Iterable[Finding],
+    knowledge: Knowledge,
+    today: date,
+) -> Iterable[AdvancedCancer]:
+    """One fact when any finding or Condition shows advanced cancer, dated by the earliest.
+
+    Evidence without a date leaves the date unknown: the primary cancer's diagnosis would date
+    a recurrence years too early, and make a goals-of-care conversation look long overdue.
+    """
+    spec = knowledge.care.advanced
+    evidence: list[tuple[str, date | None, tuple[str, ...]]] = []
+    for result in results:
+        if result.value in spec.findings.get(result.finding, ()):
+            evidence.append((_words(result), day_of(result.date), result.sources))
+    for reference, condition in conditions.current:
+        profiles, codes, texts = _described(condition)
+        shown = not spec.profiles.isdisjoint(profiles) or spec.conditions.by_code(codes)
+        if shown or (
+            spec.conditions.by_words(texts)
+            and knowledge.clinical.indication(profiles, codes, texts) == "malignant"
+        ):
+            words = fhir.concept_text(condition.code) or reference
+            evidence.append((words, diagnosis_date(condition), (reference,)))
+    if not evidence:
+        return
+    first = min((day for _, day, _ in evidence if day), default=None)
+    yield AdvancedCancer(
+        basis="; ".join(_dated(words, day) for words, day, _ in evidence),
+        diagnosed=first.isoformat() if first else None,
+        weeks_since_diagnosis=weeks_since(first, today) if first else None,
+        sources=tuple(dict.fromkeys(source for _, _, sources in evidence for source in sources)),
+    )
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How far the record shows the patient's cancer has spread (``care.EXTENTS``), and why."""
+
+    value: str = UNKNOWN
+    basis: str | None = None
+    """What shows it, in words: "stage group II (2026-09-20)", "primary tumor T3; nodes N0"."""
+    sources: tuple[str, ...] = ()
+
+
+def extent(
+    advanced: Sequence[AdvancedCancer], results: Mapping[str, Finding], knowledge: Knowledge
+) -> Extent:
+    """Advanced when an advanced-cancer fact is on file; not advanced when staging shows it.
+
+    Staging that shows a cancer is not advanced is ``care.yaml`` ``not_advanced``: one finding
+    with a listed value, or every finding of ``together``. Anything else (no staging, a T
+    category alone) is unknown, never early disease.
+    """
+    if advanced:
+        return Extent(ADVANCED, advanced[0].basis, advanced[0].sources)
+    spec = knowledge.care.not_advanced
+    shown = _showing(results, spec.findings)
+    together = _showing(results, spec.together)
+    if not shown and together and len(together) == len(spec.together):
+        shown = together
+    if not shown:
+        return Extent()
+    return Extent(
+        NOT_ADVANCED,
+        "; ".join(_dated(_words(r), day_of(r.date)) for r in shown),
+        tuple(dict.fromkeys(source for r in shown for source in r.sources)),
+    )
+
+
+def _showing(results: Mapping[str, Finding], table: Mapping[str, frozenset[str]]) -> list[Finding]:
+    """The results of the table's findings that have one of the values it lists for them."""
+    found = (results.get(name) for name in table)
+    return [r for r in found if r is not None and r.value in table[r.finding]]
+
+
+def _words(result: Finding) -> str:
+    return f"{result.finding.replace('_', ' ')} {result.value}"
+
+
+def _dated(words: str, day: date | None) -> str:
+    return f"{words} ({day.isoformat()})" if day else words
+
+
+def findings(
+    record: PatientRecord, knowledge: Knowledge, done: Sequence[PerformedProcedure] = ()
+) -> Iterable[Fact]:
+    """The result used for each finding, and a :class:`MissingFinding` for each one not on file.
+
+    Candidates are ranked on the raw resource (code precedence, then the latest date) and only
+    validated until one reads: a chart with years of weights validates one of them. ``done``
+    are the procedures on file, which a result may have been taken after (``after_procedure``).
+    """
+    specs = knowledge.oncology.findings
+    candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
+    for resource in record.resources:
+        if resource.get("resourceType") != "Observation":
+            continue
+        matched = _match(resource.get("code"), knowledge.oncology)
+        if matched is not None and resource.get("status") in fhir.RESULT_STATUSES:
+            spec, rank = matched
+            candidates.setdefault(spec.name, []).append((rank, _when(resource) or "", resource))
+    seen: set[str] = set()
+    for name, found in candidates.items():
+        found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code
+        found.sort(key=lambda item: item[0])
+        found.sort(key=lambda item: _data_absent(item[2]))  # stable: keeps the order above
+        seen.add(name)
+        after = knowledge.procedures.follow_up.get(name, frozenset())
+        results = (
+            _placed(_read(record, specs[name], resource), after, done) for _, _, resource in found
+        )
+        for result in results:
+            yield result
+            if isinstance(result, Finding):
+                if specs[name].trend:
+                    yield from _trend(specs[name], result, results)
+                break
+    wanted = {s.name: s.ordered_when for s in specs.values() if s.ordered_when}
+    orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
+    for name in specs:
+        if name not in seen:
+            yield MissingFinding(finding=name, test_ordered=orders.get(name))
+
+
+def _trend(spec: FindingSpec, latest: Finding, older: Iterable[Fact]) -> Iterable[Fact]:
+    """The older results (every one is read: the baseline is among them) and the trend.
+
+    Only dated numbers count; the baseline is the earliest of them, the latest is the result the
+    :class:`Finding` uses. Fewer than two make no trend.
+    """
+    points: list[tuple[str, float, Finding]] = []
+    for result in chain([latest], older):
+        if not isinstance(result, Finding):
+            yield result
+        elif result.number is not None and result.date:
+            points.append((result.date, result.number, result))
+    if len(points) < 2 or points[0][2] is not latest:
+        return
+    first_date, first, baseline = min(points, key=lambda point: point[0])
+    last_date, last, _ = points[0]
+    yield FindingTrend(
+        finding=spec.name,
+        baseline=first,
+        baseline_date=first_date,
+        latest=last,
+        latest_date=last_date,
+        change=last - first,
+        count=float(len(points)),
+        unit=spec.unit,
+        sources=(*baseline.sources, *latest.sources),
+    )
+
+
+def _placed(result: Fact, after: frozenset[str], done: Sequence[PerformedProcedure]) -> Fact:
+    """A finding with the procedure it was taken after, of those the table reads it against."""
+    if not isinstance(result, Finding):
+        return result
+    return replace(result, after_procedure=_after(result.date, after, done))
+
+
+def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any]) -> Fact:
+    """The finding, or why the resource cannot be used for this patient."""
+    try:
+        observation = fhir.validate(resource)
+    except fhir.InvalidResource as error:
+        return unreadable(error, "Observation", finding=spec.name)
+    assert isinstance(observation, Observation)
+    problem = record.foreign_subject(observation.subject)
+    if problem:
+        error = fhir.InvalidResource(fhir.reference_of(resource), problem)
+        return unreadable(error, "Observation", finding=spec.name)
+    return _finding(spec, observation, resource)
+
+
+def _data_absent(resource: Mapping[str, Any]) -> bool:
+    """A value that only says why there is none: a later-ranked result is read first."""
+    value = resource.get("valueCodeableConcept")
+    codings = value.get("coding") if isinstance(value, Mapping) else None
+    return isinstance(codings, list) and any(
+        isinstance(c, Mapping) and c.get("system") == fhir.DATA_ABSENT for c in codings
+    )
+
+
+def _described(condition: Condition) -> tuple[list[str], list[fhir.Code], list[str]]:
+    """A Condition's profiles, codes and texts, as the knowledge tables match them."""
+    profiles = list(condition.meta.profile) if condition.meta and condition.meta.profile else []
+    codes = fhir.codes_of(condition.code)
+    return profiles, codes, fhir.concept_words(condition.code)
+
+
+def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
+    codes, texts = fhir.raw_concept(concept)
+    best: tuple[str, int] | None = None
+    for code in codes:
+        found = oncology.finding_codes.get(code)
+        if found and (best is None or found[1] < best[1]):
+            best = found
+    if best:
+        return oncology.findings[best[0]], best[1]
+    for spec in oncology.worded:
+        rank = spec.rank((), texts)
+        if rank is not None:
+            return spec, rank
+    return None
+
+
+def _finding(spec: FindingSpec, observation: Observation, resource: Mapping[str, Any]) -> Finding:
+    reference = f"Observation/{observation.id}"
+    value, number, unit, reported = _read_value(spec, _result(spec, observation))
+    if number is not None:
+        band = spec.band(number)
+    else:  # a lab that reports the band in words ("High risk") names it as its value
+        band = value if value in {b.name for b in spec.bands} else None
+    return Finding(
+        finding=spec.name,
+        value=value,
+        number=number,
+        unit=unit,
+        band=band,
+        reported=reported,
+        date=_when(resource),
+        sources=(reference,),
+    )
+
+
+def _when(resource: Mapping[str, Any]) -> str | None:
+    """When a result was taken: its effective time (a period's start), else when it was issued.
+
+    The same for ranking the raw resources and for the finding's date, so that the result read
+    as the latest is the one the card dates, and a result dated by a period still has a date.
+    """
+    period = resource.get("effectivePeriod")
+    start = period.get("start") or period.get("end") if isinstance(period, Mapping) else None
+    found = resource.get("effectiveDateTime") or start or resource.get("effectiveInstant")
+    found = found or resource.get("issued")
+    return str(found) if found else None
+
+
+def _result(spec: FindingSpec, observation: Observation) -> Any:
+    """What holds the value: the table's component when the Observation has it, else itself."""
+    if spec.component is None:
+        return observation
+    for component in observation.component or ():
+        if fhir.has_code(component.code, frozenset({spec.component})):
+            return component
+    return observation
+
+
+def _after(
+    date: str | None, names: frozenset[str], done: Sequence[PerformedProcedure]
+) -> str | None:
+    """The latest of the named procedures performed before ``date`` (a day's precision)."""
+    if not date or not names:
+        return None
+    before = [p for p in done if p.procedure in names and p.date and p.date[:10] < date[:10]]
+    return max(before, key=lambda p: p.date or "").procedure if before else None
+
+
+def _read_value(
+    spec: FindingSpec, result: Any
+) -> tuple[str | None, float | None, str | None, str | None]:
+    """(interpreted value, number in the table's unit, that unit, what was sent).
+
+    ``result`` is the Observation or the component the table names; both carry ``value[x]``.
+    """
+    if result.valueInteger is not None:
+        number = float(result.valueInteger)
+        return _numeric_answer(spec, number), number, spec.unit, str(result.valueInteger)
+    quantity = result.valueQuantity
+    if quantity is not None and quantity.value is not None:
+        sent_unit = quantity.code or quantity.unit
+        value = f"{quantity.comparator or ''}{quantity.value}"
+        reported = " ".join(filter(None, [value, quantity.unit or quantity.code]))
+        if quantity.comparator:  # "<0.1 ng/mL" is not 0.1: no threshold may read it as one
+            return NOT_INTERPRETED, None, None, reported
+        if spec.from_units is None:
+            return None, float(quantity.value), sent_unit, reported
+        divisor = spec.from_units.get(str(sent_unit)) or spec.from_units.get(str(quantity.unit))
+        if divisor is None:
+            return NOT_INTERPRETED, None, None, reported
+        return None, float(quantity.value) / divisor, spec.unit, reported
+    concept = result.valueCodeableConcept
+    if concept is not None:
+        reported = fhir.concept_text(concept)
+        for _, code, _ in fhir.codings(concept):
+            if spec.answers and code in spec.answers:
+                answer = spec.answers[code]
+                return answer, _number(answer), spec.unit, reported
+        texts = [concept.text, *(display for _, _, display in fhir.codings(concept))]
+        answer = next(filter(None, map(spec.answer_text, texts)), None)
+        if answer is not None:
+            return answer, _number(answer), spec.unit, reported
+        return NOT_INTERPRETED, None, None, reported
+    if result.valueString:
+        answer = spec.answer_text(result.valueString)
+        if answer is not None:
+            return answer, _number(answer), spec.unit, result.valueString
+        return NOT_INTERPRETED, None, None, result.valueString
+    return NOT_INTERPRETED, None, None, None
+
+
+def _numeric_answer(spec: FindingSpec, number: float) -> str | None:
+    """The answer a score stands for when the table lists scores as answers (ECOG 0-5)."""
+    if spec.answers and number.is_integer() and str(int(number)) in spec.answers.values():
+        return str(int(number))
+    return None
+
+
+def _number(answer: str) -> float | None:
+    try:
+        return float(answer)
+    except ValueError:
+        return None

@@ -1,0 +1,257 @@
+"""The genomics tables: how genomic results are coded in FHIR, and each gene's alleles.
+
+``rules/knowledge/genomics.yaml`` says which Observation codes are genotypes and phenotypes, how
+answers read and which genes the rules know; ``rules/knowledge/alleles/<GENE>.yaml`` gives each
+allele's function and activity and how a pair of them makes a phenotype. This module gives them
+types and reads a lab's diplotype text with them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..protocol.fhir import Code
+from .words import normal_text
+from .yamlfile import RuleFileError, YamlMap, line_of, load_yaml
+
+_GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
+
+
+INDETERMINATE = "Indeterminate"
+
+
+@dataclass(frozen=True, slots=True)
+class Allele:
+    name: str
+    function: str
+    activity: float | None = None
+    copies: int = 1
+
+    @property
+    def label(self) -> str:
+        return self.name if self.copies == 1 else f"{self.name}x{self.copies}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diplotype:
+    """A diplotype as read from a lab's text, with what the allele table says of it."""
+
+    alleles: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+    activity_score: float | None = None
+    phenotype: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "/".join(self.alleles)
+
+
+@dataclass(frozen=True)
+class AlleleTable:
+    """One gene's alleles and how a pair of them gives a phenotype.
+
+    Genes with activity values (DPYD, CYP2D6) sum them into an activity score read against
+    ``bands``; genes with functions only (TPMT, NUDT15, UGT1A1) look the pair of functions up in
+    ``function_phenotypes``. ``inhibitor_factors`` says what an inhibitor of each strength does
+    to the activity score (phenoconversion).
+    """
+
+    gene: str
+    reference: str
+    alleles: Mapping[str, Allele]
+    """Normalised name or alias -> allele."""
+    bands: tuple[tuple[float, float, str], ...] = ()
+    function_phenotypes: Mapping[frozenset[str], str] = field(default_factory=dict)
+    inhibitor_factors: Mapping[str, float] = field(default_factory=dict)
+
+    def interpret(self, text: str) -> Diplotype:
+        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``."""
+        names = self._split(text)
+        found = [self._find(name) for name in names]
+        if len(names) != 2 or None in found:
+            unknown = tuple(n for n, a in zip(names, found, strict=True) if a is None)
+            return Diplotype(tuple(names), unknown or (text.strip(),))
+        alleles = [a for a in found if a is not None]
+        labels = tuple(a.label for a in alleles)
+        if self.bands:
+            if any(a.activity is None for a in alleles):
+                return Diplotype(labels, (), None, INDETERMINATE)
+            score = sum((a.activity or 0.0) * a.copies for a in alleles)
+            return Diplotype(labels, (), score, self.phenotype_for(score))
+        if any(a.copies != 1 for a in alleles):
+            return Diplotype(labels, (), None, INDETERMINATE)
+        pair = frozenset(a.function for a in alleles)
+        return Diplotype(labels, (), None, self.function_phenotypes.get(pair, INDETERMINATE))
+
+    def phenotype_for(self, score: float) -> str | None:
+        for low, high, phenotype in self.bands:
+            if low <= score <= high:
+                return phenotype
+        return None
+
+    def _split(self, text: str) -> list[str]:
+        text = text.strip()
+        zygosity = re.fullmatch(r"(.+?)[\s,(]+(heterozygous|homozygous|het|hom)\)?", text, re.I)
+        if zygosity:
+            allele, state = zygosity.group(1), zygosity.group(2).lower()
+            other = allele if state.startswith("hom") else self.reference
+            return [self._strip_gene(allele), other]
+        return [self._strip_gene(part) for part in text.split("/")]
+
+    def _strip_gene(self, part: str) -> str:
+        part = part.strip()
+        if part.upper().startswith(self.gene):
+            part = part[len(self.gene) :].lstrip(" :")
+        return part
+
+    def _find(self, name: str) -> Allele | None:
+        key = _normal(name)
+        copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
+        if copies and key not in self.alleles:
+            single = self._find(copies.group(1))
+            return replace(single, copies=int(copies.group(2))) if single else None
+        if key in self.alleles:
+            return self.alleles[key]
+        suballele = re.fullmatch(r"(\*\w+?)\.\d{3}", key)  # PharmVar *7.001 is *7
+        return self.alleles.get(suballele.group(1)) if suballele else None
+
+
+@dataclass(frozen=True)
+class GeneGroup:
+    """Genes whose phenotypes act together on one drug family (TPMT and NUDT15)."""
+
+    name: str
+    genes: tuple[str, ...]
+    reduced: tuple[str, ...]
+    """Reduced-function phenotypes, most severe first."""
+
+
+@dataclass(frozen=True)
+class Genomics:
+    systems: Mapping[str, str]
+    genotype_codes: frozenset[Code]
+    phenotype_codes: frozenset[Code]
+    phenotype_value_components: frozenset[Code]
+    gene_components: frozenset[Code]
+    answer_codes: Mapping[str, str]
+    answer_texts: Mapping[str, str]
+    genes: Mapping[str, AlleleTable | None]
+    hgnc: Mapping[str, str]
+    """HGNC number without prefix -> gene symbol."""
+    code_genes: Mapping[Code, str] = field(default_factory=dict)
+    """Gene-specific phenotype codes (LOINC 79713-4 is TPMT) -> gene symbol."""
+    test_order_statuses: frozenset[str] = frozenset()
+    groups: tuple[GeneGroup, ...] = ()
+
+    def gene_of(self, system: str | None, code: str | None, display: str | None) -> str | None:
+        """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix.
+
+        A gene the tables do not list keeps its symbol (or its HGNC id): it is still a gene.
+        """
+        number = code.removeprefix("HGNC:") if code and system == self.systems["hgnc"] else None
+        if number in self.hgnc:
+            return self.hgnc[number]
+        for candidate in (display, code):
+            if candidate and _GENE_SYMBOL.fullmatch(candidate.strip()):
+                return candidate.strip()
+        return f"HGNC:{number}" if number else None
+
+    def phenotype_of(self, code: str | None, text: str | None) -> str | None:
+        """The phenotype of an answer code or text; "CYP2C19 Rapid Metabolizer" reads too."""
+        if code and code in self.answer_codes:
+            return self.answer_codes[code]
+        if not text:
+            return None
+        key = normal_text(text)
+        without_gene = key.partition(" ")[2]
+        return self.answer_texts.get(key) or self.answer_texts.get(without_gene)
+
+
+def load_genomics(doc: YamlMap, path: Path) -> Genomics:
+    """The genomics table, with the allele table of each gene that names one (beside it)."""
+    genes: dict[str, AlleleTable | None] = {}
+    for symbol, entry in doc["genes"].items():
+        table_name = entry.get("alleles")
+        if table_name:
+            table_file = path.parent / table_name
+            if not table_file.is_file():
+                line = entry.line_of("alleles") if isinstance(entry, YamlMap) else None
+                raise RuleFileError(path, f"{symbol}: no allele table {table_name}", line)
+            genes[symbol] = _allele_table(symbol, load_yaml(table_file), table_file)
+        else:
+            genes[symbol] = None
+    return _genomics(doc, genes, path)
+
+
+def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path: Path) -> Genomics:
+    systems = dict(doc["systems"])
+
+    def system(item: Mapping[str, str]) -> str:
+        return systems.get(item["system"], item["system"])
+
+    def codes(items: Iterable[Mapping[str, str]]) -> frozenset[Code]:
+        return frozenset((system(i), i["code"]) for i in items)
+
+    answers = doc["phenotype_answers"]
+    groups = []
+    for name, entry in (doc.get("groups") or {}).items():
+        unknown = [g for g in entry["genes"] if g not in genes]
+        if unknown:
+            message = f"group {name}: unknown gene {unknown[0]}"
+            raise RuleFileError(path, message, line_of(entry, "genes"))
+        groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
+    return Genomics(
+        systems=systems,
+        genotype_codes=codes(doc["genotype"]["codes"]),
+        phenotype_codes=codes(doc["phenotype"]["codes"]),
+        phenotype_value_components=codes(doc["phenotype"]["value_components"]),
+        gene_components=codes(doc["gene_component"]),
+        answer_codes=dict(answers["codes"]),
+        answer_texts={normal_text(k): v for k, v in answers["texts"].items()},
+        genes=genes,
+        hgnc={entry["hgnc"].removeprefix("HGNC:"): s for s, entry in doc["genes"].items()},
+        code_genes={
+            (system(i), i["code"]): i["gene"] for i in doc["phenotype"]["codes"] if i.get("gene")
+        },
+        test_order_statuses=frozenset(doc.get("test_order_statuses") or ()),
+        groups=tuple(groups),
+    )
+
+
+def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
+    alleles: dict[str, Allele] = {}
+    bands = tuple(
+        (float(b["min"]), float(b["max"]), b["phenotype"]) for b in doc.get("phenotypes") or ()
+    )
+    pairs = {
+        frozenset(entry["functions"]): entry["phenotype"]
+        for entry in doc.get("function_phenotypes") or ()
+    }
+    for entry in doc["alleles"]:
+        activity = entry.get("activity")
+        if bands and activity is None:
+            message = (
+                f"allele {entry['name']}: needs an activity value, because this table gives "
+                "the phenotype by activity-score bands ('phenotypes')"
+            )
+            raise RuleFileError(path, message, line_of(entry, "name"))
+        allele = Allele(
+            str(entry["name"]), entry["function"], None if activity is None else float(activity)
+        )
+        for name in [allele.name, *map(str, entry.get("aliases", []))]:
+            key = _normal(name)
+            if key in alleles:
+                raise RuleFileError(
+                    path, f"allele name {name!r} is listed twice", line_of(entry, "name")
+                )
+            alleles[key] = allele
+    factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
+    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors)
+
+
+def _normal(name: str) -> str:
+    return "".join(name.split()).lower()

@@ -1,0 +1,189 @@
+"""The oncology table of ``rules/knowledge/oncology.yaml``: cancer sites, findings, dose formulas.
+
+The table says which Observation codes are which finding (ER status, nodal category, ECOG, a
+Recurrence Score, serum creatinine), how their values read, and the constants of the AUC dose
+formulas; this module only gives them types and the generic look-ups the fact extractor needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..protocol.fhir import Code
+from .concepts import Concept, codes, concept_of, load_concepts, words
+from .words import normal_text
+from .yamlfile import RuleFileError, YamlMap
+
+
+@dataclass(frozen=True)
+class Band:
+    """A named range of a score: the first band whose limit the number is within."""
+
+    name: str
+    limit: float | None = None
+    """None: every number left (the last band)."""
+    inclusive: bool = False
+    """``at_most`` (the limit belongs to the band) rather than ``below``."""
+
+    def holds(self, number: float) -> bool:
+        if self.limit is None:
+            return True
+        return number <= self.limit if self.inclusive else number < self.limit
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    """How one finding is coded, read and converted."""
+
+    name: str
+    codes: tuple[Code, ...]
+    """In order of precedence: pathologic before clinical TNM."""
+    words: tuple[re.Pattern[str], ...] = ()
+    answers: Mapping[str, str] | None = None
+    unit: str | None = None
+    from_units: Mapping[str, float] | None = None
+    """Unit -> the number a value in that unit is divided by to be in ``unit``."""
+    answer_texts: Mapping[str, str] | None = None
+    """Normalised text of an answer (its ``text``, display or ``valueString``) -> the value."""
+    component: Code | None = None
+    """The component whose value is the result (mCODE tumor size: the largest dimension)."""
+    bands: tuple[Band, ...] = ()
+    ordered_when: tuple[re.Pattern[str], ...] = ()
+    equivalent_codes: bool = False
+    """The codes are methods of one measurement: none takes precedence, the latest wins."""
+    trend: bool = False
+    """Also compare the latest result with the earliest (a :class:`FindingTrend` fact)."""
+
+    def rank(self, codes: Iterable[Code], texts: Iterable[str]) -> int | None:
+        """The precedence of a coding among this finding's codes (words rank last), or None."""
+        ranks = [self.code_rank(code) for code in codes if code in self.codes]
+        if ranks:
+            return min(ranks)
+        if any(pattern.search(text) for text in texts for pattern in self.words):
+            return len(self.codes)
+        return None
+
+    def code_rank(self, code: Code) -> int:
+        return 0 if self.equivalent_codes else self.codes.index(code)
+
+    def band(self, number: float) -> str | None:
+        for band in self.bands:
+            if band.holds(number):
+                return band.name
+        return None
+
+    def answer_text(self, text: str | None) -> str | None:
+        """The value a written answer stands for: the whole text, whatever its case and spaces."""
+        if not text or not self.answer_texts:
+            return None
+        return self.answer_texts.get(normal_text(text))
+
+
+@dataclass(frozen=True)
+class AucDosing:
+    """Drugs dosed to a target AUC and the constants of Calvert and Cockcroft-Gault."""
+
+    drugs: frozenset[str]
+    auc_units: frozenset[str]
+    auc_patterns: tuple[re.Pattern[str], ...]
+    dose_unit: str
+    add_to_gfr: float
+    gfr_cap: float
+    age_from: float
+    divisor: float
+    sex_factors: Mapping[str, float]
+    """Cockcroft-Gault's factor per sex; a sex the table does not list cannot be computed."""
+    creatinine: str
+    weight: str
+
+
+@dataclass(frozen=True)
+class Oncology:
+    sites: tuple[Concept, ...]
+    findings: Mapping[str, FindingSpec]
+    auc: AucDosing
+
+    def site_of(self, codes: Iterable[Code], texts: Iterable[str]) -> str | None:
+        return concept_of(self.sites, codes, texts)
+
+    @property
+    def codes(self) -> frozenset[Code]:
+        return frozenset(self.finding_codes)
+
+    @cached_property
+    def finding_codes(self) -> Mapping[Code, tuple[str, int]]:
+        """Observation code -> (finding, precedence): one look-up per coding."""
+        return {
+            code: (spec.name, spec.code_rank(code))
+            for spec in self.findings.values()
+            for code in spec.codes
+        }
+
+    @cached_property
+    def worded(self) -> tuple[FindingSpec, ...]:
+        """The findings that can also be recognised by words in the code's text."""
+        return tuple(spec for spec in self.findings.values() if spec.words)
+
+
+def load_oncology(doc: YamlMap, path: Path) -> Oncology:
+    systems = dict(doc["systems"])
+    sites = load_concepts(doc["cancers"], systems)
+    findings = {
+        name: FindingSpec(
+            name=name,
+            codes=codes(entry.get("codes") or (), systems),
+            words=words(entry.get("words")),
+            answers={str(k): str(v) for k, v in (entry.get("answers") or {}).items()} or None,
+            answer_texts={
+                normal_text(str(k)): str(v) for k, v in (entry.get("answer_texts") or {}).items()
+            }
+            or None,
+            component=codes([entry["component"]], systems)[0] if entry.get("component") else None,
+            unit=entry.get("unit"),
+            from_units={str(k): float(v) for k, v in (entry.get("from_units") or {}).items()}
+            or None,
+            bands=tuple(_band(band) for band in entry.get("bands") or ()),
+            ordered_when=words(entry.get("ordered_when")),
+            equivalent_codes=bool(entry.get("equivalent_codes")),
+            trend=bool(entry.get("trend")),
+        )
+        for name, entry in doc["findings"].items()
+    }
+    auc = doc["auc_dosing"]
+    formula = auc["cockcroft_gault"]
+    for key in ("creatinine", "weight"):
+        if formula[key] not in findings:
+            message = (
+                f"auc_dosing.cockcroft_gault.{key}: {formula[key]!r} is not a finding of this "
+                f"table ({', '.join(sorted(findings))})"
+            )
+            raise RuleFileError(path, message, formula.line_of(key))
+    return Oncology(
+        sites=sites,
+        findings=findings,
+        auc=AucDosing(
+            drugs=frozenset(auc["drugs"]),
+            auc_units=frozenset(auc["auc_units"]),
+            auc_patterns=tuple(re.compile(p, re.I) for p in auc["auc_patterns"]),
+            dose_unit=auc["dose_unit"],
+            add_to_gfr=float(auc["calvert"]["add_to_gfr"]),
+            gfr_cap=float(auc["calvert"]["gfr_cap"]),
+            age_from=float(formula["age_from"]),
+            divisor=float(formula["divisor"]),
+            sex_factors={sex: float(f) for sex, f in formula["sex_factors"].items()},
+            creatinine=formula["creatinine"],
+            weight=formula["weight"],
+        ),
+    )
+
+
+def _band(entry: Mapping[str, Any]) -> Band:
+    if "at_most" in entry:
+        return Band(str(entry["band"]), float(entry["at_most"]), inclusive=True)
+    below = entry.get("below")
+    return Band(str(entry["band"]), None if below is None else float(below))

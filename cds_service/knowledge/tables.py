@@ -1,0 +1,192 @@
+"""Knowledge tables from ``rules/knowledge/``, loaded together and checked against each other.
+
+The tables are data an informaticist edits. The drug and condition tables are typed here (which
+ingredient is this order, is this condition a malignancy); the others have their own modules
+(``genomics.py`` with the allele tables, ``oncology.py``, ``care.py``, ``procedures.py``,
+``biomarkers.py``, ``cumulative.py``). A name one table gives another (a drug, a finding, a
+site) that the other lacks is refused here, with its file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..protocol.fhir import Code
+from .anthracyclines import CumulativeDosing, load_cumulative
+from .biomarkers import Biomarkers, load_biomarkers
+from .care import Care, load_care
+from .genomics import Genomics, load_genomics
+from .oncology import Oncology, load_oncology
+from .procedures import Procedures, load_procedures
+from .words import word_pattern
+from .yamlfile import RuleFileError, line_of, load_yaml
+
+
+@dataclass(frozen=True)
+class DrugTable:
+    by_code: Mapping[str, str]
+    """RxNorm code -> ingredient."""
+    names: tuple[tuple[re.Pattern[str], str], ...]
+    """Word pattern of a name or brand -> ingredient; product forms first, then longest first."""
+    classes: Mapping[str, tuple[str, ...]]
+    forms: Mapping[str, str] = field(default_factory=dict)
+    """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
+    inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Ingredient -> enzyme (gene) -> inhibitor strength."""
+
+    @property
+    def ingredients(self) -> frozenset[str]:
+        return frozenset(ingredient for _, ingredient in self.names)
+
+    def by_rxnorm(self, code: str) -> str | None:
+        return self.by_code.get(code)
+
+    def by_name(self, text: str) -> str | None:
+        for pattern, ingredient in self.names:
+            if pattern.search(text):
+                return ingredient
+        return None
+
+    def form(self, ingredient: str, texts: Iterable[str]) -> str:
+        """The product form a text names if it is a form of ``ingredient``, else the ingredient."""
+        for text in texts:
+            named = self.by_name(text)
+            if named and self.forms.get(named) == ingredient:
+                return named
+        return ingredient
+
+
+@dataclass(frozen=True)
+class Clinical:
+    """Condition bindings: malignant or not, and the recorded menopausal status."""
+
+    indication_profiles: Mapping[str, str]
+    """Profile URL -> indication."""
+    indication_codes: Mapping[Code, str]
+    indication_words: tuple[tuple[re.Pattern[str], str], ...]
+    menopause_codes: Mapping[Code, str]
+    postmenopausal_from_age: float
+    menopause_not_applicable: frozenset[str]
+    """``Patient.gender`` values for which a menopausal status does not apply."""
+
+    def indication(
+        self, profiles: Iterable[str], codes: Iterable[Code], texts: Iterable[str]
+    ) -> str | None:
+        """``malignant``, ``non-malignant`` or None, by profile, then code, then words."""
+        for profile in profiles:
+            if profile in self.indication_profiles:
+                return self.indication_profiles[profile]
+        for code in codes:
+            if code in self.indication_codes:
+                return self.indication_codes[code]
+        for text in texts:
+            for pattern, indication in self.indication_words:
+                if pattern.search(text):
+                    return indication
+        return None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    drugs: DrugTable
+    genomics: Genomics
+    clinical: Clinical
+    oncology: Oncology
+    care: Care
+    procedures: Procedures
+    biomarkers: Biomarkers
+    anthracyclines: CumulativeDosing
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    drugs_file = directory / "drugs.yaml"
+    genomics_file = directory / "genomics.yaml"
+    conditions_file = directory / "conditions.yaml"
+    oncology_file = directory / "oncology.yaml"
+    care_file = directory / "care.yaml"
+    procedures_file = directory / "procedures.yaml"
+    drugs_doc = load_yaml(drugs_file)
+    drugs = _drug_table(drugs_doc, drugs_file)
+    oncology_doc = load_yaml(oncology_file)
+    oncology = load_oncology(oncology_doc, oncology_file)
+    unknown = sorted(oncology.auc.drugs - drugs.ingredients)
+    if unknown:
+        message = f"auc_dosing.drugs: {unknown[0]!r} is not an ingredient of knowledge/drugs.yaml"
+        raise RuleFileError(oncology_file, message, line_of(oncology_doc["auc_dosing"], "drugs"))
+    biomarkers_file = directory / "biomarkers.yaml"
+    biomarkers = load_biomarkers(
+        load_yaml(biomarkers_file),
+        biomarkers_file,
+        drugs=drugs.ingredients,
+        classes=drugs.classes,
+        sites=frozenset(site.name for site in oncology.sites),
+        findings=frozenset(oncology.findings),
+    )
+    anthracyclines_file = directory / "anthracyclines.yaml"
+    anthracyclines = load_cumulative(
+        load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
+    )
+    return Knowledge(
+        drugs,
+        load_genomics(load_yaml(genomics_file), genomics_file),
+        _clinical(load_yaml(conditions_file), conditions_file),
+        oncology,
+        load_care(load_yaml(care_file), care_file, oncology),
+        load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
+        biomarkers,
+        anthracyclines,
+    )
+
+
+def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
+    by_code: dict[str, str] = {}
+    names: list[tuple[re.Pattern[str], str]] = []
+    drugs = doc["drugs"]
+    forms: dict[str, str] = {}
+    inhibits: dict[str, dict[str, str]] = {}
+    for ingredient, entry in drugs.items():
+        for code in entry.get("rxnorm", []):
+            by_code[code] = ingredient
+        for name in [ingredient, *entry.get("names", [])]:
+            names.append((word_pattern(name), ingredient))
+        if entry.get("form_of"):
+            if entry["form_of"] not in drugs:
+                message = f"{ingredient}: form_of unknown drug {entry['form_of']}"
+                raise RuleFileError(path, message, line_of(entry, "form_of"))
+            forms[ingredient] = entry["form_of"]
+        if entry.get("inhibits"):
+            inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
+    written = doc["classes"]
+    classes = {name: tuple(members) for name, members in written.items()}
+    for name, members in classes.items():
+        for member in members:
+            if member not in drugs:
+                raise RuleFileError(
+                    path, f"class {name}: unknown drug {member}", line_of(written, name)
+                )
+    # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
+    names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
+    return DrugTable(by_code, tuple(names), classes, forms, inhibits)
+
+
+def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
+    profiles: dict[str, str] = {}
+    codes: dict[Code, str] = {}
+    words: list[tuple[re.Pattern[str], str]] = []
+    for indication, entry in doc["indications"].items():
+        profiles.update(dict.fromkeys(entry.get("profiles") or (), indication))
+        codes.update({(c["system"], c["code"]): indication for c in entry.get("codes") or ()})
+        words.extend((word_pattern(w), indication) for w in entry.get("words") or ())
+    menopause = doc["menopause"]
+    return Clinical(
+        indication_profiles=profiles,
+        indication_codes=codes,
+        indication_words=tuple(words),
+        menopause_codes={(c["system"], c["code"]): c["status"] for c in menopause["codes"]},
+        postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
+        menopause_not_applicable=frozenset(menopause["not_applicable_for"]),
+    )

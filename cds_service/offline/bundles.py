@@ -1,0 +1,111 @@
+"""A CDS Hooks request built from a patient Bundle, for trying the rules on a record.
+
+The prefetch is answered from the Bundle the way the EHR's server would answer the service's
+templates: reads by id, and searches by resource type, patient and the ``code``, ``status`` and
+``clinical-status`` tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..knowledge.tables import Knowledge
+from ..ruleset.compiled import Service
+
+_TOKEN = re.compile(r"\{\{\s*context\.patientId\s*\}\}")
+
+
+def request_from_bundle(
+    bundle: Mapping[str, Any], service: Service, orders: Sequence[str], knowledge: Knowledge
+) -> dict[str, Any]:
+    resources = [
+        e["resource"]
+        for e in bundle.get("entry") or []
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ]
+    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
+    if patient is None or not patient.get("id"):
+        raise ValueError("the Bundle holds no Patient with an id")
+    patient_id = patient["id"]
+    context: dict[str, Any] = {"userId": "Practitioner/cli", "patientId": patient_id}
+    if service.hook != "patient-view":
+        drafts = [_draft_order(order, patient_id, n, knowledge) for n, order in enumerate(orders)]
+        context["draftOrders"] = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": d} for d in drafts],
+        }
+        if service.hook == "order-select":
+            context["selections"] = [f"MedicationRequest/{d['id']}" for d in drafts]
+    return {
+        "hook": service.hook,
+        "hookInstance": str(uuid.uuid4()),
+        "context": context,
+        "prefetch": answer_prefetch(resources, service, patient_id),
+    }
+
+
+def answer_prefetch(
+    resources: Sequence[Mapping[str, Any]], service: Service, patient_id: str
+) -> dict[str, Any]:
+    """Each of the service's prefetch templates answered from one patient's resources."""
+    return {
+        key: _answer(_TOKEN.sub(patient_id, template), resources)
+        for key, template in service.prefetch.items()
+    }
+
+
+def _draft_order(order: str, patient_id: str, number: int, knowledge: Knowledge) -> dict[str, Any]:
+    concept: dict[str, Any] = {"text": order}
+    if order.isdigit():
+        name = knowledge.drugs.by_rxnorm(order)
+        coding = {"system": knowledge.genomics.systems["rxnorm"], "code": order}
+        concept = {"coding": [coding | ({"display": name} if name else {})], "text": name or order}
+    return {
+        "resourceType": "MedicationRequest",
+        "id": f"cli-draft-{number + 1}",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "medicationCodeableConcept": concept,
+    }
+
+
+def _answer(query: str, resources: Sequence[Mapping[str, Any]]) -> Any:
+    kind, _, rest = query.partition("?")
+    if not rest and "/" in kind:
+        wanted_type, wanted_id = kind.split("/", 1)
+        return next(
+            (
+                r
+                for r in resources
+                if r.get("resourceType") == wanted_type and r.get("id") == wanted_id
+            ),
+            None,
+        )
+    matches = [r for r in resources if r.get("resourceType") == kind]
+    for name, value in parse_qsl(rest):
+        if name == "code":
+            tokens = {tuple(t.split("|", 1)) if "|" in t else ("", t) for t in value.split(",")}
+            matches = [r for r in matches if _has_token(r.get("code"), tokens)]
+        elif name == "status":
+            matches = [r for r in matches if r.get("status") in value.split(",")]
+        elif name == "clinical-status":
+            tokens = {("", t) for t in value.split(",")}
+            matches = [r for r in matches if _has_token(r.get("clinicalStatus"), tokens)]
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(matches)}
+    if matches:
+        bundle["entry"] = [{"resource": r, "search": {"mode": "match"}} for r in matches]
+    return bundle
+
+
+def _has_token(concept: Any, tokens: set[tuple[str, ...]]) -> bool:
+    for coding in (concept or {}).get("coding") or []:
+        system, code = coding.get("system", ""), coding.get("code")
+        if (system, code) in tokens or ("", code) in tokens:
+            return True
+    return False

@@ -1,0 +1,246 @@
+"""Prefetched data turned into a :class:`PatientRecord`, and what the service must fetch itself.
+
+CDS Hooks gives each prefetch key four states the service must keep apart:
+
+- a value: the data (a search Bundle with a ``next`` link is only its first page);
+- ``null``: the client has no data, so there is nothing to fetch;
+- an absent key: the client could not or chose not to provide it, so the service fetches it;
+- an OperationOutcome: the client's own query failed; the key's policy in ``rules/services.yaml``
+  (``prefetch_policy``) says whether to ``fetch`` it, ``skip`` it as no data, or ``fail``.
+
+:func:`plan` sorts a request into the resources in hand and the queries still needed;
+:func:`record` puts the two together once the queries are answered. A key that stays unanswered
+is a 412, never "no cards": without the data a check cannot run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from typing import Any, get_args, get_origin
+
+from fhir.resources.R4B import get_fhir_model_class
+
+from ..protocol.fhir import reference_of
+from ..protocol.messages import OrderSelectContext, OrderSignContext, PatientViewContext
+from ..protocol.outcomes import ClientError, Issue
+from .queries import KeySpec, OnError, render
+from .record import PatientRecord
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query the service runs itself: ``url`` is relative to ``fhirServer``, or a page link."""
+
+    key: str
+    url: str
+    reason: str
+    read: bool = False
+    """An instance read (``Type/id``): a 404 there means no data; a search must answer."""
+
+
+@dataclass
+class Plan:
+    have: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+    """Per key, in the service's order, the resources the client sent (of a paged Bundle, its
+    first page); an empty list for no data."""
+    queries: dict[str, Query] = field(default_factory=dict)
+
+
+class PrefetchUnavailable(ClientError):
+    """Data the rules need was neither sent nor obtainable: a 412 naming each key and why."""
+
+    def __init__(self, *issues: Issue):
+        super().__init__(412, *issues)
+
+
+def unavailable(query: Query, why: str, code: str = "incomplete") -> Issue:
+    return Issue(
+        code, f"prefetch '{query.key}': {query.reason}, and {why}", f"prefetch.{query.key}"
+    )
+
+
+def plan(
+    request_prefetch: Mapping[str, Any] | None,
+    context: PatientViewContext,
+    specs: tuple[KeySpec, ...],
+    today: date,
+) -> Plan:
+    """What the client sent, per key, and the queries the service must run for the rest."""
+    sent = request_prefetch or {}
+    result = Plan()
+    for spec in specs:
+        result.have[spec.key] = []
+        if spec.key not in sent:
+            _query(result, spec, context, today, "not sent")
+            continue
+        value = sent[spec.key]
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+            raise ClientError.of(
+                400, "invalid", "must be a FHIR resource, a Bundle or null", f"prefetch.{spec.key}"
+            )
+        try:
+            if value["resourceType"] == "OperationOutcome":
+                _client_failed(result, spec, value, context, today)
+                continue
+            result.have[spec.key] = unpack(value)
+            following = next_page(value)
+        except Malformed as error:
+            where = f"prefetch.{spec.key}.{error.member}"
+            raise ClientError.of(400, "structure", f"{where}: {error}", where) from None
+        if following:
+            result.queries[spec.key] = Query(spec.key, following, "sent as one page of several")
+    return result
+
+
+def _query(result: Plan, spec: KeySpec, context: PatientViewContext, today: date, why: str) -> None:
+    url = render(spec.template, context, today)
+    if url is not None:
+        result.queries[spec.key] = Query(spec.key, url, why, read="?" not in spec.template)
+
+
+def _client_failed(
+    result: Plan,
+    spec: KeySpec,
+    outcome: Mapping[str, Any],
+    context: PatientViewContext,
+    today: date,
+) -> None:
+    said = "; ".join(
+        str(issue.get("diagnostics") or issue.get("code") or "")
+        for issue in _list(outcome, "issue")
+        if isinstance(issue, dict)
+    )
+    why = "the client reported an error fetching it" + (f" ({said})" if said else "")
+    if spec.on_error is OnError.FETCH:
+        _query(result, spec, context, today, why)
+    elif spec.on_error is OnError.FAIL:
+        query = Query(spec.key, spec.template, why)
+        raise PrefetchUnavailable(unavailable(query, "its policy is to fail"))
+
+
+class Malformed(ValueError):
+    """An answer whose Bundle or OperationOutcome has the wrong shape; ``member`` names where."""
+
+    def __init__(self, member: str, expected: str):
+        super().__init__(f"{member} must be {expected}")
+        self.member = member
+
+
+def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The resources of one answer: the resource itself, or a Bundle's entries (no outcomes)."""
+    if value.get("resourceType") != "Bundle":
+        return [value]
+    resources = []
+    for index, entry in enumerate(_list(value, "entry")):
+        where = f"entry[{index}]"
+        if not isinstance(entry, dict):
+            raise Malformed(where, "an object")
+        search = entry.get("search") or {}
+        if not isinstance(search, dict):
+            raise Malformed(f"{where}.search", "an object")
+        if isinstance(entry.get("resource"), dict) and search.get("mode", "match") != "outcome":
+            resources.append(entry["resource"])
+    return resources
+
+
+def next_page(value: Mapping[str, Any]) -> str | None:
+    if value.get("resourceType") != "Bundle":
+        return None
+    for link in _list(value, "link"):
+        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
+            return str(link["url"])
+    return None
+
+
+def _list(value: Mapping[str, Any], member: str) -> list[Any]:
+    """A 0..* member of a FHIR resource: absent is empty, anything but a list is malformed."""
+    found = value.get(member)
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        raise Malformed(member, "a list")
+    return found
+
+
+def record(
+    context: PatientViewContext,
+    planned: Plan,
+    fetched: Mapping[str, list[Mapping[str, Any]]],
+) -> PatientRecord:
+    """The patient's record from what was sent and what was fetched; every query is answered."""
+    missing = [q for key, q in planned.queries.items() if key not in fetched]
+    if missing:
+        raise PrefetchUnavailable(
+            *(unavailable(q, "the service did not fetch it") for q in missing)
+        )
+    patient: Mapping[str, Any] | None = None
+    resources: list[Mapping[str, Any]] = []
+    for key, sent in planned.have.items():
+        for resource in map(_repaired, [*sent, *fetched.get(key, ())]):
+            if (
+                resource.get("resourceType") == "Patient"
+                and resource.get("id") == context.patientId
+            ):
+                patient = resource
+            else:
+                resources.append(resource)
+    return PatientRecord(
+        patient_id=context.patientId,
+        patient=patient,
+        resources=resources,
+        draft_orders=_draft_orders(context),
+    )
+
+
+_LONE_OBJECT_LISTS = ("category",)
+"""0..* elements that real clients send as one object instead of a list of one."""
+
+
+def _repaired(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    kind = resource.get("resourceType")
+    lone = {
+        n: [resource[n]]
+        for n in _LONE_OBJECT_LISTS
+        if isinstance(resource.get(n), dict) and isinstance(kind, str) and _is_list(kind, n)
+    }
+    return {**resource, **lone} if lone else resource
+
+
+@cache
+def _is_list(kind: str, element: str) -> bool:
+    """Whether ``element`` is 0..* in ``kind``: MedicationAdministration.category is 0..1."""
+    try:
+        field = get_fhir_model_class(kind).model_fields.get(element)
+    except (KeyError, ValueError):
+        return False
+    return field is not None and any(get_origin(a) is list for a in get_args(field.annotation))
+
+
+def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
+    """The orders to check: the selected ones at order-select, all of them at order-sign.
+
+    A MedicationRequest with no medication yet (the prescriber has not picked the drug) has
+    nothing to check, so it is left out; the client calls again once the drug is chosen.
+    """
+    if not isinstance(context, OrderSignContext):
+        return []
+    orders = [_repaired(r) for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
+    if isinstance(context, OrderSelectContext):
+        selected = set(context.selections)
+        return [
+            r
+            for r in orders
+            if reference_of(r) in selected or r.get("resourceType") == "Medication"
+        ]
+    return orders
+
+
+def _drug_not_chosen(resource: Mapping[str, Any]) -> bool:
+    return resource.get("resourceType") == "MedicationRequest" and not any(
+        resource.get(name) for name in ("medicationCodeableConcept", "medicationReference")
+    )

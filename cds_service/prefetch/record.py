@@ -1,0 +1,59 @@
+"""One patient's data as the service received it: the record and the orders being entered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.medication import Medication
+from fhir.resources.R4B.reference import Reference
+
+from ..protocol import fhir
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient_id: str
+    patient: Mapping[str, Any] | None = None
+    resources: list[Mapping[str, Any]] = field(default_factory=list)
+    """Every resource found in the prefetch (search Bundles are unpacked)."""
+    draft_orders: list[Mapping[str, Any]] = field(default_factory=list)
+
+    def medication_concept(
+        self, reference: str | None, container: Mapping[str, Any]
+    ) -> CodeableConcept | None:
+        """The code of a referenced Medication: contained (``#id``) or sent beside the order."""
+        if not reference:
+            return None
+        if reference.startswith("#"):
+            pool, wanted = container.get("contained") or [], f"Medication/{reference[1:]}"
+        else:
+            pool, wanted = [*self.draft_orders, *self.resources], relative(reference)
+        candidates = [r for r in pool if isinstance(r, dict) and fhir.reference_of(r) == wanted]
+        for resource in candidates:
+            try:
+                medication = fhir.validate(resource)
+            except fhir.InvalidResource:
+                return None
+            if isinstance(medication, Medication):
+                return medication.code
+        return None
+
+    def draft_order(self, reference: str) -> Mapping[str, Any] | None:
+        return next((r for r in self.draft_orders if fhir.reference_of(r) == reference), None)
+
+    def foreign_subject(self, subject: Reference | None) -> str | None:
+        """Why a resource must not be used for this patient, if its subject is someone else."""
+        if subject is None or not subject.reference:
+            return None
+        expected = f"Patient/{self.patient_id}"
+        if subject.reference == expected or subject.reference.endswith("/" + expected):
+            return None
+        return f"subject is {subject.reference}, not {expected}"
+
+
+def relative(reference: str) -> str:
+    """``Type/id`` from a relative or absolute reference."""
+    return "/".join(reference.rstrip("/").split("/")[-2:])
