@@ -9,6 +9,7 @@ the shared httpx client exists exactly as under uvicorn.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import threading
 import time
@@ -36,23 +37,79 @@ TEMPLATES: dict[str, str] = dict(load_yaml(RULES / "services.yaml")["services"][
 @contextmanager
 def fhir_server(token: str | None = TOKEN) -> Iterator[str]:
     """The FHIR server loaded with every fixture Bundle; yields its base URL."""
+    with fhir_servers(shards=1, token=token) as servers:
+        yield servers.bases[0]
+
+
+class FhirServers:
+    """The fixture patients spread over several FHIR servers, and which one holds whom."""
+
+    def __init__(self, bases: list[str], holder: dict[str, str]):
+        self.bases = bases
+        self._holder = holder
+
+    def base_for(self, request: str) -> str:
+        """The base URL of the server that holds request fixture ``request``'s patient."""
+        return self._holder[request_fixture(request)["context"]["patientId"]]
+
+
+@contextmanager
+def fhir_servers(shards: int = 12, token: str | None = TOKEN) -> Iterator[FhirServers]:
+    """The fixture Bundles loaded into ``shards`` FHIR servers, started side by side.
+
+    The in-memory server scans everything it holds on every search (about 1 s a search with all
+    the fixture patients, 0.1 s with a dozen), so the patients are dealt out over several
+    servers; a request goes to the one holding its patient, as an EHR's FHIR server would.
+    """
     if not (FHIR_SERVER_DIR / "node_modules").is_dir():
         raise RuntimeError("tests/fhir-server is not installed: run the suite with ./dev test")
-    command = ["node", "server.mjs", *(["--token", token] if token else []), *map(str, BUNDLES)]
-    process = subprocess.Popen(
-        command, cwd=FHIR_SERVER_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    by_patient: dict[tuple[str, ...], list[Path]] = {}
+    for bundle in BUNDLES:  # Bundles of one patient add up to one record: keep them together
+        by_patient.setdefault(tuple(_patients(bundle)), []).append(bundle)
+    records = list(by_patient.values())
+    groups = [
+        [bundle for record in records[start::shards] for bundle in record]
+        for start in range(shards)
+    ]
+    processes = [
+        subprocess.Popen(
+            ["node", "server.mjs", *(["--token", token] if token else []), *map(str, group)],
+            cwd=FHIR_SERVER_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for group in groups
+    ]
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # "listening PORT", or nothing if it died
-        if not line.startswith("listening "):
-            process.kill()
-            _, errors = process.communicate(timeout=10)
-            raise RuntimeError(f"the test FHIR server did not start: {errors[-2000:]}")
-        yield f"http://127.0.0.1:{line.split()[1]}"
+        bases = [_listening(process) for process in processes]
+        holder = {
+            patient: base
+            for group, base in zip(groups, bases, strict=True)
+            for bundle in group
+            for patient in _patients(bundle)
+        }
+        yield FhirServers(bases, holder)
     finally:
-        process.terminate()
-        process.communicate(timeout=10)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.communicate(timeout=10)
+
+
+def _listening(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()  # "listening PORT", or nothing if it died
+    if not line.startswith("listening "):
+        process.kill()
+        _, errors = process.communicate(timeout=10)
+        raise RuntimeError(f"the test FHIR server did not start: {errors[-2000:]}")
+    return f"http://127.0.0.1:{line.split()[1]}"
+
+
+def _patients(bundle: Path) -> list[str]:
+    entries = json.loads(bundle.read_text(encoding="utf-8")).get("entry") or []
+    return [e["resource"]["id"] for e in entries if e["resource"].get("resourceType") == "Patient"]
 
 
 Handler = Callable[["StandInRequest"], tuple[int, dict[str, str], bytes]]

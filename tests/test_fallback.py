@@ -12,21 +12,29 @@ from typing import Any
 
 import pytest
 
-from tests.servers import TEMPLATES, TOKEN, LiveService, authorized, fhir_server, live_service
+from tests.servers import (
+    TEMPLATES,
+    TOKEN,
+    FhirServers,
+    LiveService,
+    authorized,
+    fhir_servers,
+    live_service,
+)
 from tests.test_fixtures import EXPECTED, check, service_path
 
 
 @pytest.fixture(scope="module")
-def fhir() -> Iterator[str]:
-    with fhir_server() as base:
-        yield base
+def fhir() -> Iterator[FhirServers]:
+    with fhir_servers() as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
-def service(fhir: str) -> Iterator[LiveService]:
+def service(fhir: FhirServers) -> Iterator[LiveService]:
     """The deadline is wide: the local FHIR server answers the keys one after another, which on
     a loaded machine can pass the 2 s default. The deadline itself: test_fhir_faults.py."""
-    with live_service(fhir_servers=(fhir,), fhir_deadline=10.0) as running:
+    with live_service(fhir_servers=tuple(fhir.bases), fhir_deadline=10.0) as running:
         yield running
 
 
@@ -37,24 +45,26 @@ def cards(service: LiveService, name: str, body: dict[str, Any]) -> list[dict[st
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_same_cards_with_full_half_and_no_prefetch(service: LiveService, fhir: str, name: str):
-    full = authorized(name, fhir)
+def test_same_cards_with_full_half_and_no_prefetch(
+    service: LiveService, fhir: FhirServers, name: str
+):
+    full = authorized(name, fhir.base_for(name))
     expected = cards(service, name, full)
     check(name, expected)
     for dropped in (("pgx",), ("patient",), ("patient", "pgx")):
-        body = authorized(name, fhir)
+        body = authorized(name, fhir.base_for(name))
         for key in dropped:
             del body["prefetch"][key]
         assert cards(service, name, body) == expected, f"without {dropped}"
-    body = authorized(name, fhir)
+    body = authorized(name, fhir.base_for(name))
     del body["prefetch"]
     assert cards(service, name, body) == expected, "with no prefetch member"
 
 
-def test_operation_outcome_in_prefetch_is_fetched_again(service: LiveService, fhir: str):
+def test_operation_outcome_in_prefetch_is_fetched_again(service: LiveService, fhir: FhirServers):
     name = "dpyd-c1905-het-capecitabine.order-sign"
-    expected = cards(service, name, authorized(name, fhir))
-    body = authorized(name, fhir)
+    expected = cards(service, name, authorized(name, fhir.base_for(name)))
+    body = authorized(name, fhir.base_for(name))
     body["prefetch"]["pgx"] = {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "timeout", "diagnostics": "EHR search timed out"}],
@@ -72,11 +82,11 @@ def first_page(fhir: str, patient: str) -> dict[str, Any]:
     return page
 
 
-def test_paged_prefetch_is_followed_to_the_last_page(service: LiveService, fhir: str):
+def test_paged_prefetch_is_followed_to_the_last_page(service: LiveService, fhir: FhirServers):
     name = "dpyd-c1905-het-capecitabine.order-sign"
-    expected = cards(service, name, authorized(name, fhir))
-    body = authorized(name, fhir)
-    body["prefetch"]["pgx"] = first_page(fhir, body["context"]["patientId"])
+    expected = cards(service, name, authorized(name, fhir.base_for(name)))
+    body = authorized(name, fhir.base_for(name))
+    body["prefetch"]["pgx"] = first_page(body["fhirServer"], body["context"]["patientId"])
     codes = {
         coding.get("code")
         for entry in body["prefetch"]["pgx"].get("entry", [])
@@ -86,11 +96,11 @@ def test_paged_prefetch_is_followed_to_the_last_page(service: LiveService, fhir:
     assert cards(service, name, body) == expected
 
 
-def test_more_pages_than_allowed_is_412_not_a_partial_answer(fhir: str):
+def test_more_pages_than_allowed_is_412_not_a_partial_answer(fhir: FhirServers):
     name = "dpyd-c1905-het-capecitabine.order-sign"
-    body = authorized(name, fhir)
-    body["prefetch"]["pgx"] = first_page(fhir, body["context"]["patientId"])
-    with live_service(fhir_servers=(fhir,), fhir_max_pages=1) as service:
+    body = authorized(name, fhir.base_for(name))
+    body["prefetch"]["pgx"] = first_page(body["fhirServer"], body["context"]["patientId"])
+    with live_service(fhir_servers=tuple(fhir.bases), fhir_max_pages=1) as service:
         response = service.post(service_path(name), json=body)
     assert response.status_code == 412
     (issue,) = response.json()["issue"]
@@ -98,9 +108,9 @@ def test_more_pages_than_allowed_is_412_not_a_partial_answer(fhir: str):
     assert issue["expression"] == ["prefetch.pgx"]
 
 
-def test_wrong_token_is_412_login(service: LiveService, fhir: str):
+def test_wrong_token_is_412_login(service: LiveService, fhir: FhirServers):
     name = "dpyd-c1905-het-capecitabine.order-sign"
-    body = authorized(name, fhir, token="not-the-token")
+    body = authorized(name, fhir.base_for(name), token="not-the-token")
     del body["prefetch"]
     response = service.post(service_path(name), json=body)
     assert response.status_code == 412
@@ -110,9 +120,9 @@ def test_wrong_token_is_412_login(service: LiveService, fhir: str):
     assert "not-the-token" not in response.text
 
 
-def test_token_is_never_logged_nor_kept(service: LiveService, fhir: str, caplog):
+def test_token_is_never_logged_nor_kept(service: LiveService, fhir: FhirServers, caplog):
     name = "dpyd-c1905-het-capecitabine.order-sign"
-    body = authorized(name, fhir)
+    body = authorized(name, fhir.base_for(name))
     del body["prefetch"]
     with caplog.at_level(logging.DEBUG):
         assert cards(service, name, body)
@@ -125,9 +135,9 @@ def test_token_is_never_logged_nor_kept(service: LiveService, fhir: str, caplog)
     assert not list(client.cookies.jar)
 
 
-def test_server_outside_the_allow_list_is_refused(fhir: str):
+def test_server_outside_the_allow_list_is_refused(fhir: FhirServers):
     name = "dpyd-c1905-het-capecitabine.order-sign"
-    body = authorized(name, fhir)
+    body = authorized(name, fhir.base_for(name))
     del body["prefetch"]["pgx"]
     with live_service(fhir_servers=("http://127.0.0.1:1/fhir",)) as service:
         response = service.post(service_path(name), json=body)
