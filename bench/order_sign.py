@@ -257,7 +257,7 @@ async def time_http(app: FastAPI, body: bytes, expected: bytes, runs: int, warm_
 
 
 class ValidationClock:
-    """Wraps ``cds_service.protocol.fhir.validate`` (while in a ``with``) to add up the time spent in it."""
+    """Wraps ``cds_service.protocol.fhir.validate`` (inside a ``with``) to add up its time."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
