@@ -11,6 +11,7 @@ uuid is on one of the draft orders has been acted on and is not shown again (``a
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -21,16 +22,27 @@ from ..facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from ..facts.clinical import day_of
 from ..facts.dosage import format_number, scaled_order
 from ..prefetch.record import PatientRecord
-from ..protocol.messages import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
+from ..protocol.messages import (
+    FHIR_ID,
+    Action,
+    Card,
+    Coding,
+    Link,
+    OverrideReason,
+    Source,
+    Suggestion,
+)
 from ..ruleset.compiled import Rule, RuleSet
 from ..ruleset.conditions import is_absent
-from ..ruleset.placeholders import DUE_UNKNOWN, VALUE_MAX, fill
+from ..ruleset.placeholders import DUE_UNKNOWN, SUMMARY_MAX, VALUE_MAX, fill
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
 APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
+NOTES_SHOWN = 3
+"""Resources named in a list of data that could not be read; the rest are counted."""
 _OPERATOR_WORDS = {"class": "of class", "any_of": "one of", "exists": "recorded"}
 
 
@@ -56,8 +68,8 @@ def render(
     guideline = rule.file.guideline
     return Card(
         uuid=card_uuid,
-        summary=fill(template["summary"], values, limit=VALUE_MAX),
-        detail=_detail(firing, values, rule_set, notes),
+        summary=_clipped(fill(template["summary"], values, limit=VALUE_MAX)),
+        detail=_detail(firing, values, rule_set, notes, record),
         indicator=template["indicator"],
         source=Source(
             label=f"{guideline.label} · rules {rule_set.version}",
@@ -164,11 +176,21 @@ def _say(value: Any) -> str:
     return str(value)
 
 
+def _clipped(summary: str) -> str:
+    """The summary within CDS Hooks' 140 characters, whatever the record held.
+
+    Rule loading already refuses a template that could overflow with sane values; this is the
+    last guard against an absurd one (a number no template bound foresaw).
+    """
+    return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…"
+
+
 def _detail(
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     rule_set: RuleSet,
     notes: Sequence[Unreadable],
+    record: PatientRecord,
 ) -> str:
     rule, template = firing.rule, firing.rule.card
     parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
@@ -179,7 +201,18 @@ def _detail(
         parts.append("\n".join(absences))
     if notes:
         parts.append("**Could not evaluate**")
-        parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
+        shown = [f"- {n.resource}: {n.reason}" for n in notes[:NOTES_SHOWN]]
+        if len(notes) > NOTES_SHOWN:
+            shown.append(f"- and {len(notes) - NOTES_SHOWN} more")
+        parts.append("\n".join(shown))
+    lenient = [
+        f"- {source}: {repair}"
+        for source in sorted(_sources(firing))
+        for repair in record.repairs.get(source, ())
+    ]
+    if lenient:
+        parts.append("**Read leniently**")
+        parts.append("\n".join(lenient))
     guideline = rule.file.guideline
     lines = []
     if template.get("strength"):
@@ -278,6 +311,8 @@ def _action(
         return Action(type="create", description=fill(spec["label"], values), resource=resource)
     order = firing.facts.get(spec.get("order", "order"))
     if kind == "remove-order" and isinstance(order, ORDER_FACTS):
+        if not re.fullmatch(rf"[A-Za-z]+/{FHIR_ID}", order.order):
+            return None  # an order without a usable id cannot be named: the card still says it
         return Action(
             type="delete",
             resourceId=order.order,

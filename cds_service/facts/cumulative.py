@@ -130,6 +130,8 @@ def _bsa(table: CumulativeDosing, findings: Mapping[str, Finding]) -> _Bsa:
     height, weight = findings.get(table.height), findings.get(table.weight)
     if height is None or weight is None or not height.number or not weight.number:
         return _Bsa(None, None)
+    if height.number < 0 or weight.number < 0:  # no area from a negative measurement
+        return _Bsa(None, None)
     value = math.sqrt(height.number * weight.number / table.mosteller_divisor)
     basis = (
         f"Mosteller: sqrt(height {format_number(height.number)} cm x weight "

@@ -117,7 +117,13 @@ def _hours(value: Any, unit: str | None) -> float | None:
 
 
 def format_number(value: float) -> str:
-    """``500`` not ``500.0``; at most two decimals."""
+    """``500`` not ``500.0``; at most two decimals; 1e7 and beyond as ``1.23e+12``.
+
+    A card summary has room for about eight characters per number (``NUMBER_MAX``): an absurd
+    value from the record must not push it past 140 characters.
+    """
+    if abs(value) >= 1e7:
+        return f"{value:.3g}"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text if text != "-0" else "0"
 
@@ -140,5 +146,7 @@ def scaled_order(resource: Mapping[str, Any], factor: float, note: str) -> dict[
 
 
 def _round(value: float) -> float | int:
+    """A whole number as an int only while exact: JSON numbers past 2**53 stay floats (an int past
+    64 bits cannot even be written by the response's encoder)."""
     rounded = round(value, 2)
-    return int(rounded) if rounded == int(rounded) else rounded
+    return int(rounded) if abs(rounded) < 2**53 and rounded == int(rounded) else rounded

@@ -18,14 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from typing import Any, get_args, get_origin
-
-from fhir.resources.R4B import get_fhir_model_class
+from typing import Any
 
 from ..protocol.fhir import reference_of
 from ..protocol.messages import OrderSelectContext, OrderSignContext, PatientViewContext
 from ..protocol.outcomes import ClientError, Issue
+from ..protocol.shape import conform
 from .queries import KeySpec, OnError, render
 from .record import PatientRecord
 
@@ -181,7 +179,7 @@ def record(
     patient: Mapping[str, Any] | None = None
     resources: list[Mapping[str, Any]] = []
     for key, sent in planned.have.items():
-        for resource in map(_repaired, [*sent, *fetched.get(key, ())]):
+        for resource in map(conform, [*sent, *fetched.get(key, ())]):
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
@@ -189,36 +187,19 @@ def record(
                 patient = resource
             else:
                 resources.append(resource)
+    orders = _draft_orders(context)
+    repairs = {
+        reference_of(r): r.repairs
+        for r in [*resources, *orders, *([patient] if patient else [])]
+        if getattr(r, "repairs", ())
+    }
     return PatientRecord(
         patient_id=context.patientId,
         patient=patient,
         resources=resources,
-        draft_orders=_draft_orders(context),
+        draft_orders=orders,
+        repairs=repairs,
     )
-
-
-_LONE_OBJECT_LISTS = ("category",)
-"""0..* elements that real clients send as one object instead of a list of one."""
-
-
-def _repaired(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    kind = resource.get("resourceType")
-    lone = {
-        n: [resource[n]]
-        for n in _LONE_OBJECT_LISTS
-        if isinstance(resource.get(n), dict) and isinstance(kind, str) and _is_list(kind, n)
-    }
-    return {**resource, **lone} if lone else resource
-
-
-@cache
-def _is_list(kind: str, element: str) -> bool:
-    """Whether ``element`` is 0..* in ``kind``: MedicationAdministration.category is 0..1."""
-    try:
-        field = get_fhir_model_class(kind).model_fields.get(element)
-    except (KeyError, ValueError):
-        return False
-    return field is not None and any(get_origin(a) is list for a in get_args(field.annotation))
 
 
 def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
@@ -229,7 +210,7 @@ def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
     """
     if not isinstance(context, OrderSignContext):
         return []
-    orders = [_repaired(r) for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
+    orders = [conform(r) for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
     if isinstance(context, OrderSelectContext):
         selected = set(context.selections)
         return [

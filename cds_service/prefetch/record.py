@@ -20,6 +20,8 @@ class PatientRecord:
     resources: list[Mapping[str, Any]] = field(default_factory=list)
     """Every resource found in the prefetch (search Bundles are unpacked)."""
     draft_orders: list[Mapping[str, Any]] = field(default_factory=list)
+    repairs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per ``Type/id``, what was read leniently (a lone object read as a list of one)."""
 
     def medication_concept(
         self, reference: str | None, container: Mapping[str, Any]

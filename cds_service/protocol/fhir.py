@@ -16,6 +16,8 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
 from pydantic import ValidationError
 
+from .shape import Shaped
+
 Coding = tuple[str | None, str | None, str | None]
 """``(system, code, display)``."""
 
@@ -49,6 +51,8 @@ def reference_of(resource: Mapping[str, Any]) -> str:
 def validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     """The R4B model of ``resource``, or :class:`InvalidResource` saying which fields are wrong."""
     reference = reference_of(resource)
+    if isinstance(resource, Shaped) and resource.problems:
+        raise InvalidResource(reference, "; ".join(resource.problems))
     try:
         model_class = get_fhir_model_class(str(resource.get("resourceType")))
     except (KeyError, ValueError, AttributeError):

@@ -1,0 +1,168 @@
+"""The JSON shape of a FHIR resource checked against the R4B model, before any rule reads it.
+
+Rules read resources as raw JSON first (to find the few worth validating), so a member of the
+wrong JSON type, such as a number for ``status`` or an object for ``coding``, must never reach
+them. :func:`conform` walks a resource along its model's fields (cardinality and type come from
+``fhir.resources``, not from a hand-written list) and:
+
+- reads a lone object (or value) sent for a 0..* member as a list of one, as real clients send
+  them (the CDS Hooks Sandbox sends ``reasonCode`` so), and says so in ``repairs``: a note for
+  the cards, never a lost check;
+- leaves out a member of the wrong JSON type and records why in ``problems``. The resource is
+  then not valid FHIR: :func:`cds_service.protocol.fhir.validate` reports it, so the check that
+  needed it says it could not run, while what is left can still say which check that was.
+
+Members the model does not know (``_status``, extensions' values, later FHIR versions) are
+left to the model's own validation.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import typing
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+
+_PROBLEMS_KEPT = 3
+"""Problems named per resource; the rest are counted."""
+
+
+class Shaped(dict[str, Any]):
+    """A resource after :func:`conform`; ``problems`` lists members left out for their type."""
+
+    problems: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
+
+
+@cache
+def _fields(model_name: str) -> Mapping[str, tuple[bool, Any]] | None:
+    """Per JSON member name: (is a list, element type: a model name or a Python type)."""
+    try:
+        model = get_fhir_model_class(model_name)
+    except (KeyError, ValueError):
+        return None
+    found: dict[str, tuple[bool, Any]] = {}
+    for name, field in model.model_fields.items():
+        many, element = _element(field.annotation)
+        if element is not None:
+            found[field.alias or name] = (many, element)
+    return found
+
+
+def _element(annotation: Any) -> tuple[bool, Any]:
+    many = False
+    while True:
+        origin = typing.get_origin(annotation)
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if origin is typing.Annotated:
+            annotation = args[0]
+        elif origin in (list, typing.List):  # noqa: UP006 - the models spell it so
+            many, annotation = True, args[0]
+        elif origin is not None and len(args) == 1:  # Optional[...]
+            annotation = args[0]
+        else:
+            break
+    if isinstance(annotation, type) and annotation.__name__.endswith("Type"):
+        name = annotation.__name__.removesuffix("Type")
+        return many, None if name in ("Resource", "") else name
+    return many, annotation if isinstance(annotation, type) else None
+
+
+def _fits(value: Any, element: Any) -> bool:
+    if isinstance(element, str):
+        return isinstance(value, dict)
+    if element is bool:
+        return isinstance(value, bool)
+    if element is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if element in (float, decimal.Decimal):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if element in (str, datetime.date, datetime.datetime, datetime.time, bytes):
+        return isinstance(value, str)
+    return True
+
+
+def conform(resource: Mapping[str, Any]) -> Shaped:
+    """``resource`` with lone items read as lists and wrongly typed members left out."""
+    problems: list[str] = []
+    repairs: list[str] = []
+    kind = resource.get("resourceType")
+    shaped = Shaped(_walk(resource, str(kind), "", problems, repairs))
+    if len(problems) > _PROBLEMS_KEPT:
+        more = len(problems) - _PROBLEMS_KEPT
+        problems = [*problems[:_PROBLEMS_KEPT], f"and {more} more members of the wrong type"]
+    shaped.problems, shaped.repairs = tuple(problems), tuple(repairs)
+    return shaped
+
+
+def _walk(
+    value: Mapping[str, Any], model: str, path: str, problems: list[str], repairs: list[str]
+) -> dict[str, Any]:
+    fields = _fields(model)
+    if fields is None:
+        return dict(value)
+    out: dict[str, Any] = {}
+    for member, item in value.items():
+        where = f"{path}.{member}" if path else member
+        spec = fields.get(member)
+        if spec is None:
+            out[member] = item
+            continue
+        many, element = spec
+        if many and not isinstance(item, list):
+            if item is None:
+                continue
+            repairs.append(f"{where} was sent as one item, read as a list of one")
+            item = [item]
+        elif not many and isinstance(item, list):
+            problems.append(f"{where}: expected one value, got a list")
+            continue
+        if many:
+            kept = [
+                _one(entry, element, f"{where}[{i}]", problems, repairs)
+                for i, entry in enumerate(item)
+            ]
+            if None in item:
+                problems.append(f"{where}: null in a list")
+            out[member] = [entry for entry in kept if entry is not _LEFT_OUT and entry is not None]
+        else:
+            one = _one(item, element, where, problems, repairs)
+            if one is not _LEFT_OUT:
+                out[member] = one
+    return out
+
+
+_LEFT_OUT = object()
+
+
+def _one(value: Any, element: Any, where: str, problems: list[str], repairs: list[str]) -> Any:
+    if value is None:
+        return None
+    if not _fits(value, element):
+        problems.append(f"{where}: expected {_expected(element)}, got {_json_type(value)}")
+        return _LEFT_OUT
+    if isinstance(element, str):
+        return _walk(value, element, where, problems, repairs)
+    return value
+
+
+def _expected(element: Any) -> str:
+    if isinstance(element, str):
+        return "an object"
+    if element is bool:
+        return "true or false"
+    if element in (int, float, decimal.Decimal):
+        return "a number"
+    return "a string"
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), "a value")
