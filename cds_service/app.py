@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -23,6 +22,7 @@ from .prefetch import fhirclient
 from .protocol import fhir
 from .protocol.messages import FeedbackRequest
 from .protocol.outcomes import ClientError, Issue, operation_outcome, validated
+from .protocol.transport import ContainErrors, require_json
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import load_rule_set
 from .ruleset.reload import LiveRules, watch
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rules = live
     app.state.settings = settings
+    app.add_middleware(ContainErrors)  # innermost: a 500 still gets the CORS headers
     if settings.cors_origins:
         app.add_middleware(
             _CorsWithOutcomes,
@@ -70,7 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
-    app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/cds-services")
     async def discovery() -> Response:
@@ -112,6 +112,7 @@ def _service(rule_set: RuleSet, service_id: str) -> Service:
 
 
 async def _read_json(request: Request) -> Any:
+    require_json(request.headers)
     limit = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -164,10 +165,3 @@ async def _http_error(_: Request, error: Exception) -> Response:
 async def _busy(_: Request, error: Exception) -> Response:
     log.warning("engine busy: %s", error)
     return _json(operation_outcome(Issue("transient", "service busy; retry")), 503)
-
-
-async def _unexpected(_: Request, error: Exception) -> Response:
-    reference = uuid.uuid4().hex[:12]
-    log.exception("unexpected error %s", reference, exc_info=error)
-    message = f"internal error (reference {reference}); the service log has the details"
-    return _json(operation_outcome(Issue("exception", message)), 500)

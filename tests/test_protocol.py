@@ -13,6 +13,7 @@ from cds_service.protocol.outcomes import invalid
 from tests.conftest import Client, client_for, request_fixture
 
 ORDER_SIGN = "/cds-services/oncology-order-sign"
+JSON = {"content-type": "application/json"}
 
 
 def outcome(response, status: int) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def test_extension_objects_and_unknown_members_are_accepted(client: Client):
 
 
 def test_malformed_json(client: Client):
-    issue = outcome(client.post(ORDER_SIGN, content=b'{"hook": '), 400)
+    issue = outcome(client.post(ORDER_SIGN, content=b'{"hook": ', headers=JSON), 400)
     assert "malformed JSON" in issue["diagnostics"]
 
 
@@ -222,7 +223,7 @@ def test_unknown_path_and_wrong_method_are_operation_outcomes(client: Client):
 
 
 def test_oversize_body(client: Client):
-    issue = outcome(client.post(ORDER_SIGN, content=b" " * (300 * 1024)), 413)
+    issue = outcome(client.post(ORDER_SIGN, content=b" " * (300 * 1024), headers=JSON), 413)
     assert issue["code"] == "too-costly"
 
 
