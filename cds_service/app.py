@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from . import service
+from .cards.bounded import bounded
 from .config import Settings
 from .engine.durable import EngineBusy
 from .prefetch import fhirclient
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             today = settings.day()
             client = getattr(request.app.state, "fhir_client", None)
             answer = await service.answer(chosen, hook_request, rule_set, today, client, settings)
-            return _json(answer.wire())
+            return _json(bounded(answer, settings.max_response_bytes).wire())
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:

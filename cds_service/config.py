@@ -19,6 +19,8 @@ class Settings:
     rules_dir: Path = _BUNDLED_RULES
     max_body_bytes: int = 5 * 1024 * 1024
     """A 50-resource prefetch is about 50 kB; 5 MiB leaves room for long records."""
+    max_response_bytes: int = 1024 * 1024
+    """Cards beyond it are left out, most severe kept, with a card that says so (cards/bounded)."""
     fhir_servers: tuple[str, ...] = ()
     """Base URLs whose ``fhirServer`` the service may query; empty: it queries none."""
     fhir_deadline: float = 2.0
@@ -49,6 +51,7 @@ class Settings:
         return cls(
             rules_dir=Path(env.get("CDS_RULES_DIR", str(_BUNDLED_RULES))),
             max_body_bytes=int(env.get("CDS_MAX_BODY_BYTES", cls.max_body_bytes)),
+            max_response_bytes=int(env.get("CDS_MAX_RESPONSE_BYTES", cls.max_response_bytes)),
             fhir_servers=_list(env.get("CDS_FHIR_SERVERS", "")),
             fhir_deadline=float(env.get("CDS_FHIR_DEADLINE_SECONDS", cls.fhir_deadline)),
             fhir_max_pages=int(env.get("CDS_FHIR_MAX_PAGES", cls.fhir_max_pages)),

@@ -96,8 +96,9 @@ def test_a_template_whose_token_has_no_value_means_no_data():
     assert prefetch.record(context, planned, {}).resources == []
 
 
-@pytest.mark.parametrize("patient_id", ["../../admin", "pt-1&_include=*", "pt 1", "..", "a" * 65])
+@pytest.mark.parametrize("patient_id", ["../../admin", "pt-1&_include=*", "pt 1", ".."])
 def test_a_crafted_context_id_cannot_shape_the_query(patient_id: str):
+    """(An id over 64 characters is refused by the context itself: tests/test_bounded.py.)"""
     context = PatientViewContext(userId="Practitioner/p", patientId=patient_id)
     with pytest.raises(ClientError) as raised:
         prefetch.render("Observation?patient={{context.patientId}}", context, TODAY)

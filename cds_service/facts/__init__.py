@@ -8,7 +8,8 @@ and their trends, whether the cancer is advanced and since when (or staged and n
 the supportive care on file, the Calvert dose of an AUC-dosed order, the cumulative
 anthracycline dose an order brings, the biomarkers on file and what a targeted order needs. A
 resource that cannot be read becomes an :class:`Unreadable` fact instead of disappearing, so
-that a check that could not run is said on a card and never passes as "no conflict".
+that a check that could not run is said on a card and never passes as "no conflict"; those of
+one kind are merged into one fact, so that the answer grows with the kinds, not the count.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from . import (
     supportive,
     targeted,
 )
+from .grouped import grouped
 from .types import (
     FACT_TYPES,
     ORDER_FACTS,
@@ -123,4 +125,4 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     taking = [m for m in active if isinstance(m, ActiveMedication)]
     found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
     found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
-    return found
+    return grouped(found)

@@ -202,6 +202,10 @@ def _classify(
     )
 
 
+REASON_MAX = 300
+"""Characters of why a resource could not be read, as one card shows it."""
+
+
 def unreadable(
     error: fhir.InvalidResource,
     resource_type: str,
@@ -213,10 +217,11 @@ def unreadable(
     procedure: str | None = None,
     biomarker: str | None = None,
 ) -> Unreadable:
+    reason = error.reason  # may quote the record (a subject reference): bounded
     return Unreadable(
         resource=error.reference,
         resource_type=resource_type,
-        reason=error.reason,
+        reason=reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…",
         role=role,
         gene=gene,
         ingredient=ingredient,

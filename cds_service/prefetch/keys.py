@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from ..protocol.fhir import reference_of
-from ..protocol.messages import OrderSelectContext, OrderSignContext, PatientViewContext
+from ..protocol.messages import ID_MAX, OrderSelectContext, OrderSignContext, PatientViewContext
 from ..protocol.outcomes import ClientError, Issue
 from ..protocol.shape import conform
 from .queries import KeySpec, OnError, render
@@ -86,6 +86,7 @@ def plan(
                 _client_failed(result, spec, value, context, today)
                 continue
             result.have[spec.key] = unpack(value)
+            _ids_fit(spec.key, value)
             following = next_page(value)
         except Malformed as error:
             where = f"prefetch.{spec.key}.{error.member}"
@@ -93,6 +94,20 @@ def plan(
         if following:
             result.queries[spec.key] = Query(spec.key, following, "sent as one page of several")
     return result
+
+
+def _ids_fit(key: str, value: Mapping[str, Any]) -> None:
+    """A 400 for an id longer than FHIR's 64 characters: it would be echoed into every card."""
+    if value.get("resourceType") == "Bundle":
+        entries = enumerate(value.get("entry") or [])
+        sent = [(f".entry[{i}].resource", e.get("resource")) for i, e in entries]
+    else:
+        sent = [("", value)]
+    for where, resource in sent:
+        if isinstance(resource, dict) and len(str(resource.get("id") or "")) > ID_MAX:
+            path = f"prefetch.{key}{where}.id"
+            message = f"{path}: a FHIR id has at most {ID_MAX} characters"
+            raise ClientError.of(400, "invalid", message, path)
 
 
 def _query(result: Plan, spec: KeySpec, context: PatientViewContext, today: date, why: str) -> None:

@@ -24,6 +24,8 @@ from .fhir import reference_of
 
 log = logging.getLogger("cds_service")
 
+ID_MAX = 64
+"""The longest FHIR id: a longer one is a 400, never echoed into the cards."""
 FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
 """A FHIR resource id (R4 ``id`` datatype)."""
 USER_ID = r"^[\d\w]+/[\d\w\-.]+$"  # invariant ord-1
@@ -102,6 +104,8 @@ class BundleEntry(_Tolerant):
             isinstance(value.get("resourceType"), str) and value["resourceType"]
         ):
             raise ValueError("a draft order needs its resourceType")
+        if value is not None and len(str(value.get("id") or "")) > ID_MAX:
+            raise ValueError(f"a draft order's id is longer than FHIR's {ID_MAX} characters")
         return value
 
 
@@ -116,8 +120,8 @@ class DraftOrders(_Tolerant):
 
 class PatientViewContext(_Tolerant):
     userId: str = Field(pattern=USER_ID)
-    patientId: str = Field(min_length=1)
-    encounterId: str | None = None
+    patientId: str = Field(min_length=1, max_length=64)  # a FHIR id: 1 to 64 characters
+    encounterId: str | None = Field(default=None, max_length=64)
 
 
 class OrderSignContext(PatientViewContext):

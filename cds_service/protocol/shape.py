@@ -8,7 +8,8 @@ them. :func:`conform` walks a resource along its model's fields (cardinality and
 - reads a lone object (or value) sent for a 0..* member as a list of one, as real clients send
   them (the CDS Hooks Sandbox sends ``reasonCode`` so), and says so in ``repairs``: a note for
   the cards, never a lost check;
-- leaves out a member of the wrong JSON type and records why in ``problems``. The resource is
+- leaves out a member of the wrong JSON type (keeps a text that is not a date where a date
+  belongs: it is still text to a raw reader) and records why in ``problems``. The resource is
   then not valid FHIR: :func:`cds_service.protocol.fhir.validate` reports it, so the check that
   needed it says it could not run, while what is left can still say which check that was.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import typing
 from collections.abc import Mapping
 from functools import cache
@@ -72,6 +74,18 @@ def _element(annotation: Any) -> tuple[bool, Any]:
     return many, annotation if isinstance(annotation, type) else None
 
 
+_DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"
+_CALENDAR = {
+    datetime.date: re.compile(_DATE),
+    datetime.datetime: re.compile(
+        _DATE + r"(T([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?"
+    ),
+}
+"""The calendar part of FHIR's date and dateTime patterns, lenient about what the model (or a
+later repair) decides: seconds and the zone. A month 13 is caught here, where it costs a regular
+expression instead of a model validation (a 1 MB record of broken dates must stay cheap)."""
+
+
 def _fits(value: Any, element: Any) -> bool:
     if isinstance(element, str):
         return isinstance(value, dict)
@@ -81,7 +95,9 @@ def _fits(value: Any, element: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if element in (float, decimal.Decimal):
         return isinstance(value, int | float) and not isinstance(value, bool)
-    if element in (str, datetime.date, datetime.datetime, datetime.time, bytes):
+    if element in _CALENDAR:
+        return isinstance(value, str) and _CALENDAR[element].fullmatch(value) is not None
+    if element in (str, datetime.time, bytes):
         return isinstance(value, str)
     return True
 
@@ -144,13 +160,15 @@ def _one(value: Any, element: Any, where: str, problems: list[str], repairs: lis
         return None
     if not _fits(value, element):
         problems.append(f"{where}: expected {_expected(element)}, got {_json_type(value)}")
-        return _LEFT_OUT
+        return value if isinstance(value, str) and element in _CALENDAR else _LEFT_OUT
     if isinstance(element, str):
         return _walk(value, element, where, problems, repairs)
     return value
 
 
 def _expected(element: Any) -> str:
+    if element in _CALENDAR:
+        return "a date" if element is datetime.date else "a date and time"
     if isinstance(element, str):
         return "an object"
     if element is bool:
@@ -165,4 +183,6 @@ def _json_type(value: Any) -> str:
         return "true or false"
     if isinstance(value, int | float):
         return "a number"
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), "a value")
+    if isinstance(value, str):
+        return f'"{value[:40]}…"' if len(value) > 40 else f'"{value}"'
+    return {dict: "an object", list: "a list"}.get(type(value), "a value")

@@ -1,0 +1,61 @@
+"""Unreadable resources of one kind as one fact: the answer grows with the kinds, not the count.
+
+A record with 4,000 broken results gave 4,000 cards, each listing all 4,000 problems: a 1.2 GB
+answer (issue 12, item 8). Unreadable facts that say the same thing to the rules (same resource
+type, role, gene, drug, finding, procedure and biomarker) are merged into one that names the
+first few resources and counts the rest, so one card per kind says it, and no check is lost:
+the rules see each kind that could not be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from .types import Fact, Unreadable
+
+SHOWN = 3
+"""Resources named in a merged fact; the rest are counted ("and N more")."""
+
+
+def _kind(fact: Unreadable) -> tuple[str | None, ...]:
+    return (
+        fact.resource_type,
+        fact.role,
+        fact.gene,
+        fact.ingredient,
+        fact.finding,
+        fact.procedure,
+        fact.biomarker,
+    )
+
+
+def grouped(found: Iterable[Fact]) -> list[Fact]:
+    """``found`` with the unreadable facts of one kind merged, at the first one's place."""
+    groups: dict[tuple[str | None, ...], list[Unreadable]] = {}
+    order: list[Fact | tuple[str | None, ...]] = []
+    for fact in found:
+        if not isinstance(fact, Unreadable):
+            order.append(fact)
+            continue
+        key = _kind(fact)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(fact)
+    return [item if isinstance(item, Fact) else _merged(groups[item]) for item in order]
+
+
+def _merged(facts: list[Unreadable]) -> Unreadable:
+    first = facts[0]
+    if len(facts) == 1:
+        return first
+    more = len(facts) - 1
+    others = facts[1:SHOWN]
+    also = ", ".join(f"{f.resource} ({f.reason})" for f in others)
+    rest = len(facts) - 1 - len(others)
+    reason = f"{first.reason}; also {also}" + (f" and {rest} more" if rest else "")
+    sources = tuple(dict.fromkeys(s for f in facts[:SHOWN] for s in f.sources))
+    return replace(
+        first, resource=f"{first.resource} and {more} more", reason=reason, sources=sources
+    )
