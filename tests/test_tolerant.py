@@ -167,3 +167,24 @@ def test_a_huge_tumour_size_keeps_the_summary_within_140_characters(client: Clie
     size["valueQuantity"]["value"] = 123456789012.5
     summaries = [card["summary"] for card in answer(client, body, VIEW)]
     assert any("1.23e+11 cm" in summary for summary in summaries), summaries
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reference", "member"),
+    [
+        ("dpyd-c1905-het-capecitabine.order-sign", "Patient/pt-dpyd-c1905-het", "birthDate"),
+        ("dpyd-c1905-het-capecitabine.order-sign", "Condition/cond-c1905-het-colon", "code"),
+        ("decipher-positive-margin.patient-view", "Patient/pt-decipher-positive-margin", "gender"),
+    ],
+)
+def test_a_record_resource_that_is_not_valid_fhir_gets_its_card(
+    client: Client, fixture: str, reference: str, member: str
+):
+    """The README's promise: a 200 with a card naming the resource, never a silent drop."""
+    body = request_fixture(fixture)
+    find(body, reference)[member] = ["not", "a", "value"]
+    cards = answer(client, body, SIGN if "order-sign" in fixture else VIEW)
+    said = [card for card in cards if card["source"]["topic"]["code"] == "record-unreadable"]
+    assert len(said) == 1
+    assert reference in said[0]["summary"]
+    assert member in said[0]["detail"]
