@@ -8,6 +8,7 @@ a 200 whose cards say which check could not run (the README's promise), never a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -188,3 +189,16 @@ def test_a_record_resource_that_is_not_valid_fhir_gets_its_card(
     assert len(said) == 1
     assert reference in said[0]["summary"]
     assert member in said[0]["detail"]
+
+
+def test_extensions_nested_500_deep_are_not_valid_fhir_not_a_500(client: Client):
+    """As deep as the JSON parser allows: the resource is unreadable, the call answered."""
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    find(body, DPYD_RESULT)["extension"] = "NESTED"
+    nested = '{"url": "u"}'
+    for _ in range(500):  # built as text: Python's json module stops at about 500 levels
+        nested = '{"url": "u", "extension": [' + nested + "]}"
+    text = json.dumps(body).replace('"NESTED"', f"[{nested}]")
+    response = client.post(SIGN, content=text, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert "nested deeper than" in response.text

@@ -31,6 +31,9 @@ from fhir.resources.R4B import get_fhir_model_class
 
 _PROBLEMS_KEPT = 3
 """Problems named per resource; the rest are counted."""
+_DEPTH = 40
+"""Elements nested deeper than this (extensions of extensions...) are left out as a problem:
+no rule reads that deep, and the walk must not meet Python's recursion limit."""
 
 
 class Shaped(dict[str, Any]):
@@ -40,13 +43,20 @@ class Shaped(dict[str, Any]):
     repairs: tuple[str, ...] = ()
 
 
-@cache
 def _fields(model_name: str) -> Mapping[str, tuple[bool, Any]] | None:
-    """Per JSON member name: (is a list, element type: a model name or a Python type)."""
+    """Per JSON member name: (is a list, element type: a model name or a Python type).
+
+    Only the names of real models are cached: ``resourceType`` is the client's text.
+    """
     try:
         model = get_fhir_model_class(model_name)
     except (KeyError, ValueError):
         return None
+    return _fields_of(model)
+
+
+@cache
+def _fields_of(model: Any) -> Mapping[str, tuple[bool, Any]]:
     found: dict[str, tuple[bool, Any]] = {}
     for name, field in model.model_fields.items():
         many, element = _element(field.annotation)
@@ -107,7 +117,7 @@ def conform(resource: Mapping[str, Any]) -> Shaped:
     problems: list[str] = []
     repairs: list[str] = []
     kind = resource.get("resourceType")
-    shaped = Shaped(_walk(resource, str(kind), "", problems, repairs))
+    shaped = Shaped(_walk(resource, str(kind), "", problems, repairs, 0))
     if len(problems) > _PROBLEMS_KEPT:
         more = len(problems) - _PROBLEMS_KEPT
         problems = [*problems[:_PROBLEMS_KEPT], f"and {more} more members of the wrong type"]
@@ -116,7 +126,12 @@ def conform(resource: Mapping[str, Any]) -> Shaped:
 
 
 def _walk(
-    value: Mapping[str, Any], model: str, path: str, problems: list[str], repairs: list[str]
+    value: Mapping[str, Any],
+    model: str,
+    path: str,
+    problems: list[str],
+    repairs: list[str],
+    depth: int,
 ) -> dict[str, Any]:
     fields = _fields(model)
     if fields is None:
@@ -139,14 +154,14 @@ def _walk(
             continue
         if many:
             kept = [
-                _one(entry, element, f"{where}[{i}]", problems, repairs)
+                _one(entry, element, f"{where}[{i}]", problems, repairs, depth)
                 for i, entry in enumerate(item)
             ]
             if None in item:
                 problems.append(f"{where}: null in a list")
             out[member] = [entry for entry in kept if entry is not _LEFT_OUT and entry is not None]
         else:
-            one = _one(item, element, where, problems, repairs)
+            one = _one(item, element, where, problems, repairs, depth)
             if one is not _LEFT_OUT:
                 out[member] = one
     return out
@@ -155,14 +170,19 @@ def _walk(
 _LEFT_OUT = object()
 
 
-def _one(value: Any, element: Any, where: str, problems: list[str], repairs: list[str]) -> Any:
+def _one(
+    value: Any, element: Any, where: str, problems: list[str], repairs: list[str], depth: int
+) -> Any:
     if value is None:
         return None
+    if depth >= _DEPTH and isinstance(value, dict):
+        problems.append(f"elements nested deeper than {_DEPTH} levels ({where[:60]}…)")
+        return _LEFT_OUT
     if not _fits(value, element):
         problems.append(f"{where}: expected {_expected(element)}, got {_json_type(value)}")
         return value if isinstance(value, str) and element in _CALENDAR else _LEFT_OUT
     if isinstance(element, str):
-        return _walk(value, element, where, problems, repairs)
+        return _walk(value, element, where, problems, repairs, depth + 1)
     return value
 
 
