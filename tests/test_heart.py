@@ -55,7 +55,7 @@ def test_cyclophosphamide_lowers_the_limit_and_is_named(client: Client):
     """6 x 60 + 60 = 420: above 400 with cyclophosphamide on file, though under 550."""
     card = only_card(client, "anthracycline-cyclophosphamide-above-400.order-sign")
     assert "60 mg/m2 x 6 doses (repeat.count 6)" in card["detail"]
-    assert "cyclophosphamide (MedicationRequest/medicationrequest-" in card["detail"]
+    assert "cyclophosphamide (MedicationRequest/medrx-" in card["detail"]
 
 
 def test_epirubicin_is_counted_with_its_ratio(client: Client):

@@ -29,7 +29,7 @@ from . import (
     supportive,
     targeted,
 )
-from .grouped import grouped
+from .grouped import grouped, unreported
 from .types import (
     FACT_TYPES,
     ORDER_FACTS,
@@ -125,4 +125,4 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     taking = [m for m in active if isinstance(m, ActiveMedication)]
     found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
     found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
-    return grouped(found)
+    return grouped([*found, *unreported(record, found)])

@@ -1,4 +1,10 @@
-"""Unreadable resources of one kind as one fact: the answer grows with the kinds, not the count.
+"""Unreadable resources: none left unsaid, and those of one kind as one fact.
+
+A resource sent with members of the wrong JSON type (``protocol/shape.py``) may be so broken
+that no reader can tell what it is (a result whose ``code`` is a number): :func:`unreported`
+makes it an :class:`Unreadable` of its own (role ``unrecognised``, or ``draft_order``), so that
+it is said on a card and not dropped in silence, the README's promise for data that is not
+valid FHIR.
 
 A record with 4,000 broken results gave 4,000 cards, each listing all 4,000 problems: a 1.2 GB
 answer (issue 12, item 8). Unreadable facts that say the same thing to the rules (same resource
@@ -12,6 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from ..prefetch.record import PatientRecord
+from ..protocol import fhir
+from ..protocol.shape import Shaped
+from .clinical import unreadable
 from .types import Fact, Unreadable
 
 SHOWN = 3
@@ -59,3 +69,22 @@ def _merged(facts: list[Unreadable]) -> Unreadable:
     return replace(
         first, resource=f"{first.resource} and {more} more", reason=reason, sources=sources
     )
+
+
+def unreported(record: PatientRecord, found: Iterable[Fact]) -> list[Unreadable]:
+    """An :class:`Unreadable` for each resource of the wrong shape that no fact cites.
+
+    A fact that cites such a resource has read it and said what it could not use (a cumulative
+    dose "not computed" names the administration that is not valid FHIR).
+    """
+    said = {source for fact in found for source in fact.sources}  # a fact citing it said it
+    missed = []
+    roles = [("draft_order", r) for r in record.draft_orders]
+    roles += [("unrecognised", r) for r in [record.patient, *record.resources] if r is not None]
+    for role, resource in roles:
+        if isinstance(resource, Shaped) and resource.problems:
+            reference = fhir.reference_of(resource)
+            if reference not in said:
+                error = fhir.InvalidResource(reference, "; ".join(resource.problems))
+                missed.append(unreadable(error, str(resource.get("resourceType"))[:64], role))
+    return missed

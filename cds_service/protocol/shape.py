@@ -13,8 +13,9 @@ them. :func:`conform` walks a resource along its model's fields (cardinality and
   then not valid FHIR: :func:`cds_service.protocol.fhir.validate` reports it, so the check that
   needed it says it could not run, while what is left can still say which check that was.
 
-Members the model does not know (``_status``, extensions' values, later FHIR versions) are
-left to the model's own validation.
+A member the model does not know (a later FHIR version's, a typo) is a problem too, as the
+model would say: a Coding sent as ``{"a": 1}`` must not pass as "no code" to a raw reader.
+Primitive extensions (``_status``) and contained resources are left to the model.
 """
 
 from __future__ import annotations
@@ -60,8 +61,7 @@ def _fields_of(model: Any) -> Mapping[str, tuple[bool, Any]]:
     found: dict[str, tuple[bool, Any]] = {}
     for name, field in model.model_fields.items():
         many, element = _element(field.annotation)
-        if element is not None:
-            found[field.alias or name] = (many, element)
+        found[field.alias or name] = (many, element)  # element None: any value (contained)
     return found
 
 
@@ -141,6 +141,8 @@ def _walk(
         where = f"{path}.{member}" if path else member
         spec = fields.get(member)
         if spec is None:
+            if not member.startswith("_") and member not in _ALWAYS:
+                problems.append(f"{where}: not a member of {model}")
             out[member] = item
             continue
         many, element = spec
@@ -168,6 +170,7 @@ def _walk(
 
 
 _LEFT_OUT = object()
+_ALWAYS = frozenset({"resourceType", "fhir_comments"})
 
 
 def _one(
