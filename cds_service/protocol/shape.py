@@ -32,6 +32,8 @@ from fhir.resources.R4B import get_fhir_model_class
 
 _PROBLEMS_KEPT = 3
 """Problems named per resource; the rest are counted."""
+_PROBLEM_MAX = 160
+"""Characters of one problem."""
 _DEPTH = 40
 """Elements nested deeper than this (extensions of extensions...) are left out as a problem:
 no rule reads that deep, and the walk must not meet Python's recursion limit."""
@@ -118,9 +120,11 @@ def conform(resource: Mapping[str, Any]) -> Shaped:
     repairs: list[str] = []
     kind = resource.get("resourceType")
     shaped = Shaped(_walk(resource, str(kind), "", problems, repairs, 0))
+    # a path quotes the client's member names: each problem is cut, as is their number
+    problems = [p if len(p) <= _PROBLEM_MAX else p[: _PROBLEM_MAX - 1] + "…" for p in problems]
     if len(problems) > _PROBLEMS_KEPT:
         more = len(problems) - _PROBLEMS_KEPT
-        problems = [*problems[:_PROBLEMS_KEPT], f"and {more} more members of the wrong type"]
+        problems = [*problems[:_PROBLEMS_KEPT], f"and {more} more problems"]
     shaped.problems, shaped.repairs = tuple(problems), tuple(repairs)
     return shaped
 
