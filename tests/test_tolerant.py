@@ -205,3 +205,14 @@ def test_extensions_nested_500_deep_are_not_valid_fhir_not_a_500(client: Client)
     response = client.post(SIGN, content=text, headers={"content-type": "application/json"})
     assert response.status_code == 200, response.text
     assert "nested deeper than" in response.text
+
+
+def test_a_url_of_the_wrong_type_deep_in_an_extension_is_not_a_500(client: Client):
+    """Found by bench/fuzz.py (request 44244, seed 21): fhir-core called .startswith on a bool."""
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    result = find(body, "Observation/obs-tximp-dpyd-c1905-het-capecitabine")
+    artifact = {"url": "http://example.org/extension", "valueRelatedArtifact": {"type": "citation"}}
+    artifact["valueRelatedArtifact"]["url"] = False
+    result["extension"] = [artifact]
+    cards = answer(client, body)
+    assert any("could not be read" in card["summary"] for card in cards), topics(cards)

@@ -61,7 +61,7 @@ def validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
         return model_class.model_validate(resource)
     except ValidationError as error:
         raise InvalidResource(reference, _describe(error)) from None
-    except (TypeError, ValueError, KeyError) as error:  # fhir-core raises bare errors too
+    except (TypeError, ValueError, KeyError, AttributeError) as error:  # fhir-core's bare errors
         raise InvalidResource(reference, str(error) or type(error).__name__) from None
 
 

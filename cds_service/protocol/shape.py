@@ -78,6 +78,8 @@ def _element(annotation: Any) -> tuple[bool, Any]:
             many, annotation = True, args[0]
         elif origin is not None and len(args) == 1:  # Optional[...]
             annotation = args[0]
+        elif origin is typing.Union and str in args:  # Url, Uri: Union[AnyUrl, str]
+            annotation = str
         else:
             break
     if isinstance(annotation, type) and annotation.__name__.endswith("Type"):
