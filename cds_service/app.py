@@ -25,7 +25,7 @@ from .protocol.messages import FeedbackRequest
 from .protocol.outcomes import ClientError, Issue, operation_outcome, validated
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import load_rule_set
-from .ruleset.reload import LiveRules, watch
+from .ruleset.reload import LiveRules, settle_heap, watch
 
 log = logging.getLogger("cds_service")
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         async with fhirclient.new_client(settings) as client:
             app.state.fhir_client = client
+            settle_heap()
             yield
         if watcher is not None:
             watcher.cancel()

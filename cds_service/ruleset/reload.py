@@ -12,6 +12,7 @@ the last reload said.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -76,6 +77,7 @@ class LiveRules:
             self._retired[id(old)] = old
         else:
             old.close()
+        settle_heap()
 
     def close(self) -> None:
         self.current.close()
@@ -90,6 +92,17 @@ class LiveRules:
             "rules": len(rule_set.rules),
             "lastReload": self.last_reload.wire() if self.last_reload else None,
         }
+
+
+def settle_heap() -> None:
+    """Move what start-up or a reload built out of the collector's reach.
+
+    A rule set and the FHIR models are some 100,000 long-lived objects; left in the collected
+    generations, each full collection walks them all (17-35 ms) in the middle of whichever call
+    triggered it, which made the p99 of a call ten times its median.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def watch(live: LiveRules, directory: Path, interval: float, timeout: float) -> None:
