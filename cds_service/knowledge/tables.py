@@ -37,6 +37,17 @@ class DrugTable:
     """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
     inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Ingredient -> enzyme (gene) -> inhibitor strength."""
+    _by_first_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
+    """First word of a name, case-folded -> the positions in ``names`` of names starting so."""
+
+    def __post_init__(self) -> None:
+        # Most medication texts name no drug in the table; trying all ~200 patterns on each one
+        # was most of what an extra medication cost. A name can only match where the text has
+        # its first word, so one pass over the text's words picks the few patterns worth trying.
+        index: dict[str, list[int]] = {}
+        for position, (pattern, _) in enumerate(self.names):
+            index.setdefault(_first_word(pattern), []).append(position)
+        object.__setattr__(self, "_by_first_word", {k: tuple(v) for k, v in index.items()})
 
     @property
     def ingredients(self) -> frozenset[str]:
@@ -46,7 +57,10 @@ class DrugTable:
         return self.by_code.get(code)
 
     def by_name(self, text: str) -> str | None:
-        for pattern, ingredient in self.names:
+        words = {word.casefold() for word in _WORD.findall(text)}
+        candidates = sorted(p for word in words for p in self._by_first_word.get(word, ()))
+        for position in candidates:
+            pattern, ingredient = self.names[position]
             if pattern.search(text):
                 return ingredient
         return None
@@ -100,6 +114,18 @@ class Knowledge:
     procedures: Procedures
     biomarkers: Biomarkers
     anthracyclines: CumulativeDosing
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _first_word(pattern: re.Pattern[str]) -> str:
+    """The first word of the name a :func:`word_pattern` was made from."""
+    name = re.sub(r"\\(.)", r"\1", pattern.pattern.removeprefix(r"(?<![\w-])"))
+    first = _WORD.match(name)
+    if first is None:
+        raise ValueError(f"a drug name must start with a letter or digit: {name!r}")
+    return first.group().casefold()
 
 
 def load_knowledge(directory: Path) -> Knowledge:
