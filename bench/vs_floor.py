@@ -31,13 +31,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,9 +47,9 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import order_sign  # noqa: E402
+from live import SERVICE, Server, server  # noqa: E402
 
 REQUESTS = ROOT / "fixtures/fhir/requests"
-TICKS = os.sysconf("SC_CLK_TCK")
 CONCURRENCY = (1, 32)
 
 
@@ -142,66 +139,6 @@ def _resources(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from (entry["resource"] for entry in orders.get("entry", []))
 
 
-# --- the servers -------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    base: str
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU of the server and every live descendant (the engine's children)."""
-        return sum(_own_cpu(pid) for pid in _tree(self.process.pid)) / TICKS
-
-
-def _tree(pid: int) -> list[int]:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in task.read_text().split():
-            pids += _tree(int(child))
-    return pids
-
-
-def _own_cpu(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime, stime
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def server(name: str, core: int, command: list[str]) -> Iterator[Server]:
-    port = free_port()
-    env = {**os.environ, "CDS_AUTH": "off", "PYTHONPATH": str(BENCH)}
-    argv = ["taskset", "-c", str(core), *command, "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"{name} did not start: {' '.join(argv)}") from None
-                time.sleep(0.2)
-        yield Server(name, process, f"http://127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 # --- measuring ---------------------------------------------------------------------------------
 
 
@@ -278,14 +215,13 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(REQUEST_BUILDERS), default=None)
     args = parser.parse_args()
     names = args.only or list(REQUEST_BUILDERS)
-    service_cmd = [str(ROOT / ".venv/bin/cds-service"), "serve"]
     floor_cmd = [sys.executable, "-m", "uvicorn", "floor_app:app"]
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; CPU per call from /proc")
     header = (
         f"{'request':<14}{'mode':<6}{'c':>3}  {'service CPU':>11} {'floor CPU':>9} {'ratio':>6}"
         f"  {'service p50/p99 ms':>18}  {'floor p50/p99 ms':>16}"
     )
-    with server("service", 0, service_cmd) as service, server("floor", 1, floor_cmd) as floor:
+    with server("service", SERVICE, 0) as service, server("floor", floor_cmd, 1) as floor:
         print(header)
         per_resource: dict[str, dict[str, float]] = {}
         for name in names:
