@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .knowledge.yamlfile import RuleFileError
 from .protocol.outcomes import ClientError
+from .protocol.yamlfile import RuleFileError
 from .ruleset import schemas
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import RuleSetInvalid, load_rule_set

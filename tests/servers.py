@@ -23,7 +23,7 @@ import httpx
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.knowledge.yamlfile import load_yaml
+from cds_service.protocol.yamlfile import load_yaml
 from tests.conftest import FIXTURES, RULES, request_fixture
 from tests.fixture_cases import TODAY
 
