@@ -210,7 +210,9 @@ class LiveService:
 
 @contextmanager
 def live_service(**settings: Any) -> Iterator[LiveService]:
-    service = LiveService(Settings(rules_dir=RULES, today=TODAY, **settings))
+    service = LiveService(
+        Settings(**{"rules_dir": RULES, "today": TODAY, "auth": "off", **settings})
+    )
     try:
         yield service
     finally:
