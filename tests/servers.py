@@ -194,6 +194,9 @@ class LiveService:
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
 
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.get(path, **kwargs))
+
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self._loop.run_until_complete(self._client.post(path, **kwargs))
 
