@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
@@ -23,7 +27,7 @@ from cds_service.app import create_app
 from cds_service.auth.guard import AuthConfigError
 from cds_service.auth.trust import TrustFileInvalid
 from cds_service.config import Settings
-from tests.conftest import RULES, Client, client_for, request_fixture
+from tests.conftest import RULES, Client, client_for, request_fixture, running_service
 from tests.jwtkit import PUBLIC_BASE, JwksHost, Signer, claims_of, unsigned
 from tests.servers import live_service
 
@@ -241,3 +245,35 @@ def test_auth_off_is_explicit_and_shown(caplog: pytest.LogCaptureFixture):
         assert client.get("/health").json()["auth"] == "off"
         assert client.get(DISCOVERY).status_code == 200
     assert "every caller is trusted" in caplog.text
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "cds_service.cli", *args]
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+
+
+def test_an_integrator_calls_a_secured_service_with_a_generated_key(tmp_path: Path):
+    made = cli("keys", "generate", "--kid", "ehr-1", "--out", str(tmp_path / "keys"))
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "keys" / "ehr-1.private.pem").stat().st_mode & 0o077 == 0
+    trust = tmp_path / "trust.yaml"
+    trust.write_text(f"clients:\n  - iss: {ISS_A}\n    jwks_file: keys/ehr-1.jwks.json\n")
+    env = {"CDS_AUTH": "required", "CDS_TRUST_FILE": str(trust), "CDS_PUBLIC_BASE_URL": PUBLIC_BASE}
+    key = str(tmp_path / "keys" / "ehr-1.private.pem")
+    minted = cli(
+        "token", "--key", key, "--kid", "ehr-1", "--iss", ISS_A, "--aud", PUBLIC_BASE + DISCOVERY
+    )
+    assert minted.returncode == 0, minted.stderr
+    with running_service(RULES, **env) as base:
+        token = minted.stdout.strip()
+        assert httpx.get(base + DISCOVERY, headers=bearer(token)).status_code == 200
+        assert httpx.get(base + DISCOVERY, headers=bearer(token)).status_code == 401
+        assert httpx.get(base + "/health").json()["auth"] == "required"
+
+
+def test_serve_without_a_trust_file_says_how_to_configure():
+    started = cli("serve", "--port", "0", env={"CDS_AUTH": "required", "CDS_TRUST_FILE": ""})
+    assert started.returncode == 1
+    assert "CDS_TRUST_FILE" in started.stderr
+    assert "Securing the service" in started.stderr
