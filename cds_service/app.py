@@ -59,7 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await verifier.replay.aclose()
 
     app = FastAPI(
-        title="Oncology PGx CDS Hooks service", docs_url=None, redoc_url=None, lifespan=lifespan
+        title="Oncology PGx CDS Hooks service",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # the generated one described no real request or answer
+        lifespan=lifespan,
     )
     app.state.rules = live
     app.state.settings = settings
@@ -173,7 +177,9 @@ async def _client_error(_: Request, error: Exception) -> Response:
 async def _http_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     code = {404: "not-found", 405: "not-supported"}.get(error.status_code, "processing")
-    return _json(operation_outcome(Issue(code, str(error.detail))), error.status_code)
+    answer = _json(operation_outcome(Issue(code, str(error.detail))), error.status_code)
+    answer.headers.update(error.headers or {})  # a 405's Allow
+    return answer
 
 
 async def _busy(_: Request, error: Exception) -> Response:
