@@ -25,9 +25,9 @@ import redis
 
 from cds_service.app import create_app
 from cds_service.auth.guard import AuthConfigError
-from cds_service.auth.trust import TrustFileInvalid
+from cds_service.auth.trust import TrustFileInvalid, load_trust
 from cds_service.config import Settings
-from tests.conftest import RULES, Client, client_for, request_fixture, running_service
+from tests.conftest import ROOT, RULES, Client, client_for, request_fixture, running_service
 from tests.jwtkit import PUBLIC_BASE, JwksHost, Signer, claims_of, unsigned
 from tests.servers import live_service
 
@@ -277,3 +277,10 @@ def test_serve_without_a_trust_file_says_how_to_configure():
     assert started.returncode == 1
     assert "CDS_TRUST_FILE" in started.stderr
     assert "Securing the service" in started.stderr
+
+
+def test_the_sandbox_example_trust_file_is_valid():
+    clients = load_trust(ROOT / "docs" / "trust" / "sandbox-example.yaml")
+    (sandbox,) = clients.values()
+    assert sandbox.algorithms == ("ES384",)
+    assert list(sandbox.keys) == ["44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"]
