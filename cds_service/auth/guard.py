@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.datastructures import Headers
@@ -49,6 +50,10 @@ def verifier_for(settings: Settings) -> Verifier | None:
         raise AuthConfigError(f"CDS_AUTH must be 'required' or 'off', not {settings.auth!r}")
     if settings.trust_file is None or not settings.public_base_url:
         raise AuthConfigError(HOW_TO_CONFIGURE)
+    public = urlsplit(settings.public_base_url)
+    if public.scheme not in ("http", "https") or not public.netloc or public.query:
+        message = f"CDS_PUBLIC_BASE_URL {settings.public_base_url!r} is not an http(s) base URL"
+        raise AuthConfigError(message)
     clients = load_trust(settings.trust_file)
     replay: ReplayStore = (
         RedisReplay(settings.redis_url, settings.redis_prefix)

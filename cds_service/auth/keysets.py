@@ -57,8 +57,8 @@ def parse_jwks(document: Any) -> dict[str, VerifyKey]:
             raise ValueError(
                 f"{where} ({jwk['kid']}) holds a private key: publish only public keys"
             )
-        if jwk.get("use", "sig") != "sig":
-            continue
+        if jwk.get("use", "sig") != "sig" or jwk.get("kty") not in ("EC", "RSA"):
+            continue  # an encryption key, a shared secret or a kind no allowed alg uses
         try:
             key = PyJWK(dict(jwk)).key
         except PyJWKError as error:

@@ -30,9 +30,19 @@ class Unauthorized(Exception):
 
     def __init__(self, reason: str, header: Mapping[str, Any] | None = None, iss: Any = None):
         self.reason = reason
-        self.kid = (header or {}).get("kid")
-        self.iss, self.jti = iss, None
+        self.kid = _short((header or {}).get("kid"))
+        self.iss, self.jti = _short(iss), None
         super().__init__(reason)
+
+    def naming(self, jti: Any) -> Unauthorized:
+        """This refusal, with the ``jti`` the token named (to find the call in the EHR's log)."""
+        self.jti = _short(jti)
+        return self
+
+
+def _short(value: Any) -> Any:
+    """A value the caller chose, cut to a length a log line can carry."""
+    return value[:120] if isinstance(value, str) else value
 
 
 @dataclass
@@ -75,16 +85,13 @@ class Verifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             refused = Unauthorized(f"{type(error).__name__}: {error}", header, iss)
-            refused.jti = unverified.get("jti")
-            raise refused from None
+            raise refused.naming(unverified.get("jti")) from None
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti:
             raise Unauthorized("jti is not a text", header, iss)
         seconds = max(1, int(claims["exp"] - time.time() + self.skew) + 1)
         if not await self.replay.first_use(iss, jti, seconds):
-            refused = Unauthorized("jti already used", header, iss)
-            refused.jti = jti
-            raise refused
+            raise Unauthorized("jti already used", header, iss).naming(jti)
         return claims
 
     async def _key(self, client: TrustedClient, header: Mapping[str, Any]) -> VerifyKey:
