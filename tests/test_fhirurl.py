@@ -145,3 +145,11 @@ def test_the_percent_encoded_walk_reaches_no_fhir_server():
     assert issues
     assert {issue["code"] for issue in issues} == {"forbidden"}
     assert fhir.seen == []
+
+
+def test_a_next_link_that_walks_out_in_escapes_is_not_followed():
+    base = allowed_base("https://ehr.example.org/fhir/", ALLOWED)
+    assert base is not None
+    assert under(base.join("Observation?patient=p1&_page=2"), base)
+    for link in ("%2e%2e/admin/Observation?_page=2", "https://ehr.example.org/fhir/..%2fadmin"):
+        assert not under(base.join(link), base)
