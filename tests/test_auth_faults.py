@@ -6,6 +6,7 @@ Redis that cannot be reached answers 503, never a 200 that skipped the replay ch
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 
 from cds_service.app import create_app
 from cds_service.auth.guard import AuthConfigError
+from cds_service.auth.keysets import KeySets
 from cds_service.config import Settings
 from tests.conftest import RULES, Client, client_for, free_port
 from tests.jwtkit import PUBLIC_BASE, Signer
@@ -87,3 +89,23 @@ def test_a_public_base_url_that_is_not_one_is_refused_at_start(tmp_path: Path, b
     trust.write_text(f"clients:\n  - iss: {ISS}\n    jku: [https://ehr.example.org/jwks]\n")
     with pytest.raises(AuthConfigError, match="CDS_PUBLIC_BASE_URL"):
         create_app(Settings(rules_dir=RULES, trust_file=trust, public_base_url=base))
+
+
+def test_a_fetched_jwks_is_kept_for_its_lifetime_then_fetched_again():
+    signer = Signer("ES384")
+    body = json.dumps({"keys": [signer.jwk()]}).encode()
+    clock = [1000.0]
+    keysets = KeySets(lifetime=600, clock=lambda: clock[0])
+    with StandIn(lambda _: (200, {}, body)) as host:
+        url = host.url + "/jwks.json"
+
+        async def lookups() -> None:
+            assert await keysets.key(url, signer.kid) is not None
+            clock[0] += 599
+            assert await keysets.key(url, signer.kid) is not None
+            assert len(host.seen) == 1, "kept within its lifetime"
+            clock[0] += 1
+            assert await keysets.key(url, signer.kid) is not None
+            assert len(host.seen) == 2, "fetched again once it expired"
+
+        asyncio.run(lookups())
