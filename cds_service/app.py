@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from . import service
+from .auth.guard import RequireClientJwt, verifier_for
 from .config import Settings
 from .engine.durable import EngineBusy
 from .prefetch import fhirclient
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service with its rule set loaded; an invalid rule set raises here, before serving."""
     settings = settings or Settings.from_env()
     live = LiveRules(load_rule_set(settings.rules_dir))
+    verifier = verifier_for(settings)  # after the rules, whose problems are told first
     fhir.warm_up()
     if settings.today is not None:
         log.warning("CDS_TODAY is set: ages and intervals are counted to %s", settings.today)
@@ -54,12 +56,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await watcher
         live.close()
+        if verifier is not None:
+            await verifier.replay.aclose()
 
     app = FastAPI(
-        title="Oncology PGx CDS Hooks service", docs_url=None, redoc_url=None, lifespan=lifespan
+        title="Oncology PGx CDS Hooks service",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # the generated one described no real request or answer
+        lifespan=lifespan,
     )
     app.state.rules = live
     app.state.settings = settings
+    if verifier is not None:  # added before CORS, so that CORS wraps it and answers preflights
+        app.add_middleware(
+            RequireClientJwt, verifier=verifier, public_base_url=settings.public_base_url
+        )
     if settings.cors_origins:
         app.add_middleware(
             _CorsWithOutcomes,
@@ -99,7 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> Response:
         """Which rule set is live, and what the last reload said (a refused one included)."""
         status = live.status()
-        return _json({"status": "ok", "ruleSetVersion": status["version"], "rules": status})
+        return _json(
+            {
+                "status": "ok",
+                "auth": settings.auth,
+                "ruleSetVersion": status["version"],
+                "rules": status,
+            }
+        )
 
     return app
 
@@ -159,7 +178,9 @@ async def _client_error(_: Request, error: Exception) -> Response:
 async def _http_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     code = {404: "not-found", 405: "not-supported"}.get(error.status_code, "processing")
-    return _json(operation_outcome(Issue(code, str(error.detail))), error.status_code)
+    answer = _json(operation_outcome(Issue(code, str(error.detail))), error.status_code)
+    answer.headers.update(error.headers or {})  # a 405's Allow
+    return answer
 
 
 async def _busy(_: Request, error: Exception) -> Response:

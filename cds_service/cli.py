@@ -11,9 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .auth import tools as auth_tools
+from .auth.guard import AuthConfigError
+from .auth.trust import TrustFileInvalid
 from .config import Settings
-from .knowledge.yamlfile import RuleFileError
 from .protocol.outcomes import ClientError
+from .protocol.yamlfile import RuleFileError
 from .ruleset import schemas
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import RuleSetInvalid, load_rule_set
@@ -84,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--baseline", type=Path, help="old rules (default: the current rules)")
     replay.add_argument("--json", action="store_true", help="print the changes as JSON")
     replay.set_defaults(run=_replay)
+    auth_tools.add_commands(commands)
     return parser
 
 
@@ -215,7 +219,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from .app import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except (AuthConfigError, TrustFileInvalid) as error:
+        print(f"error: the service will not start: {error}", file=sys.stderr)
+        return 1
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

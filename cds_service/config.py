@@ -35,6 +35,21 @@ class Settings:
     """How often the rules folder is polled for changes; 0 turns hot reload off."""
     reload_timeout: float = 60.0
     """The longest a new rule set may take to check and test before it is refused."""
+    auth: str = "required"
+    """``required``: every CDS call carries a client JWT checked against the trust file;
+    ``off``: every caller is trusted (a local demonstration only, logged and shown by /health)."""
+    trust_file: Path | None = None
+    """The YAML file of trusted CDS clients: issuer, JWKS URLs or file, algorithms."""
+    public_base_url: str = ""
+    """The URL clients call the service at: a JWT's ``aud`` must be it plus the path called."""
+    redis_url: str = ""
+    """Redis shared by all workers for the seen ``jti``; empty: one process's memory."""
+    redis_prefix: str = "cds-hooks:jti:"
+    """The start of every key the service writes to Redis."""
+    clock_skew: float = 60.0
+    """Seconds of clock difference allowed on a JWT's ``exp``, ``iat`` and ``nbf``."""
+    jwks_lifetime: float = 600.0
+    """Seconds a JWKS fetched from a ``jku`` is kept before it is fetched again."""
     today: date | None = None
     """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
     tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
@@ -57,6 +72,13 @@ class Settings:
             cors_origins=_list(env.get("CDS_CORS_ORIGINS", "")),
             reload_seconds=float(env.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
             reload_timeout=float(env.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
+            auth=env.get("CDS_AUTH", cls.auth),
+            trust_file=Path(env["CDS_TRUST_FILE"]) if env.get("CDS_TRUST_FILE") else None,
+            public_base_url=env.get("CDS_PUBLIC_BASE_URL", ""),
+            redis_url=env.get("CDS_REDIS_URL", ""),
+            redis_prefix=env.get("CDS_REDIS_PREFIX", cls.redis_prefix),
+            clock_skew=float(env.get("CDS_AUTH_CLOCK_SKEW", cls.clock_skew)),
+            jwks_lifetime=float(env.get("CDS_JWKS_LIFETIME", cls.jwks_lifetime)),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
         )
 

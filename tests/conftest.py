@@ -47,8 +47,8 @@ class Client:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
 
-    def get(self, path: str) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.get(path))
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.get(path, **kwargs))
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self._loop.run_until_complete(self._client.post(path, **kwargs))
@@ -60,8 +60,10 @@ class Client:
 
 @contextmanager
 def client_for(**settings: Any) -> Iterator[Client]:
-    """A client of an app with these settings (default: the bundled rules, the fixtures' day)."""
-    client = Client(create_app(Settings(**{"rules_dir": RULES, "today": TODAY, **settings})))
+    """A client of an app with these settings (default: the bundled rules, the fixtures' day,
+    no client JWT: tests of the client JWT turn it on)."""
+    defaults = {"rules_dir": RULES, "today": TODAY, "auth": "off"}
+    client = Client(create_app(Settings(**{**defaults, **settings})))
     try:
         yield client
     finally:
@@ -77,7 +79,7 @@ def rule_set() -> Iterator[RuleSet]:
 
 @pytest.fixture(scope="session")
 def app() -> FastAPI:
-    return create_app(Settings(rules_dir=RULES, max_body_bytes=256 * 1024, today=TODAY))
+    return create_app(Settings(rules_dir=RULES, max_body_bytes=256 * 1024, today=TODAY, auth="off"))
 
 
 @pytest.fixture
@@ -118,12 +120,14 @@ def free_port() -> int:
 def running_service(rules: Path, **env: str) -> Iterator[str]:
     """``cds-service serve`` in its own process on a free loopback port; yields its base URL.
 
-    Its clock is the fixtures' day (``CDS_TODAY``), as in-process.
+    Its clock is the fixtures' day (``CDS_TODAY``), as in-process; every caller is trusted
+    (``CDS_AUTH=off``) unless ``env`` says otherwise.
     """
     port = free_port()
     command = [sys.executable, "-m", "cds_service.cli", "--rules", str(rules), "serve"]
     command += ["--port", str(port), "--log-level", "warning"]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "CDS_TODAY": TODAY.isoformat(), **env}
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "CDS_TODAY": TODAY.isoformat()}
+    environment |= {"CDS_AUTH": "off", **env}
     process = subprocess.Popen(command, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:

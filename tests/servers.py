@@ -23,7 +23,7 @@ import httpx
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.knowledge.yamlfile import load_yaml
+from cds_service.protocol.yamlfile import load_yaml
 from tests.conftest import FIXTURES, RULES, request_fixture
 from tests.fixture_cases import TODAY
 
@@ -194,6 +194,9 @@ class LiveService:
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
 
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.get(path, **kwargs))
+
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self._loop.run_until_complete(self._client.post(path, **kwargs))
 
@@ -210,7 +213,9 @@ class LiveService:
 
 @contextmanager
 def live_service(**settings: Any) -> Iterator[LiveService]:
-    service = LiveService(Settings(rules_dir=RULES, today=TODAY, **settings))
+    service = LiveService(
+        Settings(**{"rules_dir": RULES, "today": TODAY, "auth": "off", **settings})
+    )
     try:
         yield service
     finally:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.knowledge.yamlfile import RuleFileError
 from cds_service.offline.examples import run_examples
+from cds_service.protocol.yamlfile import RuleFileError
 from cds_service.ruleset.compiled import RuleSet
 from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set
 from tests.conftest import DPYD, ROOT, copy_rules, replace_in

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .oncology import FindingSpec
-from .yamlfile import RuleFileError, YamlMap
 
 _MOSTELLER_UNITS = {"finding": "m2", "height": "cm", "weight": "kg"}
 """Mosteller's formula takes centimetres and kilograms and gives square metres."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .words import word_pattern
-from .yamlfile import RuleFileError, YamlMap
 
 
 def normal_code(system: str | None, code: str | None) -> Code:

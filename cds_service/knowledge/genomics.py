@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap, line_of, load_yaml
 from .words import normal_text
-from .yamlfile import RuleFileError, YamlMap, line_of, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .concepts import Concept, codes, concept_of, load_concepts, words
 from .words import normal_text
-from .yamlfile import RuleFileError, YamlMap
 
 
 @dataclass(frozen=True)

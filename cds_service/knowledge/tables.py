@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, line_of, load_yaml
 from .anthracyclines import CumulativeDosing, load_cumulative
 from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
@@ -23,7 +24,6 @@ from .genomics import Genomics, load_genomics
 from .oncology import Oncology, load_oncology
 from .procedures import Procedures, load_procedures
 from .words import word_pattern
-from .yamlfile import RuleFileError, line_of, load_yaml
 
 
 @dataclass(frozen=True)

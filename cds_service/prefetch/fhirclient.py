@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ..auth.fhirurl import allowed_base, under
 from ..config import Settings
 from ..protocol.messages import HookRequest
 from ..protocol.outcomes import Issue
@@ -46,26 +47,6 @@ def new_client(settings: Settings) -> httpx.AsyncClient:
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         trust_env=False,
     )
-
-
-def allowed_base(server: str, allow_list: tuple[str, ...]) -> httpx.URL | None:
-    """``server`` as a base URL ending in ``/``, if it is an allowed server or lies under one."""
-    try:
-        url = httpx.URL(server)
-    except httpx.InvalidURL:
-        return None
-    if url.userinfo or url.query or url.fragment:
-        return None
-    for allowed in allow_list:
-        if _under(url, httpx.URL(allowed.rstrip("/") + "/")):
-            return url.copy_with(path=url.path.rstrip("/") + "/")
-    return None
-
-
-def _under(url: httpx.URL, base: httpx.URL) -> bool:
-    return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port) and (
-        url.path.rstrip("/") + "/"
-    ).startswith(base.path)
 
 
 class _Failed(Exception):
@@ -163,7 +144,7 @@ async def _resources(
             target = base.join(url)
         except httpx.InvalidURL:
             raise _Failed("structure", f"a next link is not a valid URL: {url!r}") from None
-        if not _under(target, base):
+        if not under(target, base):
             raise _Failed("security", "a link from the FHIR server leads outside fhirServer")
         body = await _get(client, target, headers, settings, query.read)
         if body is None:

@@ -13,8 +13,8 @@ from pathlib import Path
 from .. import facts as fact_types
 from ..engine.durable import CompiledRules, Conditions, Match
 from ..knowledge.tables import Knowledge
-from ..knowledge.yamlfile import YamlMap
 from ..prefetch.queries import KeySpec
+from ..protocol.yamlfile import YamlMap
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ..engine.durable import Conditions
 from ..knowledge.care import EXTENTS
 from ..knowledge.genomics import INDETERMINATE
 from ..knowledge.tables import Knowledge
-from ..knowledge.yamlfile import RuleFileError, YamlMap
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .schemas import COMPARISONS
 
 Vocabulary = Callable[[Knowledge], frozenset[str]]

@@ -15,8 +15,8 @@ from pathlib import Path
 from .. import facts as fact_types
 from ..engine.durable import CompiledRules, EngineError
 from ..knowledge.tables import Knowledge, load_knowledge
-from ..knowledge.yamlfile import RuleFileError, YamlMap, load_yaml
 from ..prefetch.queries import KeySpec, OnError, template_problem
+from ..protocol.yamlfile import RuleFileError, YamlMap, load_yaml
 from .cardchecks import card_problems
 from .compiled import Guideline, Rule, RuleFile, RuleSet, Service
 from .conditions import Compiler

@@ -41,8 +41,18 @@ class ReloadReport:
     seconds: float
     problems: list[str] = field(default_factory=list)
 
-    def wire(self) -> dict[str, Any]:
-        return asdict(self)
+    def wire(self, folder: Path) -> dict[str, Any]:
+        """As ``/health`` shows it: files named within the rules folder, no path of the machine."""
+        shown = asdict(self)
+        prefixes = (f"{folder.resolve()}/", f"{folder}/")
+        shown["problems"] = [_within(problem, prefixes) for problem in self.problems]
+        return shown
+
+
+def _within(problem: str, prefixes: tuple[str, ...]) -> str:
+    for prefix in prefixes:
+        problem = problem.replace(prefix, "")
+    return problem
 
 
 class LiveRules:
@@ -86,11 +96,11 @@ class LiveRules:
         rule_set = self.current
         return {
             "version": rule_set.version,
-            "directory": str(rule_set.directory),
+            "directory": rule_set.directory.name,
             "loadedAt": self.loaded_at,
             "files": len(rule_set.files),
             "rules": len(rule_set.rules),
-            "lastReload": self.last_reload.wire() if self.last_reload else None,
+            "lastReload": self.last_reload.wire(rule_set.directory) if self.last_reload else None,
         }
 
 

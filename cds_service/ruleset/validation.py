@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from ..knowledge.yamlfile import RuleFileError, YamlList, YamlMap, how_written, is_surprising_bool
+from ..protocol.yamlfile import RuleFileError, YamlList, YamlMap, how_written, is_surprising_bool
 from .schemas import SCHEMAS
 
 
