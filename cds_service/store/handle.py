@@ -1,0 +1,88 @@
+"""The store as the app holds it: the database, the recorder thread and the overrides."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..config import Settings
+from ..protocol.messages import FeedbackItem
+from . import feedback
+from .db import connect, migrate, utcnow
+from .patients import hasher_for
+from .recorder import Recorder, Served
+from .repeats import Overrides, when
+
+log = logging.getLogger("cds_service.store")
+FLUSH_SECONDS = 0.5
+"""How long feedback waits for the cards still queued, so that it finds the card it names."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot keep feedback now: the client is told to retry (503)."""
+
+    retry_after = 30
+
+
+class Store:
+    def __init__(self, settings: Settings, capacity: int = 10_000, idle_seconds: float = 5.0):
+        self.engine = connect(settings.database_url)
+        self.overrides = Overrides()
+        self.unknown_feedback = 0
+        self.recorder = Recorder(
+            self.engine,
+            hasher_for(settings.patient_hash_key, settings.data_dir),
+            capacity,
+            prepare=self._prepare,
+            idle=self._refresh,
+            idle_seconds=idle_seconds,
+        )
+
+    def record(self, served: Served) -> None:
+        self.recorder.record(served)
+
+    def keep_feedback(self, service: str, items: Sequence[FeedbackItem]) -> int:
+        """Write feedback before it is acknowledged; how many items name an unknown card.
+
+        Blocking (run it in a worker thread). Raises :class:`StoreUnavailable` when the
+        database is not ready or refuses the write.
+        """
+        if not self.recorder.ready.is_set():
+            raise StoreUnavailable("the store is not ready")
+        self.recorder.flush(FLUSH_SECONDS)
+        received = utcnow()
+        rows = feedback.rows(service, items, received)
+        try:
+            unknown = feedback.keep(self.engine, rows)
+        except SQLAlchemyError as error:
+            log.warning("store: feedback not kept (%s); answered 503", type(error).__name__)
+            raise StoreUnavailable("the store cannot keep feedback now") from None
+        for item in items:
+            if item.outcome == "overridden":
+                self.overrides.note(item.card, when(item.outcomeTimestamp, received))
+        if unknown:
+            self.unknown_feedback += unknown
+            log.warning("store: %d feedback items name a card this service never served", unknown)
+        return unknown
+
+    def status(self) -> dict[str, Any]:
+        return self.recorder.status() | {"unknownCardFeedback": self.unknown_feedback}
+
+    def close(self) -> None:
+        self.recorder.close()
+        self.engine.dispose()
+
+    def _prepare(self) -> None:
+        migrate(self.engine)
+        self.overrides.refresh(self.engine, utcnow())
+
+    def _refresh(self) -> None:
+        self.overrides.refresh(self.engine, utcnow())
+
+
+def open_store(settings: Settings) -> Store | None:
+    """The store the settings ask for; None when it is off (``database_url`` empty)."""
+    return Store(settings) if settings.database_url else None

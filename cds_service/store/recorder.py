@@ -1,0 +1,183 @@
+"""Served cards written off the request path: a bounded queue, one writer thread, batches.
+
+A call only puts one tuple on the queue (no I/O, no hashing). The writer thread takes what has
+queued, up to ``BATCH`` calls, and inserts it in one transaction. While the database is down it
+keeps its batch and retries with backoff; calls keep being answered, and once the queue is full
+what does not fit is counted as lost and logged (the gap), never waited for.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..protocol.messages import Card
+from .db import served_card
+from .patients import PatientHasher
+
+log = logging.getLogger("cds_service.store")
+BATCH = 500
+BACKOFF = (0.2, 5.0)
+"""First and longest wait, in seconds, between tries of a batch the database refused."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """One call's cards and who they were for, as the call answered them."""
+
+    service: str
+    hook: str
+    hook_instance: str
+    patient_id: str
+    encounter_id: str | None
+    rule_set_version: str
+    cards: Sequence[Card]
+    at: datetime
+
+
+class Recorder:
+    """The writer thread and its queue; ``record`` never blocks and never raises."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        hasher: PatientHasher,
+        capacity: int = 10_000,
+        prepare: Callable[[], None] | None = None,
+        idle: Callable[[], None] | None = None,
+        idle_seconds: float = 5.0,
+    ):
+        self._engine, self._hash = engine, hasher
+        self._queue: queue.Queue[Served | None] = queue.Queue(capacity)
+        self._prepare, self._idle, self._idle_seconds = prepare, idle, idle_seconds
+        self._settled = threading.Condition()
+        self._submitted = self._done = 0
+        self.recorded = self.lost = 0
+        self.ready = threading.Event()
+        """Set once ``prepare`` (the migrations) has run: until then feedback is refused."""
+        self.failing = False
+        self._thread = threading.Thread(target=self._run, name="cds-store-recorder", daemon=True)
+        self._thread.start()
+
+    def record(self, served: Served) -> None:
+        if not served.cards:
+            return
+        with self._settled:
+            self._submitted += 1
+        try:
+            self._queue.put_nowait(served)
+        except queue.Full:
+            self._settle(lost=len(served.cards))
+            log.warning("store: queue full, %d served cards not recorded", len(served.cards))
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every call recorded so far is written (or lost); False on timeout."""
+        with self._settled:
+            target = self._submitted
+            return self._settled.wait_for(lambda: self._done >= target, timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued (trying for ``timeout`` seconds), then stop the thread."""
+        self._stopping = time.monotonic() + timeout
+        self._queue.put(None)
+        self._thread.join(timeout + 1)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "ready": self.ready.is_set(),
+            "failing": self.failing,
+            "queued": self._queue.qsize(),
+            "recordedCards": self.recorded,
+            "lostCards": self.lost,
+        }
+
+    _stopping: float | None = None
+
+    def _run(self) -> None:
+        if self._prepare is not None:
+            self._retry(self._prepare, "preparing the database")
+        self.ready.set()
+        while True:
+            try:
+                first = self._queue.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                if self._idle is not None:
+                    self._retry(self._idle, "reading feedback", once=True)
+                continue
+            batch = [first]
+            while len(batch) < BATCH and batch[-1] is not None:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            calls = [item for item in batch if item is not None]
+            if calls:
+                rows = [row for served in calls for row in self._rows(served)]
+                written = self._retry(lambda rows=rows: self._insert(rows), "recording cards")
+                self._settle(
+                    recorded=len(rows) if written else 0,
+                    lost=0 if written else len(rows),
+                    calls=len(calls),
+                )
+            if batch[-1] is None:
+                return
+
+    def _rows(self, served: Served) -> list[dict[str, Any]]:
+        patient, encounter = self._hash(served.patient_id), self._hash(served.encounter_id)
+        return [
+            {
+                "card_uuid": card.uuid,
+                "service": served.service,
+                "hook": served.hook,
+                "rule_id": card.source.topic.code if card.source.topic else "",
+                "rule_set_version": served.rule_set_version,
+                "indicator": card.indicator,
+                "suggestion_uuids": " ".join(s.uuid for s in card.suggestions or () if s.uuid),
+                "patient_hash": patient,
+                "encounter_hash": encounter,
+                "hook_instance": served.hook_instance,
+                "served_at": served.at,
+            }
+            for card in served.cards
+        ]
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(insert(served_card), rows)
+
+    def _retry(self, step: Callable[[], None], doing: str, once: bool = False) -> bool:
+        """Run ``step`` until it works, backing off; gives up when closing (or after one try)."""
+        wait = BACKOFF[0]
+        while True:
+            try:
+                step()
+            except SQLAlchemyError as error:
+                self.failing = True
+                log.warning("store: %s failed (%s)", doing, type(error).__name__)
+                if once or (self._stopping is not None and time.monotonic() > self._stopping):
+                    return False
+                time.sleep(wait)
+                wait = min(wait * 2, BACKOFF[1])
+                continue
+            if self.failing:
+                log.warning("store: the database answers again; %d cards lost so far", self.lost)
+            self.failing = False
+            return True
+
+    def _settle(self, recorded: int = 0, lost: int = 0, calls: int = 1) -> None:
+        with self._settled:
+            self.recorded += recorded
+            self.lost += lost
+            self._done += calls
+            self._settled.notify_all()
+        if lost:
+            log.warning("store: %d served cards not recorded (%d lost in all)", lost, self.lost)
