@@ -47,6 +47,8 @@ class Settings:
     """The HMAC secret patients are stored under; empty: a random key kept in ``data_dir``."""
     retention_days: int = 730
     """Served cards and feedback older than this are removed by ``cds-service store purge``."""
+    store_queue: int = 10_000
+    """Calls whose cards may wait to be written; beyond it they are counted lost, not waited on."""
 
     def day(self) -> date:
         """The day of a call: ``today`` when fixed, else the real date (UTC)."""
@@ -72,6 +74,7 @@ class Settings:
             database_url=_database_url(env.get("CDS_DATABASE_URL", ""), data_dir),
             patient_hash_key=env.get("CDS_PATIENT_HASH_KEY", ""),
             retention_days=int(env.get("CDS_STORE_RETENTION_DAYS", cls.retention_days)),
+            store_queue=int(env.get("CDS_STORE_QUEUE", cls.store_queue)),
         )
 
 

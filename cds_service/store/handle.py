@@ -28,14 +28,14 @@ class StoreUnavailable(Exception):
 
 
 class Store:
-    def __init__(self, settings: Settings, capacity: int = 10_000, idle_seconds: float = 5.0):
+    def __init__(self, settings: Settings, idle_seconds: float = 5.0):
         self.engine = connect(settings.database_url)
         self.overrides = Overrides()
         self.unknown_feedback = 0
         self.recorder = Recorder(
             self.engine,
             hasher_for(settings.patient_hash_key, settings.data_dir),
-            capacity,
+            settings.store_queue,
             prepare=self._prepare,
             idle=self._refresh,
             idle_seconds=idle_seconds,

@@ -85,7 +85,7 @@ class Recorder:
             target = self._submitted
             return self._settled.wait_for(lambda: self._done >= target, timeout)
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float = 2.0) -> None:
         """Write what is queued (trying for ``timeout`` seconds), then stop the thread."""
         self._stopping = time.monotonic() + timeout
         self._queue.put(None)
@@ -103,8 +103,9 @@ class Recorder:
     _stopping: float | None = None
 
     def _run(self) -> None:
-        if self._prepare is not None:
-            self._retry(self._prepare, "preparing the database")
+        if self._prepare is not None and not self._retry(self._prepare, "preparing the database"):
+            self._lose_all()
+            return
         self.ready.set()
         while True:
             try:
@@ -130,6 +131,11 @@ class Recorder:
                 )
             if batch[-1] is None:
                 return
+
+    def _lose_all(self) -> None:
+        """Closing before the database was ever ready: what is queued is counted lost."""
+        while (item := self._queue.get()) is not None:
+            self._settle(lost=len(item.cards))
 
     def _rows(self, served: Served) -> list[dict[str, Any]]:
         patient, encounter = self._hash(served.patient_id), self._hash(served.encounter_id)
@@ -163,15 +169,19 @@ class Recorder:
             except SQLAlchemyError as error:
                 self.failing = True
                 log.warning("store: %s failed (%s)", doing, type(error).__name__)
-                if once or (self._stopping is not None and time.monotonic() > self._stopping):
+                if once or self._left() <= 0:
                     return False
-                time.sleep(wait)
+                time.sleep(max(0.0, min(wait, self._left())))
                 wait = min(wait * 2, BACKOFF[1])
                 continue
             if self.failing:
                 log.warning("store: the database answers again; %d cards lost so far", self.lost)
             self.failing = False
             return True
+
+    def _left(self) -> float:
+        """Seconds left to keep trying: unbounded until ``close`` sets a deadline."""
+        return BACKOFF[1] if self._stopping is None else self._stopping - time.monotonic()
 
     def _settle(self, recorded: int = 0, lost: int = 0, calls: int = 1) -> None:
         with self._settled:
