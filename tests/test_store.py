@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from cds_service.store.db import connect, feedback, migrate, served_card
 from tests.conftest import Client, client_for, request_fixture
@@ -107,6 +107,40 @@ def test_migrations_run_from_empty_and_again_from_the_latest(store_url: str) -> 
         assert {"served_card", "feedback", "alembic_version"} <= tables
     finally:
         engine.dispose()
+
+
+def test_migrations_keep_the_cards_of_the_previous_version(store_url: str) -> None:
+    engine = connect(store_url)
+    old = {
+        "card_uuid": "c-1",
+        "service": "oncology-order-sign",
+        "hook": "order-sign",
+        "rule_id": "dpyd-poor",
+        "rule_set_version": "v1",
+        "indicator": "critical",
+        "suggestion_uuids": "s-1",
+        "patient_hash": "0" * 64,
+        "hook_instance": "h-1",
+        "served_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    try:
+        migrate(engine, "0001")  # the store as the first release left it
+        with engine.begin() as connection:
+            connection.execute(text_insert(old))
+        migrate(engine)
+        with engine.connect() as connection:
+            [row] = connection.execute(select(served_card))
+    finally:
+        engine.dispose()
+    assert (row.card_uuid, row.served_at, row.suggestion_labels) == ("c-1", old["served_at"], None)
+
+
+def text_insert(values: dict[str, Any]) -> Any:
+    """An insert naming only the columns of the first version (the table object has more)."""
+    columns = ", ".join(values)
+    return text(f"INSERT INTO served_card ({columns}) VALUES (:{', :'.join(values)})").bindparams(
+        **{k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in values.items()}
+    )
 
 
 def test_without_a_key_patients_are_hashed_with_one_kept_in_the_data_folder(tmp_path) -> None:

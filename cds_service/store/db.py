@@ -62,6 +62,7 @@ served_card = Table(
     Column("rule_set_version", String(64), nullable=False),
     Column("indicator", String(16), nullable=False),
     Column("suggestion_uuids", Text, nullable=False, default=""),
+    Column("suggestion_labels", Text),  # a JSON list, in the order of suggestion_uuids
     Column("patient_hash", String(64), nullable=False),
     Column("encounter_hash", String(64)),
     Column("hook_instance", String(128), nullable=False),

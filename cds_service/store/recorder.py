@@ -8,6 +8,7 @@ what does not fit is counted as lost and logged (the gap), never waited for.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -147,7 +148,8 @@ class Recorder:
                 "rule_id": card.source.topic.code if card.source.topic else "",
                 "rule_set_version": served.rule_set_version,
                 "indicator": card.indicator,
-                "suggestion_uuids": " ".join(s.uuid for s in card.suggestions or () if s.uuid),
+                "suggestion_uuids": " ".join(s.uuid for s in card.suggestions or ()),
+                "suggestion_labels": json.dumps([s.label for s in card.suggestions or ()]),
                 "patient_hash": patient,
                 "encounter_hash": encounter,
                 "hook_instance": served.hook_instance,
