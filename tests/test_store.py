@@ -153,3 +153,26 @@ def test_without_a_key_patients_are_hashed_with_one_kept_in_the_data_folder(tmp_
     assert (tmp_path / "patient-hash.key").stat().st_mode & 0o077 == 0
     hashes = {row.patient_hash for row in rows(url, served_card)}
     assert hashes == {hmac.new(key.encode(), PATIENT.encode(), hashlib.sha256).hexdigest()}
+
+
+def test_values_longer_than_a_column_are_the_clients_mistake_not_a_lost_batch(
+    store_url: str,
+) -> None:
+    request = request_fixture(SIGN)
+    request["hookInstance"] = "h" * 300  # PostgreSQL would refuse the batch: it is clipped
+    with stored(store_url) as client:
+        [card] = client.post("/cds-services/oncology-order-sign", json=request).json()["cards"]
+        item = overridden(card) | {"card": "c" * 100}
+        refused = client.post(
+            "/cds-services/oncology-order-sign/feedback", json={"feedback": [item]}
+        )
+        assert refused.status_code == 400
+        assert refused.json()["issue"][0]["expression"] == ["feedback[0].card"]
+        accepted = {"feedback": [overridden(card)]}
+        assert (
+            client.post("/cds-services/oncology-order-sign/feedback", json=accepted).status_code
+            == 200
+        )
+        assert client.get("/health").json()["store"]["lostCards"] == 0
+    [kept] = rows(store_url, served_card)
+    assert kept.hook_instance == "h" * 128

@@ -13,11 +13,23 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from ..protocol.messages import FeedbackItem
+from ..protocol.outcomes import ClientError
 from .db import feedback, served_card
+
+LIMITS = {"card_uuid": 64, "override_code": 128}
+"""Columns of bounded length the client fills: longer is the client's mistake (400), not 503."""
 
 
 def rows(service: str, items: Sequence[FeedbackItem], received: datetime) -> list[dict[str, Any]]:
-    return [_row(service, item, received) for item in items]
+    """The rows to keep; a ClientError (400) for a value no column can hold."""
+    kept = [_row(service, item, received) for item in items]
+    for index, row in enumerate(kept):
+        for column, limit in LIMITS.items():
+            if len(row[column] or "") > limit:
+                where = "card" if column == "card_uuid" else "overrideReason.reason.code"
+                message = f"{where} is longer than {limit} characters"
+                raise ClientError.of(400, "invalid", message, f"feedback[{index}].{where}")
+    return kept
 
 
 def _row(service: str, item: FeedbackItem, received: datetime) -> dict[str, Any]:

@@ -50,11 +50,11 @@ class Store:
         Blocking (run it in a worker thread). Raises :class:`StoreUnavailable` when the
         database is not ready or refuses the write.
         """
+        received = utcnow()
+        rows = feedback.rows(service, items, received)  # a client's mistake is a 400 first
         if not self.recorder.ready.is_set():
             raise StoreUnavailable("the store is not ready")
         self.recorder.flush(FLUSH_SECONDS)
-        received = utcnow()
-        rows = feedback.rows(service, items, received)
         try:
             unknown = feedback.keep(self.engine, rows)
         except SQLAlchemyError as error:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from ..protocol.messages import Card
 from .db import served_card
@@ -27,6 +27,8 @@ from .patients import PatientHasher
 
 log = logging.getLogger("cds_service.store")
 BATCH = 500
+HOOK_INSTANCE = 128
+"""The longest hookInstance kept (a UUID in practice; the client sets it, the column is bounded)."""
 LINGER = 0.02
 """Seconds the writer waits for more calls after the first: one transaction for many calls
 costs the request threads less of the interpreter than one per call."""
@@ -116,12 +118,15 @@ class Recorder:
             self._lose_all()
             return
         self.ready.set()
+        due = time.monotonic() + self._idle_seconds
         while True:
-            try:
-                first = self._queue.get(timeout=self._idle_seconds)
-            except queue.Empty:
+            if time.monotonic() >= due:  # also under constant load: other processes' feedback
                 if self._idle is not None:
                     self._retry(self._idle, "reading feedback", once=True)
+                due = time.monotonic() + self._idle_seconds
+            try:
+                first = self._queue.get(timeout=max(0.0, due - time.monotonic()))
+            except queue.Empty:
                 continue
             batch = [first]
             until = time.monotonic() + LINGER
@@ -165,7 +170,7 @@ class Recorder:
                 "suggestion_labels": json.dumps([s.label for s in card.suggestions or ()]),
                 "patient_hash": patient,
                 "encounter_hash": encounter,
-                "hook_instance": served.hook_instance,
+                "hook_instance": served.hook_instance[:HOOK_INSTANCE],
                 "served_at": served.at,
             }
             for card in served.cards
@@ -186,15 +191,22 @@ class Recorder:
             raise
 
     def _retry(self, step: Callable[[], None], doing: str, once: bool = False) -> bool:
-        """Run ``step`` until it works, backing off; gives up when closing (or after one try)."""
+        """Run ``step`` until it works, backing off while the database is unreachable; gives up
+        at once on an error retrying cannot cure (a refused row), when closing, or if ``once``."""
         wait = BACKOFF[0]
         while True:
             try:
                 step()
             except SQLAlchemyError as error:
                 self.failing = True
-                log.warning("store: %s failed (%s)", doing, type(error).__name__)
-                if once or self._left() <= 0:
+                transient = isinstance(error, OperationalError | InterfaceError)
+                log.warning(
+                    "store: %s failed (%s)%s",
+                    doing,
+                    type(error).__name__,
+                    "" if transient else "; not retried: the database refuses it",
+                )
+                if once or not transient or self._left() <= 0:
                     return False
                 time.sleep(max(0.0, min(wait, self._left())))
                 wait = min(wait * 2, BACKOFF[1])
