@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, distinct, exists, func, select
+from sqlalchemy import Engine, distinct, exists, func, select
 
 from .db import feedback, served_card
 
@@ -100,39 +100,26 @@ def build(
         .where(*where)
         .group_by(*key)
     )
-    cards = (
+    # Driven by feedback (the smaller table), each item joined to the cards it names through the
+    # card-uuid index; grouping by the item folds a card served at select and at sign into one.
+    answers = (
         select(
             *key,
-            served_card.c.card_uuid,
-            func.max(served_card.c.suggestion_uuids).label("uuids"),
-            func.max(served_card.c.suggestion_labels).label("labels"),
+            feedback.c.card_uuid,
+            feedback.c.outcome,
+            feedback.c.outcome_at,
+            feedback.c.id,
+            feedback.c.override_code,
+            feedback.c.override_display,
+            feedback.c.user_comment.is_not(None),
+            feedback.c.accepted_suggestions,
+            func.max(served_card.c.suggestion_uuids),
+            func.max(served_card.c.suggestion_labels),
         )
+        .join(served_card, served_card.c.card_uuid == feedback.c.card_uuid)
         .where(*where)
-        .group_by(*key, served_card.c.card_uuid)
-        .cte("cards")
+        .group_by(*key, feedback.c.id)
     )
-    order = (feedback.c.outcome_at.desc(), feedback.c.id.desc())
-    latest = select(
-        feedback.c.card_uuid,
-        feedback.c.outcome,
-        func.row_number().over(partition_by=feedback.c.card_uuid, order_by=order).label("n"),
-    ).subquery("latest")
-    outcomes = (
-        select(cards.c.rule_id, cards.c.rule_set_version, latest.c.outcome, func.count())
-        .join(latest, and_(latest.c.card_uuid == cards.c.card_uuid, latest.c.n == 1))
-        .group_by(cards.c.rule_id, cards.c.rule_set_version, latest.c.outcome)
-    )
-    answers = select(
-        cards.c.rule_id,
-        cards.c.rule_set_version,
-        feedback.c.outcome,
-        feedback.c.override_code,
-        feedback.c.override_display,
-        feedback.c.user_comment.is_not(None),
-        feedback.c.accepted_suggestions,
-        cards.c.uuids,
-        cards.c.labels,
-    ).join(feedback, feedback.c.card_uuid == cards.c.card_uuid)
     unknown_where = [~exists().where(served_card.c.card_uuid == feedback.c.card_uuid)]
     if since is not None:
         unknown_where.append(feedback.c.received_at >= since)
@@ -141,13 +128,17 @@ def build(
     unknown = (
         select(feedback.c.service, func.count()).where(*unknown_where).group_by(feedback.c.service)
     )
+    latest: dict[tuple[str, str, str], tuple[datetime, int, str]] = {}
     with engine.connect() as connection:
         rules = {(r, v): RuleReport(r, v, *counts) for r, v, *counts in connection.execute(totals)}
-        for rule_id, version, outcome, count in connection.execute(outcomes):
-            setattr(rules[(rule_id, version)], outcome, count)
-        for row in connection.execute(answers):
-            _count_answer(rules[(row[0], row[1])], *row[2:])
+        for rule_id, version, card, outcome, at, number, *answer in connection.execute(answers):
+            _count_answer(rules[(rule_id, version)], outcome, *answer)
+            mark = (at, number, outcome)
+            latest[(rule_id, version, card)] = max(latest.get((rule_id, version, card), mark), mark)
         lost = {str(service): int(count) for service, count in connection.execute(unknown).all()}
+    for (rule_id, version, _), (_, _, outcome) in latest.items():
+        report = rules[(rule_id, version)]
+        setattr(report, outcome, getattr(report, outcome) + 1)
     ordered = sorted(rules.values(), key=_by_override_rate)
     return Report(ordered, lost, threshold, since, until)
 
