@@ -28,7 +28,7 @@ class StoreUnavailable(Exception):
 
 
 class Store:
-    def __init__(self, settings: Settings, idle_seconds: float = 5.0):
+    def __init__(self, settings: Settings):
         self.engine = connect(settings.database_url)
         self.overrides = Overrides()
         self.unknown_feedback = 0
@@ -37,8 +37,7 @@ class Store:
             hasher_for(settings.patient_hash_key, settings.data_dir),
             settings.store_queue,
             prepare=self._prepare,
-            idle=self._refresh,
-            idle_seconds=idle_seconds,
+            refresh=self._refresh,
         )
 
     def record(self, served: Served) -> None:

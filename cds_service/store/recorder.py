@@ -59,14 +59,16 @@ class Recorder:
         hasher: PatientHasher,
         capacity: int = 10_000,
         prepare: Callable[[], None] | None = None,
-        idle: Callable[[], None] | None = None,
-        idle_seconds: float = 5.0,
+        refresh: Callable[[], None] | None = None,
+        refresh_seconds: float = 5.0,
     ):
         self._engine, self._hash = engine, hasher
         self._connection: Connection | None = None
         self._statement = insert(served_card)
         self._queue: queue.Queue[Served | None] = queue.Queue(capacity)
-        self._prepare, self._idle, self._idle_seconds = prepare, idle, idle_seconds
+        self._prepare, self._refresh, self._refresh_seconds = prepare, refresh, refresh_seconds
+        self._stopping: float | None = None
+        self._logged = 0.0
         self._settled = threading.Condition()
         self._submitted = self._done = 0
         self.recorded = self.lost = 0
@@ -87,7 +89,6 @@ class Recorder:
             self._queue.put_nowait(served)
         except queue.Full:
             self._settle(lost=len(served.cards))
-            log.warning("store: queue full, %d served cards not recorded", len(served.cards))
 
     def flush(self, timeout: float) -> bool:
         """Wait until every call recorded so far is written (or lost); False on timeout."""
@@ -111,19 +112,20 @@ class Recorder:
             "writerCpuSeconds": round(self.busy, 3),
         }
 
-    _stopping: float | None = None
-
     def _run(self) -> None:
-        if self._prepare is not None and not self._retry(self._prepare, "preparing the database"):
+        prepared = self._prepare is None or self._retry(
+            self._prepare, "preparing the database", any_error=True
+        )
+        if not prepared:
             self._lose_all()
             return
         self.ready.set()
-        due = time.monotonic() + self._idle_seconds
+        due = time.monotonic() + self._refresh_seconds
         while True:
             if time.monotonic() >= due:  # also under constant load: other processes' feedback
-                if self._idle is not None:
-                    self._retry(self._idle, "reading feedback", once=True)
-                due = time.monotonic() + self._idle_seconds
+                if self._refresh is not None:
+                    self._retry(self._refresh, "reading feedback", once=True)
+                due = time.monotonic() + self._refresh_seconds
             try:
                 first = self._queue.get(timeout=max(0.0, due - time.monotonic()))
             except queue.Empty:
@@ -190,16 +192,19 @@ class Recorder:
             self._connection = None
             raise
 
-    def _retry(self, step: Callable[[], None], doing: str, once: bool = False) -> bool:
+    def _retry(
+        self, step: Callable[[], None], doing: str, once: bool = False, any_error: bool = False
+    ) -> bool:
         """Run ``step`` until it works, backing off while the database is unreachable; gives up
-        at once on an error retrying cannot cure (a refused row), when closing, or if ``once``."""
+        at once on an error retrying cannot cure (a refused row), when closing, or if ``once``.
+        ``any_error``: every error may pass (another process migrating the same database)."""
         wait = BACKOFF[0]
         while True:
             try:
                 step()
             except SQLAlchemyError as error:
                 self.failing = True
-                transient = isinstance(error, OperationalError | InterfaceError)
+                transient = any_error or isinstance(error, OperationalError | InterfaceError)
                 log.warning(
                     "store: %s failed (%s)%s",
                     doing,
@@ -226,5 +231,6 @@ class Recorder:
             self.lost += lost
             self._done += calls
             self._settled.notify_all()
-        if lost:
+        if lost and time.monotonic() - self._logged >= 1.0:  # an outage logs once a second
+            self._logged = time.monotonic()
             log.warning("store: %d served cards not recorded (%d lost in all)", lost, self.lost)

@@ -6,9 +6,9 @@ patient and the same evidence" is "this uuid was overridden". The rule's ``after
 (the default) is the behaviour without a store. A ``critical`` card is never hidden: the schema
 refuses ``hide`` on one, and should a rule set say so anyway it is shown as info instead.
 
-The overrides are kept in memory, loaded from the store at start and read again by the recorder
-thread while idle (so several processes over one database agree within seconds); a call looks
-them up without any I/O.
+The overrides are kept in memory, loaded from the store at start and read again by the
+recorder thread every few seconds (so several processes over one database agree within
+seconds); a call looks them up without any I/O.
 """
 
 from __future__ import annotations
