@@ -8,6 +8,7 @@ before for another patient, changed evidence, or once the window is over.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,3 +134,20 @@ def test_a_critical_card_set_to_hide_is_refused_naming_file_and_line(
     assert f"dpyd-fluoropyrimidines.yaml:{line}: rule dpyd-poor:" in capsys.readouterr().out
     replace_in(rules / DPYD, "repeat: hide", "repeat: info")
     assert main(["rules", "check", str(rules)]) == 0
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_an_override_given_to_one_process_reaches_another_within_seconds(
+    tmp_path: Path, store_url: str
+) -> None:
+    rules = rules_with(tmp_path, "{repeat: hide, within_hours: 24}")
+    settings = {"rules_dir": rules, "database_url": store_url, "data_dir": tmp_path}
+    with client_for(**settings) as first, client_for(**settings) as second:
+        for client in (first, second):
+            assert client.app.state.store.recorder.ready.wait(30)
+        assert len(cards(second, request_fixture(SIGN), "oncology-order-sign")) == 1
+        overridden_at_select(first)
+        deadline = time.monotonic() + 15
+        while cards(second, request_fixture(SIGN), "oncology-order-sign"):
+            assert time.monotonic() < deadline, "the other process never saw the override"
+            time.sleep(0.5)
