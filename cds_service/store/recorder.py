@@ -140,8 +140,10 @@ class Recorder:
             calls = [item for item in batch if item is not None]
             started = time.thread_time()
             if calls:
-                rows = [row for served in calls for row in self._rows(served)]
-                written = self._retry(lambda rows=rows: self._insert(rows), "recording cards")
+                rows = [row for served in calls for row in self._prepared(served)]
+                written = not rows or self._retry(
+                    lambda rows=rows: self._insert(rows), "recording cards"
+                )
                 self._settle(
                     recorded=len(rows) if written else 0,
                     lost=0 if written else len(rows),
@@ -157,6 +159,16 @@ class Recorder:
         """Closing before the database was ever ready: what is queued is counted lost."""
         while (item := self._queue.get()) is not None:
             self._settle(lost=len(item.cards))
+
+    def _prepared(self, served: Served) -> list[dict[str, Any]]:
+        """A call's rows; a call that cannot be made into rows is lost, never the thread."""
+        try:
+            return self._rows(served)
+        except Exception:
+            log.exception("store: a call's cards could not be prepared for recording")
+            with self._settled:
+                self.lost += len(served.cards)
+            return []
 
     def _rows(self, served: Served) -> list[dict[str, Any]]:
         patient, encounter = self._hash(served.patient_id), self._hash(served.encounter_id)
