@@ -11,10 +11,13 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import inspect, select, text
 
+from cds_service.config import Settings
 from cds_service.store.db import connect, feedback, migrate, served_card
 from tests.conftest import Client, client_for, request_fixture
 
@@ -176,3 +179,15 @@ def test_values_longer_than_a_column_are_the_clients_mistake_not_a_lost_batch(
         assert client.get("/health").json()["store"]["lostCards"] == 0
     [kept] = rows(store_url, served_card)
     assert kept.hook_instance == "h" * 128
+
+
+def test_the_store_is_sqlite_in_the_data_folder_unless_a_url_or_off_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CDS_DATABASE_URL", raising=False)
+    assert Settings.from_env().database_url == f"sqlite:///{tmp_path / 'cds-store.sqlite3'}"
+    monkeypatch.setenv("CDS_DATABASE_URL", "postgresql://cds@db.example/cds")
+    assert Settings.from_env().database_url == "postgresql://cds@db.example/cds"
+    monkeypatch.setenv("CDS_DATABASE_URL", "off")
+    assert Settings.from_env().database_url == ""
