@@ -151,3 +151,19 @@ def test_an_override_given_to_one_process_reaches_another_within_seconds(
         while cards(second, request_fixture(SIGN), "oncology-order-sign"):
             assert time.monotonic() < deadline, "the other process never saw the override"
             time.sleep(0.5)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_critical_card_overridden_is_downgraded_to_info_never_dropped(
+    tmp_path: Path, store_url: str
+) -> None:
+    rules = rules_with(tmp_path, "{repeat: info, within_hours: 24}", "dpyd-poor", "critical")
+    poor = request_fixture("dpyd-2a-13-capecitabine.order-sign")
+    with client_for(rules_dir=rules, database_url=store_url, data_dir=tmp_path) as client:
+        assert client.app.state.store.recorder.ready.wait(30)
+        [first] = cards(client, poor, "oncology-order-sign")
+        override(client, first)
+        [again] = cards(client, poor, "oncology-order-sign")
+    assert (first["indicator"], again["indicator"]) == ("critical", "info")
+    assert again["uuid"] == first["uuid"]
+    assert "(was critical)" in again["detail"]
