@@ -25,6 +25,8 @@ from .db import feedback
 
 HORIZON = timedelta(hours=2160)
 """The longest ``within_hours`` a rule may set (90 days); older overrides are forgotten."""
+OVERLAP = timedelta(minutes=1)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Overrides:
@@ -33,6 +35,7 @@ class Overrides:
     def __init__(self) -> None:
         self._last: dict[str, datetime] = {}
         self._cursor: datetime | None = None
+        self._pruned: datetime | None = None
         self._lock = threading.Lock()
 
     def note(self, card_uuid: str, at: datetime) -> None:
@@ -44,8 +47,12 @@ class Overrides:
         return self._last.get(card_uuid)
 
     def refresh(self, engine: Engine, now: datetime) -> None:
-        """Read overrides received since the last read (all within the horizon, the first time)."""
-        since = self._cursor or now - HORIZON
+        """Read overrides received since the last read (all within the horizon, the first time).
+
+        Each read goes back ``OVERLAP`` before the newest it saw: a row another process stamped
+        earlier but committed later is still found (reading one twice changes nothing).
+        """
+        since = self._cursor - OVERLAP if self._cursor else now - HORIZON
         query = select(feedback.c.card_uuid, feedback.c.outcome_at, feedback.c.received_at).where(
             feedback.c.outcome == "overridden", feedback.c.received_at >= since
         )
@@ -54,8 +61,10 @@ class Overrides:
         for card_uuid, outcome_at, received_at in found:
             self.note(card_uuid, when(outcome_at, received_at))
             self._cursor = max(self._cursor or received_at, received_at)
-        with self._lock:
-            self._last = {u: t for u, t in self._last.items() if now - t <= HORIZON}
+        if self._pruned is None or now - self._pruned > PRUNE_EVERY:
+            with self._lock:
+                self._last = {u: t for u, t in self._last.items() if now - t <= HORIZON}
+            self._pruned = now
 
 
 def when(outcome_at: datetime, received_at: datetime) -> datetime:
