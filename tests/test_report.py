@@ -117,3 +117,19 @@ def test_purge_removes_only_what_is_older_than_the_retention(
         assert len(connection.execute(served_card.select()).all()) == 2
         assert len(connection.execute(feedback.select()).all()) == 3
     engine.dispose()
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_card_answered_twice_counts_by_its_latest_answer(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    with client_for(database_url=store_url, data_dir=tmp_path) as client:
+        assert client.app.state.store.recorder.ready.wait(30)
+        answered = client.post("/cds-services/oncology-order-sign", json=request_fixture(SIGN))
+        [card] = answered.json()["cards"]
+        answer(client, card, "accepted")
+        answer(client, card, "overridden")  # the prescriber changed their mind: it counts
+    monkeypatch.setenv("CDS_DATABASE_URL", store_url)
+    [row] = json.loads(report(capsys, "--format", "json"))["rules"]
+    assert (row["accepted"], row["overridden"], row["ignored"], row["cards"]) == (0, 1, 0, 1)
+    assert sum(row["override_reasons"].values()) == 1
