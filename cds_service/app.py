@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for item in received.feedback:
             log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
         if store is not None:
-            await asyncio.to_thread(store.keep_feedback, service_id, received.feedback)
+            await store.feedback(service_id, received.feedback)
         return _json({"received": len(received.feedback)})
 
     @app.get("/health")

@@ -7,11 +7,13 @@ machine's shared server is never stopped.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from cds_service.store import handle
 from tests.conftest import client_for, free_port, request_fixture
 from tests.tcpproxy import TcpProxy
 
@@ -78,3 +80,30 @@ def test_the_database_lost_mid_call_leaves_cards_answered_and_feedback_at_503(
     assert store.status()["lostCards"] == 1
     assert store.status()["recordedCards"] == 1
     assert "1 served cards not recorded" in caplog.text
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_hung_database_never_holds_a_call_and_feedback_gets_503_in_bounded_time(
+    store_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handle, "FEEDBACK_SECONDS", 1.0)
+    proxy = TcpProxy(("127.0.0.1", 5432))
+    url = store_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    try:
+        with client_for(database_url=url, data_dir=tmp_path) as client:
+            assert client.app.state.store.recorder.ready.wait(30)
+            request = request_fixture(SIGN)
+            [card] = client.post("/cds-services/oncology-order-sign", json=request).json()["cards"]
+            assert client.app.state.store.recorder.flush(10)
+
+            proxy.freeze()
+            for _ in range(3):  # the writer is stuck on the first; the calls are not
+                started = time.monotonic()
+                answered = client.post("/cds-services/oncology-order-sign", json=request)
+                assert answered.status_code == 200
+                assert time.monotonic() - started < 2.0
+            started = time.monotonic()
+            assert_refused(client.post(FEEDBACK, json={"feedback": [item(card)]}))
+            assert time.monotonic() - started < 5.0
+    finally:
+        proxy.cut()  # releases the writer's hung connection

@@ -31,6 +31,14 @@ from sqlalchemy.types import DateTime, TypeDecorator
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT = 3
 """Seconds to wait for PostgreSQL before a write counts as failed (a call never waits on it)."""
+POSTGRES_OPTIONS = {
+    "connect_timeout": CONNECT_TIMEOUT,
+    "options": "-c statement_timeout=5000",  # a locked table fails a write, never hangs it
+    "keepalives": 1,  # a server gone without a word is noticed within about 25 s
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -102,9 +110,7 @@ def connect(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
-        parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT}
-    )
+    return create_engine(parsed, pool_pre_ping=True, connect_args=POSTGRES_OPTIONS)
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,8 @@ from .repeats import Overrides, when
 log = logging.getLogger("cds_service.store")
 FLUSH_SECONDS = 0.5
 """How long feedback waits for the cards still queued, so that it finds the card it names."""
+FEEDBACK_SECONDS = 10.0
+"""The longest feedback waits for the database before it is answered 503 (a hung server)."""
 
 
 class StoreUnavailable(Exception):
@@ -42,6 +45,21 @@ class Store:
 
     def record(self, served: Served) -> None:
         self.recorder.record(served)
+
+    async def feedback(self, service: str, items: Sequence[FeedbackItem]) -> int:
+        """:meth:`keep_feedback` in a worker thread, given up (503) after ``FEEDBACK_SECONDS``.
+
+        A write given up on may still land later and the EHR then sends the item again: the
+        report counts a card by its latest answer, so the repeat changes no card's outcome
+        (only its reason is counted twice).
+        """
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.keep_feedback, service, items), FEEDBACK_SECONDS
+            )
+        except TimeoutError:
+            log.warning("store: feedback not kept within %g s; answered 503", FEEDBACK_SECONDS)
+            raise StoreUnavailable("the store did not answer in time") from None
 
     def keep_feedback(self, service: str, items: Sequence[FeedbackItem]) -> int:
         """Write feedback before it is acknowledged; how many items name an unknown card.
