@@ -22,11 +22,14 @@ from .config import Settings
 from .engine.durable import EngineBusy
 from .prefetch import fhirclient
 from .protocol import fhir
-from .protocol.messages import FeedbackRequest
+from .protocol.messages import Card, FeedbackRequest, HookRequest
 from .protocol.outcomes import ClientError, Issue, operation_outcome, validated
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import load_rule_set
 from .ruleset.reload import LiveRules, settle_heap, watch
+from .store.db import utcnow
+from .store.handle import StoreUnavailable, open_store
+from .store.recorder import Served
 
 log = logging.getLogger("cds_service")
 
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     live = LiveRules(load_rule_set(settings.rules_dir))
     verifier = verifier_for(settings)  # after the rules, whose problems are told first
+    store = open_store(settings)
     fhir.warm_up()
     if settings.today is not None:
         log.warning("CDS_TODAY is set: ages and intervals are counted to %s", settings.today)
@@ -58,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live.close()
         if verifier is not None:
             await verifier.replay.aclose()
+        if store is not None:
+            store.close()
 
     app = FastAPI(
         title="Oncology PGx CDS Hooks service",
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rules = live
     app.state.settings = settings
+    app.state.store = store
     if verifier is not None:  # added before CORS, so that CORS wraps it and answers preflights
         app.add_middleware(
             RequireClientJwt, verifier=verifier, public_base_url=settings.public_base_url
@@ -83,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
+    app.add_exception_handler(StoreUnavailable, _store_down)
     app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/cds-services")
@@ -96,7 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hook_request = service.parse_request(await _read_json(request))
             today = settings.day()
             client = getattr(request.app.state, "fhir_client", None)
-            answer = await service.answer(chosen, hook_request, rule_set, today, client, settings)
+            seen = store.overrides if store is not None else None
+            answer = await service.answer(
+                chosen, hook_request, rule_set, today, client, settings, seen
+            )
+            if store is not None:
+                store.record(_served(chosen, hook_request, rule_set, answer.cards))
             return _json(answer.wire())
 
     @app.post("/cds-services/{service_id}/feedback")
@@ -105,22 +118,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         received = validated(FeedbackRequest, await _read_json(request))
         for item in received.feedback:
             log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
+        if store is not None:
+            await store.feedback(service_id, received.feedback)
         return _json({"received": len(received.feedback)})
 
     @app.get("/health")
     async def health() -> Response:
         """Which rule set is live, and what the last reload said (a refused one included)."""
         status = live.status()
-        return _json(
-            {
-                "status": "ok",
-                "auth": settings.auth,
-                "ruleSetVersion": status["version"],
-                "rules": status,
-            }
-        )
+        kept = {"store": store.status()} if store is not None else {}
+        answer = {"status": "ok", "auth": settings.auth, "ruleSetVersion": status["version"]}
+        return _json(answer | {"rules": status} | kept)
 
     return app
+
+
+def _served(chosen: Service, request: HookRequest, rule_set: RuleSet, cards: list[Card]) -> Served:
+    context = request.context
+    return Served(
+        chosen.id,
+        chosen.hook,
+        request.hookInstance,
+        str(context["patientId"]),
+        context.get("encounterId"),
+        rule_set.version,
+        cards,
+        utcnow(),
+    )
 
 
 def _service(rule_set: RuleSet, service_id: str) -> Service:
@@ -186,6 +210,14 @@ async def _http_error(_: Request, error: Exception) -> Response:
 async def _busy(_: Request, error: Exception) -> Response:
     log.warning("engine busy: %s", error)
     return _json(operation_outcome(Issue("transient", "service busy; retry")), 503)
+
+
+async def _store_down(_: Request, error: Exception) -> Response:
+    assert isinstance(error, StoreUnavailable)
+    issue = Issue("transient", f"{error}; retry later: the feedback was not kept")
+    response = _json(operation_outcome(issue), 503)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def _unexpected(_: Request, error: Exception) -> Response:

@@ -21,6 +21,7 @@ from .ruleset import schemas
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import RuleSetInvalid, load_rule_set
 from .ruleset.schemas import HOOKS
+from .store import commands as store_commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     schema = rules.add_parser("schema", help="write the JSON Schemas editors validate with")
     schema.add_argument("--out", type=Path, help="folder (default: schema/ in the rules folder)")
     schema.set_defaults(run=_schema)
+
+    store_commands.add(commands)
 
     replay = commands.add_parser(
         "replay", help="run saved requests through two rule sets and show what changes"

@@ -53,6 +53,17 @@ class Settings:
     today: date | None = None
     """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
     tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
+    data_dir: Path = Path("data")
+    """Where the embedded store (SQLite) and its patient-hash key live; ``./dev serve`` makes it."""
+    database_url: str = ""
+    """The store of served cards and feedback (SQLAlchemy URL); empty: no store. From the
+    environment it defaults to SQLite in ``data_dir``; ``CDS_DATABASE_URL=off`` turns it off."""
+    patient_hash_key: str = ""
+    """The HMAC secret patients are stored under; empty: a random key kept in ``data_dir``."""
+    retention_days: int = 730
+    """Served cards and feedback older than this are removed by ``cds-service store purge``."""
+    store_queue: int = 10_000
+    """Calls whose cards may wait to be written; beyond it they are counted lost, not waited on."""
 
     def day(self) -> date:
         """The day of a call: ``today`` when fixed, else the real date (UTC)."""
@@ -61,6 +72,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
+        data_dir = Path(env.get("CDS_DATA_DIR", str(cls.data_dir)))
         return cls(
             rules_dir=Path(env.get("CDS_RULES_DIR", str(_BUNDLED_RULES))),
             max_body_bytes=int(env.get("CDS_MAX_BODY_BYTES", cls.max_body_bytes)),
@@ -80,9 +92,21 @@ class Settings:
             clock_skew=float(env.get("CDS_AUTH_CLOCK_SKEW", cls.clock_skew)),
             jwks_lifetime=float(env.get("CDS_JWKS_LIFETIME", cls.jwks_lifetime)),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
+            data_dir=data_dir,
+            database_url=_database_url(env.get("CDS_DATABASE_URL", ""), data_dir),
+            patient_hash_key=env.get("CDS_PATIENT_HASH_KEY", ""),
+            retention_days=int(env.get("CDS_STORE_RETENTION_DAYS", cls.retention_days)),
+            store_queue=int(env.get("CDS_STORE_QUEUE", cls.store_queue)),
         )
 
 
 def _list(value: str) -> tuple[str, ...]:
     """A comma- or space-separated setting as a tuple, blanks dropped."""
     return tuple(item for item in value.replace(",", " ").split() if item)
+
+
+def _database_url(value: str, data_dir: Path) -> str:
+    """``CDS_DATABASE_URL`` as given, "" for ``off``, SQLite in the data folder when unset."""
+    if value.strip().lower() == "off":
+        return ""
+    return value or f"sqlite:///{data_dir / 'cds-store.sqlite3'}"

@@ -27,6 +27,8 @@ from .protocol.messages import (
 )
 from .protocol.outcomes import ClientError, validated
 from .ruleset.compiled import RuleSet, Service
+from .store import repeats
+from .store.db import utcnow
 
 SPEC_VERSION = "2.0.1"
 """The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
@@ -57,7 +59,9 @@ def decide(
     fetched: Mapping[str, list[Mapping[str, Any]]],
     rule_set: RuleSet,
     today: date,
+    overrides: repeats.Overrides | None = None,
 ) -> CdsResponse:
+    """The cards for a record; with ``overrides``, each rule's repeat after an override."""
     record = keys.record(context, planned, fetched)
     found = facts.extract(record, rule_set.knowledge, today)
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
@@ -69,7 +73,10 @@ def decide(
         for rule, match in rule_set.evaluate(service.hook, found)
     ]
     rendered = [render(f, record, rule_set, notes) for f in firings]
-    return CdsResponse(cards=[card for card in rendered if not applied(card, record)])
+    cards = [card for card in rendered if not applied(card, record)]
+    if overrides is not None:
+        cards = repeats.apply(cards, rule_set, overrides, utcnow())
+    return CdsResponse(cards=cards)
 
 
 async def answer(
@@ -79,6 +86,7 @@ async def answer(
     today: date,
     client: httpx.AsyncClient | None,
     settings: Settings,
+    overrides: repeats.Overrides | None = None,
 ) -> CdsResponse:
     """A call over HTTP: what prefetch left open is fetched from the client's FHIR server.
 
@@ -92,7 +100,7 @@ async def answer(
         if client is None:
             raise RuntimeError("no FHIR client: the app runs without its lifespan")
         fetched = await fhirclient.fetch(planned.queries, server, client, settings)
-    return decide(service, context, planned, fetched, rule_set, today)
+    return decide(service, context, planned, fetched, rule_set, today, overrides)
 
 
 def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:

@@ -43,6 +43,7 @@ class Client:
     """A synchronous face on ``httpx.AsyncClient`` over the ASGI app (no sockets)."""
 
     def __init__(self, app: FastAPI):
+        self.app = app
         self._loop = asyncio.new_event_loop()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
@@ -61,13 +62,40 @@ class Client:
 @contextmanager
 def client_for(**settings: Any) -> Iterator[Client]:
     """A client of an app with these settings (default: the bundled rules, the fixtures' day,
-    no client JWT: tests of the client JWT turn it on)."""
+    no client JWT: tests of the client JWT turn it on; no store: ``database_url`` gives it one,
+    closed with the client)."""
     defaults = {"rules_dir": RULES, "today": TODAY, "auth": "off"}
-    client = Client(create_app(Settings(**{**defaults, **settings})))
+    app = create_app(Settings(**{**defaults, **settings}))
+    client = Client(app)
     try:
         yield client
     finally:
         client.close()
+        if app.state.store is not None:
+            app.state.store.close()
+
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+"""The machine's shared PostgreSQL: tests create a database of their own on it and drop it."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store database: SQLite in a temporary folder, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"cds_store_test_{os.getpid()}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +155,7 @@ def running_service(rules: Path, **env: str) -> Iterator[str]:
     command = [sys.executable, "-m", "cds_service.cli", "--rules", str(rules), "serve"]
     command += ["--port", str(port), "--log-level", "warning"]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", "CDS_TODAY": TODAY.isoformat()}
-    environment |= {"CDS_AUTH": "off", **env}
+    environment |= {"CDS_AUTH": "off", "CDS_DATABASE_URL": "off", **env}  # store only if asked
     process = subprocess.Popen(command, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:

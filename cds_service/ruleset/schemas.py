@@ -31,6 +31,8 @@ from ..protocol.messages import CONTEXTS
 
 HOOKS = tuple(CONTEXTS)
 ACTIONS = ("adjust-dose", "remove-order", "order-test", "refer")
+REPEATS = ("show", "info", "hide")
+"""What a card does after it was overridden for the same patient and evidence (store/repeats)."""
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""
 
@@ -132,6 +134,16 @@ def _suggestion() -> dict:
     )
 
 
+def _critical_never_hidden() -> dict:
+    """A critical card may be shown as info after an override, never hidden."""
+    return {
+        "if": {"properties": {"indicator": {"const": "critical"}}, "required": ["indicator"]},
+        "then": {
+            "properties": {"after_override": {"properties": {"repeat": {"enum": ["show", "info"]}}}}
+        },
+    }
+
+
 def rule_file_schema() -> dict:
     factor = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
     card = closed(
@@ -161,8 +173,16 @@ def rule_file_schema() -> dict:
                 ["after", "weeks"],
             ),
             "suggestions": array(_suggestion()),
+            "after_override": closed(
+                {
+                    "repeat": {"enum": list(REPEATS)},
+                    "within_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 2160},
+                },
+                ["repeat", "within_hours"],
+            ),
         },
         ["indicator", "summary"],
+        allOf=[_critical_never_hidden()],
     )
     rule = closed(
         {"id": ID, "title": TEXT, "when": _conditions(), "card": card},
