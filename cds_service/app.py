@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -19,6 +19,8 @@ from starlette.middleware.cors import CORSMiddleware
 from . import service
 from .config import Settings
 from .engine.durable import EngineBusy
+from .observability import calls, metrics
+from .observability.readiness import Readiness
 from .prefetch import fhirclient
 from .protocol import fhir
 from .protocol.messages import FeedbackRequest
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rules = live
     app.state.settings = settings
+    app.state.readiness = readiness = Readiness()
+    readiness.add("rules", _rules_ready(live))
     if settings.cors_origins:
         app.add_middleware(
             _CorsWithOutcomes,
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    app.add_middleware(calls.CallMiddleware)
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
@@ -80,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def call(service_id: str, request: Request) -> Response:
         with live.lease() as rule_set:
             chosen = _service(rule_set, service_id)
+            record = calls.current()
+            if record is not None:
+                record.service, record.rule_set = chosen.id, rule_set.version
             hook_request = service.parse_request(await _read_json(request))
             today = settings.day()
             client = getattr(request.app.state, "fhir_client", None)
@@ -88,9 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
-        _service(live.current, service_id)
+        chosen = _service(live.current, service_id)
+        if (record := calls.current()) is not None:
+            record.service = chosen.id
         received = validated(FeedbackRequest, await _read_json(request))
         for item in received.feedback:
+            metrics.count_feedback(item.outcome)
             log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
         return _json({"received": len(received.feedback)})
 
@@ -100,7 +111,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status = live.status()
         return _json({"status": "ok", "ruleSetVersion": status["version"], "rules": status})
 
+    @app.get("/ready")
+    async def ready() -> Response:
+        """200 when every part the service needs answers; 503 naming the ones that do not."""
+        ok, report = await readiness.report()
+        return _json(report, 200 if ok else 503)
+
+    @app.get("/metrics")
+    async def scrape() -> Response:
+        """Prometheus metrics: for the monitoring network only, never exposed to clients."""
+        body, media_type = metrics.exposition()
+        return Response(body, media_type=media_type)
+
     return app
+
+
+def _rules_ready(live: LiveRules) -> Callable[[], Awaitable[str | None]]:
+    async def check() -> str | None:
+        return None if live.current.services else "no rule set with services is loaded"
+
+    return check
 
 
 def _service(rule_set: RuleSet, service_id: str) -> Service:
@@ -170,4 +200,7 @@ async def _unexpected(_: Request, error: Exception) -> Response:
     reference = uuid.uuid4().hex[:12]
     log.exception("unexpected error %s", reference, exc_info=error)
     message = f"internal error (reference {reference}); the service log has the details"
-    return _json(operation_outcome(Issue("exception", message)), 500)
+    answer = _json(operation_outcome(Issue("exception", message)), 500)
+    if (given := calls.request_id()) is not None:  # sent past the middleware, so set here
+        answer.headers[calls.HEADER] = given
+    return answer

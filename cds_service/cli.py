@@ -38,9 +38,38 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the CDS Hooks service over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port, 0 for any free one (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes, one per core is usual; connections are spread over them "
+        "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning", "error"),
+        help="the least important log lines shown (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="log lines as readable text or one JSON object each "
+        "(default: $CDS_LOG_FORMAT, else text)",
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long calls in flight may take to finish (default: %(default)s)",
+    )
     serve.set_defaults(run=_serve)
 
     evaluate = commands.add_parser(
@@ -211,13 +240,21 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from functools import partial
 
     from .app import create_app
+    from .observability.workers import Listen, serve
 
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+    form = args.log_format or settings.log_format
+    listen = Listen(args.host, args.port, args.log_level, form, args.graceful_timeout)
+    return serve(partial(create_app, settings), listen, args.workers)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:

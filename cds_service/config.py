@@ -35,6 +35,8 @@ class Settings:
     """How often the rules folder is polled for changes; 0 turns hot reload off."""
     reload_timeout: float = 60.0
     """The longest a new rule set may take to check and test before it is refused."""
+    log_format: str = "text"
+    """``text`` (readable, the default) or ``json`` (one object a line, for a log pipeline)."""
     today: date | None = None
     """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
     tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
@@ -57,6 +59,7 @@ class Settings:
             cors_origins=_list(env.get("CDS_CORS_ORIGINS", "")),
             reload_seconds=float(env.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
             reload_timeout=float(env.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
+            log_format=env.get("CDS_LOG_FORMAT", cls.log_format),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
         )
 
