@@ -1,0 +1,220 @@
+"""What an operator sees: one log line a call, a request id, metrics that move, readiness.
+
+The log lines are read as the handler writes them (text and JSON), at DEBUG, while every
+fixture request, feedback and a FHIR fallback go through the app with bearer tokens: no line
+may carry a patient id, a patient's name, a fixture's name or a token.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from cds_service.app import create_app
+from cds_service.config import Settings
+from cds_service.observability import logformat
+from tests.conftest import FIXTURES, RULES, Client, client_for, request_fixture
+from tests.fixture_cases import TODAY
+from tests.servers import TOKEN, StandIn, live_service
+
+BEARER = "eyJhbGciOiJFUzM4NCJ9.client-jwt-never-to-be-logged.sig"
+REQUESTS = sorted(FIXTURES.glob("requests/*.json"))
+
+
+@contextmanager
+def captured(form: str) -> Iterator[io.StringIO]:
+    """Everything the service's loggers write, formatted as ``serve`` formats it."""
+    out = io.StringIO()
+    handler = logformat.handler(form, out)
+    logger = logging.getLogger("cds_service")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield out
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _secrets() -> set[str]:
+    """Patient ids and names in the fixtures, and the fixtures' own names."""
+    found: set[str] = set()
+    for path in REQUESTS:
+        found.add(path.name.split(".")[0])
+        body = json.loads(path.read_text(encoding="utf-8"))
+        found.add(body["context"].get("patientId", ""))
+        for value in (body.get("prefetch") or {}).values():
+            for resource in _resources(value):
+                if resource.get("resourceType") == "Patient":
+                    found.add(resource.get("id", ""))
+                    for name in resource.get("name", []):
+                        found.update([name.get("family", ""), *name.get("given", [])])
+    return {s for s in found if len(s) >= 3}
+
+
+def _resources(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        yield from (e.get("resource", {}) for e in value.get("entry", []))
+    elif isinstance(value, dict):
+        yield value
+
+
+def _leaks(text: str, secrets: set[str]) -> list[str]:
+    return [s for s in secrets if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text)]
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_no_log_line_names_a_patient_or_carries_a_token(form, rule_set):
+    # a fixture named after the rule it shows is named in the log as that rule, which is fine
+    secrets = (_secrets() - set(rule_set.rules)) | {BEARER, TOKEN}
+    assert len(secrets) > 200  # the check has something to find
+    headers = {"Authorization": f"Bearer {BEARER}"}
+    with captured(form) as out, client_for() as client:
+        for path in REQUESTS:
+            body = json.loads(path.read_text(encoding="utf-8"))
+            body["fhirAuthorization"] = {
+                "access_token": TOKEN,
+                "token_type": "Bearer",
+                "expires_in": 300,
+                "scope": "patient/*.read",
+                "subject": "cds-service",
+                "patient": body["context"].get("patientId", "p"),
+            }
+            client.post(f"/cds-services/{_service(body['hook'])}", json=body, headers=headers)
+        client.post("/cds-services/nope", content=b"{", headers=headers)
+    with captured(form) as fallback_out:
+        _fallback_call()
+    text = out.getvalue() + fallback_out.getvalue()
+    assert text.count("endpoint") >= len(REQUESTS)  # one line a call was written
+    assert "fhir fallback" in fallback_out.getvalue()
+    assert _leaks(text, secrets) == []
+
+
+def _service(hook: str) -> str:
+    return {
+        "order-sign": "oncology-order-sign",
+        "order-select": "oncology-order-select",
+        "patient-view": "oncology-patient-view",
+    }[hook]
+
+
+def _fallback_call() -> None:
+    """A call whose missing prefetch is asked of a FHIR server that is down (503)."""
+    body = request_fixture("dpyd-2a-13-capecitabine.order-sign")
+    body["prefetch"].pop("pgx")
+    with StandIn(lambda _: (503, {}, b"{}")) as server:
+        body["fhirServer"] = server.url
+        body["fhirAuthorization"] = {"access_token": TOKEN, "token_type": "Bearer"} | {
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "cds-service",
+        }
+        with live_service(fhir_servers=(server.url,), fhir_retries=0) as service:
+            response = service.post("/cds-services/oncology-order-sign", json=body)
+    assert response.status_code == 412
+
+
+def test_a_call_line_says_what_an_operator_needs():
+    with captured("json") as out, client_for() as client:
+        response = client.post(
+            "/cds-services/oncology-order-sign",
+            json=request_fixture("dpyd-2a-13-capecitabine.order-sign"),
+        )
+    (line,) = [json.loads(x) for x in out.getvalue().splitlines() if '"endpoint"' in x]
+    assert response.headers["X-Request-ID"] == line["request_id"]
+    assert line["service"] == "oncology-order-sign"
+    assert line["status"] == 200
+    assert line["cards"] == 1
+    assert line["rules"] == ["dpyd-poor"]
+    assert line["rule_set"]
+    assert set(line["stage_ms"]) == {"prefetch_plan", "facts", "engine", "cards"}
+    assert "iss" in line
+
+
+def test_the_request_id_is_in_every_operation_outcome():
+    with client_for() as client:
+        unknown = client.post("/cds-services/nope", json={})
+        malformed = client.post("/cds-services/oncology-order-sign", content=b"{")
+        given = client.post(
+            "/cds-services/oncology-order-sign",
+            content=b"[]",
+            headers={"X-Request-ID": "trace-0123456789"},
+        )
+        forged = client.post("/cds-services/nope", json={}, headers={"X-Request-ID": "pt 1"})
+    for response in (unknown, malformed, given, forged):
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json()["id"] == response.headers["X-Request-ID"]
+    assert given.headers["X-Request-ID"] == "trace-0123456789"
+    assert forged.headers["X-Request-ID"] != "pt 1"  # not an id: a fresh one is made
+
+
+def test_text_lines_are_readable_key_values():
+    with captured("text") as out, client_for() as client:
+        client.post("/cds-services/nope", json={})
+    (line,) = [x for x in out.getvalue().splitlines() if "cds_service.call:" in x]
+    assert " INFO " in line
+    assert "endpoint=call service=- status=404" in line
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of the series ``name`` with these labels in a scrape; 0 if not there yet."""
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_move_with_calls_and_feedback():
+    with client_for() as client:
+        before = client.get("/metrics").text
+        client.post(
+            "/cds-services/oncology-order-sign",
+            json=request_fixture("dpyd-2a-13-capecitabine.order-sign"),
+        )
+        client.post("/cds-services/oncology-order-sign/feedback", json={"feedback": []})
+        after = client.get("/metrics")
+    assert after.headers["Content-Type"].startswith("text/plain")
+    text = after.text
+    labels = {"endpoint": "call", "service": "oncology-order-sign", "status": "200"}
+    assert (
+        _sample(text, "cds_calls_total", **labels)
+        == _sample(before, "cds_calls_total", **labels) + 1
+    )
+    card = {"rule": "dpyd-poor", "indicator": "critical"}
+    assert (
+        _sample(text, "cds_cards_total", **card) == _sample(before, "cds_cards_total", **card) + 1
+    )
+    for stage in ("prefetch_plan", "facts", "engine", "cards"):
+        name = "cds_stage_seconds_count"
+        assert _sample(text, name, stage=stage) > _sample(before, name, stage=stage)
+    assert re.search(r'cds_ruleset_info\{version="\w+"\} 1\.0', text)
+    assert "pt-dpyd-2a-13" not in text  # the patient of the call is in no label
+
+
+def test_ready_names_each_check_and_a_failing_one_makes_it_503():
+    app = create_app(Settings(rules_dir=RULES, today=TODAY))
+    client = Client(app)
+    try:
+        ready = client.get("/ready")
+
+        async def redis_down() -> str:
+            return "redis at 127.0.0.1:6379 does not answer"
+
+        app.state.readiness.add("redis", redis_down)
+        not_ready = client.get("/ready")
+        health = client.get("/health")
+    finally:
+        client.close()
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "checks": {"rules": "ok"}}
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["redis"] == "redis at 127.0.0.1:6379 does not answer"
+    assert health.status_code == 200  # alive, though not ready
