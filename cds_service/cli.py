@@ -1,9 +1,10 @@
-"""``cds-service``: run the service, try a request or a Bundle, check and test rule files."""
+"""cds-service: run the service, try a request or a Bundle, check and test rule files."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -26,14 +27,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rules:
         settings = replace(settings, rules_dir=args.rules)
     try:
-        return int(args.run(args, settings))
+        code = int(args.run(args, settings))
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return code
     except RuleSetInvalid as error:
         print(f"error: the rule set is invalid: {_problems(error.problems)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader (`| head`) has gone: stop quietly, and keep Python's own flush at exit
+        # from failing on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cds-service", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--rules", type=Path, help="rules folder (default: the bundled rules/)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -79,15 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--hook",
         choices=HOOKS,
-        default="order-sign",
-        help="the hook, for a Bundle (default: order-sign)",
+        help="the hook, for a Bundle only (default: order-sign)",
     )
     evaluate.add_argument(
         "--order",
         action="append",
         default=[],
         metavar="DRUG",
-        help="an RxNorm code or drug name to order, for a Bundle (repeatable)",
+        help="an RxNorm code or drug name to order, for a Bundle only (repeatable)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
     evaluate.set_defaults(run=_evaluate)
@@ -262,14 +270,22 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from .offline import bundles
 
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
+        text = args.file.read_text(encoding="utf-8")
     except (OSError, ValueError) as error:
         print(f"error: cannot read {args.file}: {error}", file=sys.stderr)
         return 1
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        print(f"error: {args.file} is not JSON ({error})", file=sys.stderr)
+        return 1
+    if (problem := _not_evaluable(document, args)) is not None:
+        print(f"error: {args.file} {problem}", file=sys.stderr)
+        return 2
     rule_set = load_rule_set(settings.rules_dir)
     try:
-        if isinstance(document, dict) and document.get("resourceType") == "Bundle":
-            chosen = _service_for(rule_set, args.hook)
+        if document.get("resourceType") == "Bundle":
+            chosen = _service_for(rule_set, args.hook or "order-sign")
             if chosen.hook != "patient-view" and not args.order:
                 print("error: a Bundle needs --order DRUG for an order hook", file=sys.stderr)
                 return 2
@@ -290,6 +306,31 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         rule_set.close()
     print(json.dumps(response, indent=2) if args.json else _readable(response, chosen.id))
     return 0
+
+
+def _not_evaluable(document: Any, args: argparse.Namespace) -> str | None:
+    """Why ``document`` with these options cannot be evaluated, said before any rule loads."""
+    if not isinstance(document, dict):
+        return f"is a JSON {type(document).__name__}, not a CDS Hooks request or a FHIR Bundle"
+    kind = document.get("resourceType")
+    if kind == "Bundle":
+        return None
+    if kind is not None:
+        return f"is a FHIR {kind}: give a CDS Hooks request, or a patient Bundle with --order"
+    if "hook" not in document:
+        return "is neither a CDS Hooks request (it has no 'hook') nor a FHIR Bundle"
+    if args.hook or args.order:
+        return "is a CDS Hooks request: --hook and --order are for a Bundle (the request has both)"
+    return None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("oncology-pgx-cds")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _service_for(rule_set: RuleSet, hook: str) -> Service:
