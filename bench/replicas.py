@@ -139,7 +139,9 @@ async def load(
     return latencies, failed, time.perf_counter() - started
 
 
-def _report(name: str, latencies: list[float], failed: int, elapsed: float) -> dict[str, Any]:
+def _report(
+    name: str, latencies: list[float], failed: int, elapsed: float, **extra: Any
+) -> dict[str, Any]:
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99) - 1] if ordered else float("nan")
     row = {
@@ -149,6 +151,7 @@ def _report(name: str, latencies: list[float], failed: int, elapsed: float) -> d
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
         "p99_ms": round(p99 * 1000, 1),
+        **extra,
     }
     print(json.dumps(row), flush=True)
     return row
@@ -186,10 +189,8 @@ async def behind_balancer(replicas: list[Replica], body: bytes, seconds: float, 
             print(f"replica restarted in {time.perf_counter() - began:.1f} s", flush=True)
 
         await load(2, n, call)
-        row = _report(
-            "2 replicas x 1 worker, one restarted", *await load(seconds, n, call, restart)
-        )
-        print(json.dumps({"calls resent to the other replica": stats["resent"], **row}))
+        measured = await load(seconds, n, call, restart)
+        _report("2 replicas x 1 worker, one restarted", *measured, resent=stats["resent"])
 
 
 def main() -> None:
