@@ -7,6 +7,7 @@ lets a call in flight finish before the service exits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -16,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,27 +85,33 @@ def _sample(text: str, name: str, **labels: str) -> float:
 
 
 def test_kept_alive_connections_spread_and_metrics_sum_over_two_workers(tmp_path):
+    """One client thread opens 32 kept-alive connections at once, as an EHR's pool does.
+
+    With uvicorn's shared socket the worker that wakes first accepts nearly all of them
+    (31 of 32 in one measured run); with a socket per worker the kernel spreads them.
+    """
     body = request_fixture("dpyd-2a-13-capecitabine.order-sign")
-    pool, calls_each = 16, 3
+    pool, calls_each = 32, 2
     with served(tmp_path, workers=2) as service:
-        clients = [httpx.Client(base_url=service.base, timeout=30) for _ in range(pool)]
-        try:
+        port = int(service.base.rsplit(":", 1)[1])
 
-            def calls(client: httpx.Client) -> list[int]:
-                return [client.post(CALL, json=body).status_code for _ in range(calls_each)]
+        async def calls() -> tuple[list[int], dict[int, int]]:
+            limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+            async with httpx.AsyncClient(base_url=service.base, timeout=60, limits=limits) as c:
 
-            with ThreadPoolExecutor(pool) as threads:
-                statuses = [s for each in threads.map(calls, clients) for s in each]
-            port = int(service.base.rsplit(":", 1)[1])
-            held = _connections_per_process(port, service.worker_pids())
-        finally:
-            for client in clients:
-                client.close()
+                async def one() -> list[int]:
+                    return [(await c.post(CALL, json=body)).status_code for _ in range(calls_each)]
+
+                done = await asyncio.gather(*(one() for _ in range(pool)))
+                held = _connections_per_process(port, service.worker_pids())
+            return [status for each in done for status in each], held
+
+        statuses, held = asyncio.run(calls())
         metrics = httpx.get(f"{service.base}/metrics", timeout=30).text
     assert statuses == [200] * pool * calls_each
     assert len(held) == 2
     assert sum(held.values()) >= pool  # every kept-alive connection is held by a worker
-    assert min(held.values()) >= 2, held  # and both workers hold some of them
+    assert min(held.values()) >= 4, held  # and both hold a share (P(fewer) < 1e-5 by chance)
     labels = {"endpoint": "call", "service": "oncology-order-sign", "status": "200"}
     assert _sample(metrics, "cds_calls_total", **labels) == pool * calls_each
     assert _sample(metrics, "cds_stage_seconds_count", stage="engine") == pool * calls_each
