@@ -19,7 +19,7 @@ import pytest
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.observability import logformat
+from cds_service.observability import logformat, metrics
 from tests.conftest import FIXTURES, RULES, Client, client_for, request_fixture
 from tests.fixture_cases import TODAY
 from tests.servers import TOKEN, StandIn, live_service
@@ -117,9 +117,13 @@ def _fallback_call() -> None:
             "scope": "patient/*.read",
             "subject": "cds-service",
         }
+        before = metrics.exposition()[0].decode()
         with live_service(fhir_servers=(server.url,), fhir_retries=0) as service:
             response = service.post("/cds-services/oncology-order-sign", json=body)
+        after = metrics.exposition()[0].decode()
     assert response.status_code == 412
+    name, outcome = "cds_fhir_fallback_queries_total", {"outcome": "transient"}
+    assert _sample(after, name, **outcome) == _sample(before, name, **outcome) + 1
 
 
 def test_a_call_line_says_what_an_operator_needs():
@@ -179,7 +183,13 @@ def test_metrics_move_with_calls_and_feedback():
             "/cds-services/oncology-order-sign",
             json=request_fixture("dpyd-2a-13-capecitabine.order-sign"),
         )
-        client.post("/cds-services/oncology-order-sign/feedback", json={"feedback": []})
+        accepted = {
+            "card": "c1",
+            "outcome": "accepted",
+            "acceptedSuggestions": [{"id": "s1"}],
+            "outcomeTimestamp": "2026-11-21T10:00:00Z",
+        }
+        client.post("/cds-services/oncology-order-sign/feedback", json={"feedback": [accepted]})
         after = client.get("/metrics")
     assert after.headers["Content-Type"].startswith("text/plain")
     text = after.text
@@ -196,6 +206,8 @@ def test_metrics_move_with_calls_and_feedback():
         name = "cds_stage_seconds_count"
         assert _sample(text, name, stage=stage) > _sample(before, name, stage=stage)
     assert re.search(r'cds_ruleset_info\{version="\w+"\} 1\.0', text)
+    feedback = _sample(text, "cds_feedback_total", outcome="accepted")
+    assert feedback == _sample(before, "cds_feedback_total", outcome="accepted") + 1
     assert "pt-dpyd-2a-13" not in text  # the patient of the call is in no label
 
 
@@ -218,3 +230,24 @@ def test_ready_names_each_check_and_a_failing_one_makes_it_503():
     assert not_ready.status_code == 503
     assert not_ready.json()["checks"]["redis"] == "redis at 127.0.0.1:6379 does not answer"
     assert health.status_code == 200  # alive, though not ready
+
+
+def test_an_unexpected_error_keeps_its_request_id():
+    app = create_app(Settings(rules_dir=RULES, today=TODAY))
+
+    @app.get("/fails")
+    async def fails() -> None:
+        raise RuntimeError("a defect")
+
+    client = Client(app)
+    try:
+        with captured("json") as out:
+            response = client.get("/fails")
+    finally:
+        client.close()
+    assert response.status_code == 500
+    given = response.headers["X-Request-ID"]
+    assert response.json()["id"] == given
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {line["request_id"] for line in lines} == {given}  # the traceback's line too
+    assert any(line["status"] == 500 for line in lines if "status" in line)
