@@ -39,9 +39,14 @@ class Served:
 
 
 @contextmanager
-def served(tmp_path: Path, workers: int) -> Iterator[Served]:
+def served(tmp_path: Path, workers: int, **env_vars: str) -> Iterator[Served]:
     log = tmp_path / "serve.log"
-    env = {**os.environ, "CDS_TODAY": TODAY.isoformat(), "CDS_RULES_RELOAD_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "CDS_TODAY": TODAY.isoformat(),
+        "CDS_RULES_RELOAD_SECONDS": "0",
+        **env_vars,
+    }
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(CDS_SERVICE), "--rules", str(RULES), "serve", "--port=0", f"--workers={workers}"],
@@ -51,7 +56,7 @@ def served(tmp_path: Path, workers: int) -> Iterator[Served]:
         )
     try:
         deadline = time.monotonic() + 120
-        while not (found := re.search(rf"on (http://\S+) with {workers} workers", log.read_text())):
+        while not (found := re.search(rf"on (http://[\d.:]+) with {workers} ", log.read_text())):
             assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the workers did not start in 120 s"
             time.sleep(0.2)
@@ -108,6 +113,14 @@ def test_kept_alive_connections_spread_and_metrics_sum_over_two_workers(tmp_path
 
         statuses, held = asyncio.run(calls())
         metrics = httpx.get(f"{service.base}/metrics", timeout=30).text
+        feedback = {
+            "card": "c1",
+            "outcome": "overridden",
+            "outcomeTimestamp": "2026-11-21T10:00:00Z",
+        }
+        httpx.post(f"{service.base}{CALL}/feedback", json={"feedback": [feedback]}, timeout=30)
+        time.sleep(0.5)
+        log = service.log.read_text()
     assert statuses == [200] * pool * calls_each
     assert len(held) == 2
     assert sum(held.values()) >= pool  # every kept-alive connection is held by a worker
@@ -117,11 +130,14 @@ def test_kept_alive_connections_spread_and_metrics_sum_over_two_workers(tmp_path
     assert _sample(metrics, "cds_stage_seconds_count", stage="engine") == pool * calls_each
     assert _sample(metrics, "cds_cards_total", rule="dpyd-poor") == pool * calls_each
     assert re.search(r'cds_ruleset_info\{version="\w+"\} 1\.0', metrics)
+    # the service's own INFO lines are written under serve, readable by default
+    assert re.search(r"INFO +cds_service: feedback service=oncology-order-sign card=c1 ", log)
+    assert log.count("endpoint=call service=oncology-order-sign status=200") == pool * calls_each
 
 
 def test_sigterm_finishes_the_call_in_flight(tmp_path):
     body = json.dumps(request_fixture("dpyd-2a-13-capecitabine.order-sign")).encode()
-    with served(tmp_path, workers=2) as service:
+    with served(tmp_path, workers=2, CDS_LOG_FORMAT="json") as service:
         host, port = service.base.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=30) as call:
             head = (
@@ -139,6 +155,11 @@ def test_sigterm_finishes_the_call_in_flight(tmp_path):
         assert service.process.wait(timeout=60) == 0
     assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
     assert b"dpyd-poor" in answer
+    lines = [json.loads(line) for line in service.log.read_text().splitlines()]
+    (line,) = [line for line in lines if line.get("endpoint") == "call"]
+    assert line["status"] == 200
+    assert line["rules"] == ["dpyd-poor"]
+    assert f"x-request-id: {line['request_id']}".encode() in answer.lower()
     # the workers stopped accepting: nothing listens on the port any more
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, int(port)), timeout=5)
