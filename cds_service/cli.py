@@ -250,12 +250,21 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
-    from .app import create_app
     from .observability.workers import Listen, serve
 
     form = args.log_format or settings.log_format
     listen = Listen(args.host, args.port, args.log_level, form, args.graceful_timeout)
-    return serve(partial(create_app, settings), listen, args.workers)
+    return serve(partial(_app, settings), listen, args.workers)
+
+
+def _app(settings: Settings) -> Any:
+    """The app of one worker; a rule set it cannot serve ends the worker with the problems."""
+    from .app import create_app
+
+    try:
+        return create_app(settings)
+    except RuleSetInvalid as error:
+        raise SystemExit(f"error: the rule set is invalid: {_problems(error.problems)}") from None
 
 
 def _positive(text: str) -> int:

@@ -186,3 +186,19 @@ def test_discovery_of_the_order_services_names_all_they_check():
             said = service["title"] + " " + service["description"]
             for words in ORDER_CHECKS.values():
                 assert words.lower() in said.lower(), (service["id"], words)
+
+
+def test_serve_with_workers_on_an_invalid_rule_set_says_why_without_a_traceback(tmp_path):
+    broken = tmp_path / "rules"
+    broken.mkdir()
+    (broken / "services.yaml").write_text("services: [\n")
+    done = subprocess.run(
+        [CDS_SERVICE, "--rules", str(broken), "serve", "--port=0", "--workers=2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "error: the rule set is invalid" in done.stderr
+    assert "Traceback" not in done.stderr
