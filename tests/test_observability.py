@@ -251,3 +251,18 @@ def test_an_unexpected_error_keeps_its_request_id():
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert {line["request_id"] for line in lines} == {given}  # the traceback's line too
     assert any(line["status"] == 500 for line in lines if "status" in line)
+
+
+def test_calls_outside_http_are_not_counted(rule_set):
+    """Rule-file examples and a hot reload's check run the same pipeline: not service calls."""
+    from cds_service import service
+
+    request = service.parse_request(request_fixture("dpyd-2a-13-capecitabine.order-sign"))
+    before = metrics.exposition()[0].decode()
+    response = service.call(rule_set.services["oncology-order-sign"], request, rule_set, TODAY)
+    after = metrics.exposition()[0].decode()
+    assert len(response.cards) == 1
+    card = {"rule": "dpyd-poor", "indicator": "critical"}
+    assert _sample(after, "cds_cards_total", **card) == _sample(before, "cds_cards_total", **card)
+    engine = _sample(after, "cds_stage_seconds_count", stage="engine")
+    assert engine == _sample(before, "cds_stage_seconds_count", stage="engine")

@@ -82,25 +82,31 @@ def request_id() -> str | None:
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Time one stage of a call, into its histogram and the call's log line."""
+    """Time one stage of an HTTP call, into its histogram and the call's log line.
+
+    Outside an HTTP call (``evaluate``, rule-file examples, the check of a hot reload, which
+    runs in a child process sharing the workers' metrics folder) nothing is recorded: the
+    metrics describe the calls the service answered.
+    """
+    record = _current.get()
     started = time.perf_counter()
     try:
         yield
     finally:
-        seconds = time.perf_counter() - started
-        metrics.observe_stage(name, seconds)
-        record = _current.get()
         if record is not None:
+            seconds = time.perf_counter() - started
+            metrics.observe_stage(name, seconds)
             record.stages[name] = record.stages.get(name, 0.0) + seconds
 
 
 def fired(cards: list[tuple[str, str]]) -> None:
-    """The cards a call returned, as (rule id, indicator): counted, and named in its log line."""
+    """The cards an HTTP call returned, as (rule id, indicator): counted, and named in its line."""
+    record = _current.get()
+    if record is None:
+        return
     for rule, indicator in cards:
         metrics.count_card(rule, indicator)
-    record = _current.get()
-    if record is not None:
-        record.cards, record.rules = len(cards), [rule for rule, _ in cards]
+    record.cards, record.rules = len(cards), [rule for rule, _ in cards]
 
 
 def _endpoint(path: str) -> str:
