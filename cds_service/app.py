@@ -85,9 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def call(service_id: str, request: Request) -> Response:
         with live.lease() as rule_set:
             chosen = _service(rule_set, service_id)
-            record = calls.current()
-            if record is not None:
-                record.service, record.rule_set = chosen.id, rule_set.version
+            calls.serving(chosen.id, rule_set.version)
             hook_request = service.parse_request(await _read_json(request))
             today = settings.day()
             client = getattr(request.app.state, "fhir_client", None)
@@ -96,9 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
-        chosen = _service(live.current, service_id)
-        if (record := calls.current()) is not None:
-            record.service = chosen.id
+        calls.serving(_service(live.current, service_id).id)
         received = validated(FeedbackRequest, await _read_json(request))
         for item in received.feedback:
             metrics.count_feedback(item.outcome)
@@ -197,10 +193,11 @@ async def _busy(_: Request, error: Exception) -> Response:
 
 
 async def _unexpected(_: Request, error: Exception) -> Response:
-    reference = uuid.uuid4().hex[:12]
+    given = calls.request_id()
+    reference = given or uuid.uuid4().hex[:12]
     log.exception("unexpected error %s", reference, exc_info=error)
     message = f"internal error (reference {reference}); the service log has the details"
     answer = _json(operation_outcome(Issue("exception", message)), 500)
-    if (given := calls.request_id()) is not None:  # sent past the middleware, so set here
+    if given is not None:  # this answer is sent past the middleware, so its header is set here
         answer.headers[calls.HEADER] = given
     return answer

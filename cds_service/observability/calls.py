@@ -1,10 +1,10 @@
 """One record per HTTP call: its request id, service, stage times and cards, logged as one line.
 
-The middleware opens the record, the code of the call fills it in (:func:`current`,
-:func:`stage`), and when the answer is sent the line is written and the call counted. What goes
-in is chosen so that no patient identifier, name, token or card text can reach the log: ids of
-services and rules, counts, times and statuses only.
-"""
+The middleware opens the record; the code of the call fills it in (:func:`serving`,
+:func:`stage`, :func:`fired`, and :func:`issued_by` for the JWT check); when the answer is sent
+the line is written and the call counted. What goes in is chosen so that no patient
+identifier, name, token or card text can reach the log: ids of services and rules, counts,
+times and statuses only."""
 
 from __future__ import annotations
 
@@ -70,9 +70,11 @@ class CallRecord:
 _current: ContextVar[CallRecord | None] = ContextVar("cds_call", default=None)
 
 
-def current() -> CallRecord | None:
-    """The record of the HTTP call being answered; None outside one (the command line)."""
-    return _current.get()
+def issued_by(iss: str) -> None:
+    """For the JWT check: the client's ``iss`` (an organisation), named in the call's line."""
+    record = _current.get()
+    if record is not None:
+        record.iss = iss
 
 
 def request_id() -> str | None:
@@ -97,6 +99,13 @@ def stage(name: str) -> Iterator[None]:
             seconds = time.perf_counter() - started
             metrics.observe_stage(name, seconds)
             record.stages[name] = record.stages.get(name, 0.0) + seconds
+
+
+def serving(service: str, rule_set: str | None = None) -> None:
+    """The service (known to the rule set, so a bounded label) and rule set a call is for."""
+    record = _current.get()
+    if record is not None:
+        record.service, record.rule_set = service, rule_set or record.rule_set
 
 
 def fired(cards: list[tuple[str, str]]) -> None:
