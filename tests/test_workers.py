@@ -163,3 +163,20 @@ def test_sigterm_finishes_the_call_in_flight(tmp_path):
     # the workers stopped accepting: nothing listens on the port any more
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, int(port)), timeout=5)
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path):
+    with served(tmp_path, workers=2) as service:
+        first, second = service.worker_pids()
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while len(service.worker_pids()) < 3:
+            assert time.monotonic() < deadline, service.log.read_text()[-2000:]
+            time.sleep(0.5)
+        replacement = service.worker_pids()[2]
+        # fresh connections, dealt over both the surviving worker and the new one
+        statuses = [httpx.get(f"{service.base}/ready", timeout=30).status_code for _ in range(8)]
+        log = service.log.read_text()
+    assert replacement not in (first, second)
+    assert f"worker {first} exited with -9; starting another" in log
+    assert statuses == [200] * 8
