@@ -121,6 +121,8 @@ def _supervise(factory: AppFactory, listen: Listen, workers: int) -> int:
             running.append(process)
         for _ in started:
             while not bound.acquire(timeout=0.5):
+                if stopping:  # SIGTERM while starting: the workers were told to stop
+                    return
                 if dead := [p for p in started if not p.is_alive()]:
                     raise SystemExit(f"a worker exited with {dead[0].exitcode} before serving")
 
@@ -130,7 +132,8 @@ def _supervise(factory: AppFactory, listen: Listen, workers: int) -> int:
     try:
         start(workers)
         holder.close()
-        log.info("serving on http://%s:%d with %d workers", listen.host, listen.port, workers)
+        if not stopping:
+            log.info("serving on http://%s:%d with %d workers", listen.host, listen.port, workers)
         while running:
             time.sleep(0.2)
             for process in [p for p in running if not p.is_alive()]:
