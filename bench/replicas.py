@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -110,26 +111,25 @@ _upstream: httpx.AsyncClient
 
 async def load(
     seconds: float, connections: int, call: Any, halfway: Any = None
-) -> tuple[list[float], int, float]:
-    """Latencies of the calls that succeeded, the count that failed, and the seconds taken."""
+) -> tuple[list[float], Counter[str], float]:
+    """Latencies of the calls that succeeded, why the others failed, and the seconds taken."""
     latencies: list[float] = []
-    failed = 0
+    failed: Counter[str] = Counter()
     started = time.perf_counter()
     stop_at = started + seconds
 
     async def one_connection() -> None:
-        nonlocal failed
         while time.perf_counter() < stop_at:
             t = time.perf_counter()
             try:
                 response = await call()
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
+                why = None if response.status_code == 200 else f"HTTP {response.status_code}"
+            except httpx.HTTPError as error:
+                why = type(error).__name__
+            if why is None:
                 latencies.append(time.perf_counter() - t)
             else:
-                failed += 1
+                failed[why] += 1
 
     tasks = [asyncio.create_task(one_connection()) for _ in range(connections)]
     if halfway is not None:
@@ -140,14 +140,15 @@ async def load(
 
 
 def _report(
-    name: str, latencies: list[float], failed: int, elapsed: float, **extra: Any
+    name: str, latencies: list[float], failed: Counter[str], elapsed: float, **extra: Any
 ) -> dict[str, Any]:
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99) - 1] if ordered else float("nan")
     row = {
         "run": name,
         "calls": len(latencies),
-        "failed": failed,
+        "failed": sum(failed.values()),
+        "failed_by": dict(failed),
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
         "p99_ms": round(p99 * 1000, 1),
