@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +67,14 @@ def free_port() -> int:
 def server(name: str, command: list[str], core: int | None = None, **env: str) -> Iterator[Server]:
     """``command`` serving on a free port, with every caller trusted (a benchmark's own server)."""
     port = free_port()
-    env = {**os.environ, "CDS_AUTH": "off", "PYTHONPATH": str(BENCH), **env}
+    data = tempfile.TemporaryDirectory(prefix="cds-bench-")  # the store's SQLite file
+    env = {
+        **os.environ,
+        "CDS_AUTH": "off",
+        "CDS_DATA_DIR": data.name,
+        "PYTHONPATH": str(BENCH),
+        **env,
+    }
     pinned = ["taskset", "-c", str(core)] if core is not None else []
     argv = [*pinned, *command, "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
@@ -86,3 +94,4 @@ def server(name: str, command: list[str], core: int | None = None, **env: str) -
     finally:
         process.terminate()
         process.wait(timeout=30)
+        data.cleanup()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -20,6 +20,8 @@ from . import service
 from .auth.guard import RequireClientJwt, verifier_for
 from .config import Settings
 from .engine.durable import EngineBusy
+from .observability import calls, metrics
+from .observability.readiness import Readiness
 from .prefetch import fhirclient
 from .protocol import fhir
 from .protocol.messages import Card, FeedbackRequest, HookRequest
@@ -79,6 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             RequireClientJwt, verifier=verifier, public_base_url=settings.public_base_url
         )
+    app.state.readiness = readiness = Readiness()
+    readiness.add("rules", _rules_ready(live))
+    if store is not None:
+        readiness.add("store", store.ready)
+    if verifier is not None:
+        readiness.add("replay", verifier.replay.ready)
     if settings.cors_origins:
         app.add_middleware(
             _CorsWithOutcomes,
@@ -87,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    app.add_middleware(calls.CallMiddleware)
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
@@ -101,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def call(service_id: str, request: Request) -> Response:
         with live.lease() as rule_set:
             chosen = _service(rule_set, service_id)
+            calls.serving(chosen.id, rule_set.version)
             hook_request = service.parse_request(await _read_json(request))
             today = settings.day()
             client = getattr(request.app.state, "fhir_client", None)
@@ -114,9 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
-        _service(live.current, service_id)
+        calls.serving(_service(live.current, service_id).id)
         received = validated(FeedbackRequest, await _read_json(request))
         for item in received.feedback:
+            metrics.count_feedback(item.outcome)
             log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
         if store is not None:
             await store.feedback(service_id, received.feedback)
@@ -129,6 +140,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kept = {"store": store.status()} if store is not None else {}
         answer = {"status": "ok", "auth": settings.auth, "ruleSetVersion": status["version"]}
         return _json(answer | {"rules": status} | kept)
+
+    @app.get("/ready")
+    async def ready() -> Response:
+        """200 when every part the service needs answers; 503 naming the ones that do not."""
+        ok, report = await readiness.report()
+        return _json(report, 200 if ok else 503)
+
+    @app.get("/metrics")
+    async def scrape() -> Response:
+        """Prometheus metrics: for the monitoring network only, never exposed to clients."""
+        body, media_type = metrics.exposition()
+        return Response(body, media_type=media_type)
 
     return app
 
@@ -145,6 +168,13 @@ def _served(chosen: Service, request: HookRequest, rule_set: RuleSet, cards: lis
         cards,
         utcnow(),
     )
+
+
+def _rules_ready(live: LiveRules) -> Callable[[], Awaitable[str | None]]:
+    async def check() -> str | None:
+        return None if live.current.services else "no rule set with services is loaded"
+
+    return check
 
 
 def _service(rule_set: RuleSet, service_id: str) -> Service:
@@ -221,7 +251,11 @@ async def _store_down(_: Request, error: Exception) -> Response:
 
 
 async def _unexpected(_: Request, error: Exception) -> Response:
-    reference = uuid.uuid4().hex[:12]
+    given = calls.request_id()
+    reference = given or uuid.uuid4().hex[:12]
     log.exception("unexpected error %s", reference, exc_info=error)
     message = f"internal error (reference {reference}); the service log has the details"
-    return _json(operation_outcome(Issue("exception", message)), 500)
+    answer = _json(operation_outcome(Issue("exception", message)), 500)
+    if given is not None:  # this answer is sent past the middleware, so its header is set here
+        answer.headers[calls.HEADER] = given
+    return answer

@@ -50,6 +50,8 @@ class Settings:
     """Seconds of clock difference allowed on a JWT's ``exp``, ``iat`` and ``nbf``."""
     jwks_lifetime: float = 600.0
     """Seconds a JWKS fetched from a ``jku`` is kept before it is fetched again."""
+    log_format: str = "text"
+    """``text`` (readable, the default) or ``json`` (one object a line, for a log pipeline)."""
     today: date | None = None
     """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
     tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
@@ -91,6 +93,7 @@ class Settings:
             redis_prefix=env.get("CDS_REDIS_PREFIX", cls.redis_prefix),
             clock_skew=float(env.get("CDS_AUTH_CLOCK_SKEW", cls.clock_skew)),
             jwks_lifetime=float(env.get("CDS_JWKS_LIFETIME", cls.jwks_lifetime)),
+            log_format=env.get("CDS_LOG_FORMAT", cls.log_format),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
             data_dir=data_dir,
             database_url=_database_url(env.get("CDS_DATABASE_URL", ""), data_dir),

@@ -17,6 +17,7 @@ from . import facts
 from .cards.render import Firing, applied, render
 from .config import Settings
 from .engine.durable import MAX_FACTS
+from .observability.calls import fired, stage
 from .prefetch import fhirclient, keys
 from .protocol.messages import (
     CONTEXTS,
@@ -62,20 +63,24 @@ def decide(
     overrides: repeats.Overrides | None = None,
 ) -> CdsResponse:
     """The cards for a record; with ``overrides``, each rule's repeat after an override."""
-    record = keys.record(context, planned, fetched)
-    found = facts.extract(record, rule_set.knowledge, today)
+    with stage("facts"):
+        record = keys.record(context, planned, fetched)
+        found = facts.extract(record, rule_set.knowledge, today)
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
         raise ClientError.of(413, "too-costly", message, "prefetch")
     notes = [fact for fact in found if isinstance(fact, facts.Unreadable)]
-    firings = [
-        Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
-        for rule, match in rule_set.evaluate(service.hook, found)
-    ]
-    rendered = [render(f, record, rule_set, notes) for f in firings]
-    cards = [card for card in rendered if not applied(card, record)]
-    if overrides is not None:
-        cards = repeats.apply(cards, rule_set, overrides, utcnow())
+    with stage("engine"):
+        firings = [
+            Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
+            for rule, match in rule_set.evaluate(service.hook, found)
+        ]
+    with stage("cards"):
+        rendered = [render(f, record, rule_set, notes) for f in firings]
+        cards = [card for card in rendered if not applied(card, record)]
+        if overrides is not None:
+            cards = repeats.apply(cards, rule_set, overrides, utcnow())
+    fired([(c.source.topic.code if c.source.topic else "-", c.indicator) for c in cards])
     return CdsResponse(cards=cards)
 
 
@@ -93,13 +98,15 @@ async def answer(
     ``client`` is the app's shared one, made by its lifespan; None only where no lifespan ran.
     """
     context = read_context(service, request)
-    planned = keys.plan(request.prefetch, context, service.keys, today)
+    with stage("prefetch_plan"):
+        planned = keys.plan(request.prefetch, context, service.keys, today)
     fetched: Mapping[str, list[Mapping[str, Any]]] = {}
     if planned.queries:
         server = fhirclient.access(planned.queries, request, settings)
         if client is None:
             raise RuntimeError("no FHIR client: the app runs without its lifespan")
-        fetched = await fhirclient.fetch(planned.queries, server, client, settings)
+        with stage("fhir_fallback"):
+            fetched = await fhirclient.fetch(planned.queries, server, client, settings)
     return decide(service, context, planned, fetched, rule_set, today, overrides)
 
 

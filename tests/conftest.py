@@ -24,9 +24,23 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.ruleset.compiled import RuleSet
 from cds_service.ruleset.loader import load_rule_set
+from tests import logwatch
 from tests.fixture_cases import TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logwatch.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole run's log lines hold no patient id or name, fixture name or token."""
+    if found := logwatch.run_leaks():
+        print("\nlog lines that name a patient or carry a token:\n" + "\n".join(found[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 RULES = ROOT / "rules"
 FIXTURES = ROOT / "fixtures" / "fhir"
 

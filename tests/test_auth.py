@@ -6,6 +6,7 @@ the log, which never holds the token.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -25,9 +26,18 @@ import redis
 
 from cds_service.app import create_app
 from cds_service.auth.guard import AuthConfigError
+from cds_service.auth.jtistore import RedisReplay
 from cds_service.auth.trust import TrustFileInvalid, load_trust
 from cds_service.config import Settings
-from tests.conftest import ROOT, RULES, Client, client_for, request_fixture, running_service
+from tests.conftest import (
+    ROOT,
+    RULES,
+    Client,
+    client_for,
+    free_port,
+    request_fixture,
+    running_service,
+)
 from tests.jwtkit import PUBLIC_BASE, JwksHost, Signer, claims_of, unsigned
 from tests.servers import live_service
 
@@ -90,7 +100,9 @@ def refused(response: Any) -> None:
     """The one answer every refusal gets: nothing in it says which check failed."""
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json() == UNAUTHORIZED
+    outcome = response.json()
+    assert outcome.pop("id") == response.headers["x-request-id"]  # to find the call in the log
+    assert outcome == UNAUTHORIZED
 
 
 def forged(world: World, change: Callable[[dict[str, Any], dict[str, Any]], None]) -> str:
@@ -182,6 +194,20 @@ def shared_redis() -> Iterator[dict[str, str]]:
     for key in store.scan_iter(match=prefix + "*"):
         store.delete(key)
     store.close()
+
+
+def test_ready_says_whether_the_shared_replay_store_answers():
+    async def answers(url: str) -> str | None:
+        replay = RedisReplay(url, f"test-ready-{uuid.uuid4().hex}:")
+        try:
+            return await replay.ready()
+        finally:
+            await replay.aclose()
+
+    assert asyncio.run(answers(REDIS)) is None
+    down = asyncio.run(answers(f"redis://127.0.0.1:{free_port()}/0"))
+    assert down is not None
+    assert down.startswith("redis: ")
 
 
 def test_a_token_replayed_to_a_second_worker_is_refused(world: World, shared_redis):

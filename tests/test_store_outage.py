@@ -52,6 +52,9 @@ def test_an_unreachable_database_still_answers_cards_and_refuses_feedback(
         [card] = answered.json()["cards"]
         assert_refused(client.post(FEEDBACK, json={"feedback": [item(card)]}))
         assert client.get("/health").json()["store"]["ready"] is False
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"].startswith("database: ")
     assert store.status()["lostCards"] == 1
     assert "1 served cards not recorded" in caplog.text
 

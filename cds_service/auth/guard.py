@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import Settings
+from ..observability import calls, metrics
 from ..protocol.outcomes import Issue, operation_outcome
 from .jtistore import MemoryReplay, RedisReplay, ReplayStore, StoreUnavailable
 from .keysets import KeySets
@@ -84,9 +85,10 @@ class RequireClientJwt:
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
         try:
             if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthorized("no bearer token")
-            await self.verifier.verify(token.strip(), self.base + path)
+                raise Unauthorized("no bearer token", kind="no-token")
+            claims = await self.verifier.verify(token.strip(), self.base + path)
         except Unauthorized as refused:
+            metrics.count_token_rejection(refused.kind)
             log.warning(
                 "unauthorized call path=%s reason=%s iss=%r kid=%r jti=%r",
                 path,
@@ -102,6 +104,7 @@ class RequireClientJwt:
             issue = Issue("transient", "the service cannot check the token now; retry")
             await _answer(503, issue, scope, receive, send)
             return
+        calls.issued_by(claims["iss"])
         await self.app(scope, receive, send)
 
 

@@ -25,6 +25,10 @@ class ReplayStore(Protocol):
 
     async def aclose(self) -> None: ...
 
+    async def ready(self) -> str | None:
+        """For ``/ready``: None when ``jti`` can be recorded, else why not."""
+        ...
+
 
 def _key(iss: str, jti: str) -> str:
     """A fixed-length key: a client's ``jti`` may be any text, and is not ours to store."""
@@ -49,6 +53,9 @@ class MemoryReplay:
         self._until[key] = now + seconds
         return True
 
+    async def ready(self) -> str | None:
+        return None
+
     async def aclose(self) -> None:
         self._until.clear()
 
@@ -70,3 +77,10 @@ class RedisReplay:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+    async def ready(self) -> str | None:
+        try:
+            await self._redis.ping()
+        except RedisError as error:
+            return f"redis: {type(error).__name__}"
+        return None

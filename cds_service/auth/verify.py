@@ -28,8 +28,17 @@ _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
 class Unauthorized(Exception):
     """Why a token was refused, with what it named; for the log only, never for the caller."""
 
-    def __init__(self, reason: str, header: Mapping[str, Any] | None = None, iss: Any = None):
+    def __init__(
+        self,
+        reason: str,
+        header: Mapping[str, Any] | None = None,
+        iss: Any = None,
+        *,
+        kind: str = "invalid",
+    ):
         self.reason = reason
+        self.kind = kind
+        """A fixed word for the rejections metric: never anything the token said."""
         self.kid = _short((header or {}).get("kid"))
         self.iss, self.jti = _short(iss), None
         super().__init__(reason)
@@ -38,6 +47,19 @@ class Unauthorized(Exception):
         """This refusal, with the ``jti`` the token named (to find the call in the EHR's log)."""
         self.jti = _short(jti)
         return self
+
+
+_DECODE_KINDS: dict[type[Exception], str] = {
+    jwt.ExpiredSignatureError: "expired",
+    jwt.ImmatureSignatureError: "not-yet-valid",
+    jwt.InvalidIssuedAtError: "issued-in-future",
+    jwt.InvalidAudienceError: "audience",
+    jwt.InvalidIssuerError: "issuer",
+    jwt.InvalidSignatureError: "signature",
+    jwt.MissingRequiredClaimError: "claims",
+    jwt.DecodeError: "malformed",
+}
+"""PyJWT's refusals by the fixed word the rejections metric counts them under."""
 
 
 def _short(value: Any) -> Any:
@@ -55,24 +77,30 @@ class Verifier:
     async def verify(self, token: str, audience: str) -> dict[str, Any]:
         """The claims of a token valid for a call to ``audience``; else :class:`Unauthorized`."""
         if len(token) > MAX_TOKEN_BYTES:
-            raise Unauthorized(f"token longer than {MAX_TOKEN_BYTES} bytes")
+            raise Unauthorized(f"token longer than {MAX_TOKEN_BYTES} bytes", kind="malformed")
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as error:
-            raise Unauthorized(f"malformed: {error}") from None
+            raise Unauthorized(f"malformed: {error}", kind="malformed") from None
         iss = unverified.get("iss")
         client = self.clients.get(iss) if isinstance(iss, str) else None
         if client is None:
-            raise Unauthorized("iss is not a trusted client", header, iss)
+            raise Unauthorized("iss is not a trusted client", header, iss, kind="issuer")
         if header.get("typ") != "JWT":
-            raise Unauthorized(f"typ {header.get('typ')!r} is not JWT", header, iss)
+            raise Unauthorized(
+                f"typ {header.get('typ')!r} is not JWT", header, iss, kind="malformed"
+            )
         alg = header.get("alg")
         if alg not in client.algorithms:
-            raise Unauthorized(f"alg {alg!r} is not allowed for this client", header, iss)
+            raise Unauthorized(
+                f"alg {alg!r} is not allowed for this client", header, iss, kind="algorithm"
+            )
         key = await self._key(client, header)
         if key.alg is not None and key.alg != alg:
-            raise Unauthorized(f"the key is for {key.alg}, the token says {alg}", header, iss)
+            raise Unauthorized(
+                f"the key is for {key.alg}, the token says {alg}", header, iss, kind="algorithm"
+            )
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -84,30 +112,39 @@ class Verifier:
                 options={"require": _REQUIRED, "verify_iat": True},
             )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
-            refused = Unauthorized(f"{type(error).__name__}: {error}", header, iss)
+            refused = Unauthorized(
+                f"{type(error).__name__}: {error}",
+                header,
+                iss,
+                kind=_DECODE_KINDS.get(type(error), "invalid"),
+            )
             raise refused.naming(unverified.get("jti")) from None
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti:
-            raise Unauthorized("jti is not a text", header, iss)
+            raise Unauthorized("jti is not a text", header, iss, kind="claims")
         seconds = max(1, int(claims["exp"] - time.time() + self.skew) + 1)
         if not await self.replay.first_use(iss, jti, seconds):
-            raise Unauthorized("jti already used", header, iss).naming(jti)
+            raise Unauthorized("jti already used", header, iss, kind="replay").naming(jti)
         return claims
 
     async def _key(self, client: TrustedClient, header: Mapping[str, Any]) -> VerifyKey:
         """The client's key named by ``kid``: its out-of-band keys, then its allowed JWKS URLs."""
         kid, jku = header.get("kid"), header.get("jku")
         if not isinstance(kid, str) or not kid:
-            raise Unauthorized("no kid", header, client.iss)
+            raise Unauthorized("no kid", header, client.iss, kind="key")
         if jku is not None and jku not in client.jku:
-            raise Unauthorized(f"jku {jku!r} is not on this client's list", header, client.iss)
+            raise Unauthorized(
+                f"jku {jku!r} is not on this client's list", header, client.iss, kind="jku"
+            )
         if kid in client.keys:
             return client.keys[kid]
         for url in (jku,) if jku is not None else client.jku:
             try:
                 key = await self.keysets.key(url, kid)
             except KeyUnavailable as error:
-                raise Unauthorized(str(error), header, client.iss) from None
+                raise Unauthorized(
+                    str(error), header, client.iss, kind="keys-unavailable"
+                ) from None
             if key is not None:
                 return key
-        raise Unauthorized("unknown kid", header, client.iss)
+        raise Unauthorized("unknown kid", header, client.iss, kind="key")

@@ -7,6 +7,7 @@ templates: reads by id, and searches by resource type, patient and the ``code``,
 
 from __future__ import annotations
 
+import difflib
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -63,8 +64,16 @@ def _draft_order(order: str, patient_id: str, number: int, knowledge: Knowledge)
     concept: dict[str, Any] = {"text": order}
     if order.isdigit():
         name = knowledge.drugs.by_rxnorm(order)
+        if name is None:
+            raise ValueError(f"--order {order}: no drug of the rules has RxNorm code {order}")
         coding = {"system": knowledge.genomics.systems["rxnorm"], "code": order}
-        concept = {"coding": [coding | ({"display": name} if name else {})], "text": name or order}
+        concept = {"coding": [coding | {"display": name}], "text": name}
+    elif knowledge.drugs.by_name(order) is None:
+        # An order no rule can recognise would come back as "0 cards", read as an all-clear.
+        known = sorted(knowledge.drugs.ingredients)
+        close = difflib.get_close_matches(order.lower(), known, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"--order {order!r} is no drug the rules know{hint}")
     return {
         "resourceType": "MedicationRequest",
         "id": f"cli-draft-{number + 1}",

@@ -27,6 +27,7 @@ import orjson
 
 from ..auth.fhirurl import allowed_base, under
 from ..config import Settings
+from ..observability import metrics
 from ..protocol.messages import HookRequest
 from ..protocol.outcomes import Issue
 from .keys import Malformed, PrefetchUnavailable, Query, next_page, unavailable, unpack
@@ -105,10 +106,13 @@ async def fetch(
         if task in pending:
             why = f"the FHIR server did not answer within {settings.fhir_deadline:g} s"
             issues.append(unavailable(query, why, "timeout"))
+            metrics.count_fallback("timeout")
         elif isinstance(failed := task.exception(), _Failed):
             issues.append(unavailable(query, failed.message, failed.code))
+            metrics.count_fallback(failed.code)
         else:
             results[key] = task.result()  # re-raises anything unforeseen: a 500 with a log line
+            metrics.count_fallback("ok")
     elapsed = (time.perf_counter() - started) * 1000
     log.info(
         "fhir fallback server=%s keys=%s failed=%s ms=%.0f",

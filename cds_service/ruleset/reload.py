@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..observability import metrics
 from .loader import RuleSet, RuleSetInvalid, load_rule_set, version_of
 
 log = logging.getLogger("cds_service.reload")
@@ -64,6 +65,7 @@ class LiveRules:
         self.last_reload: ReloadReport | None = None
         self._leases: dict[int, int] = {}
         self._retired: dict[int, RuleSet] = {}
+        metrics.serving(rule_set.version)
 
     @contextmanager
     def lease(self) -> Iterator[RuleSet]:
@@ -83,6 +85,7 @@ class LiveRules:
 
     def swap(self, rule_set: RuleSet) -> None:
         old, self.current, self.loaded_at = self.current, rule_set, _now()
+        metrics.serving(rule_set.version, old.version)
         if id(old) in self._leases:
             self._retired[id(old)] = old
         else:
@@ -135,6 +138,7 @@ async def watch(live: LiveRules, directory: Path, interval: float, timeout: floa
             except Exception:  # the watcher must outlive any one attempt; the old set serves
                 log.exception("rules reload failed; the previous rule set keeps serving")
                 live.last_reload = ReloadReport(_now(), "failed", now, 0.0, ["see the log"])
+                metrics.reloaded("failed")
                 seen = now
                 continue
             seen = report.version if report.outcome != "superseded" else ""
@@ -162,6 +166,7 @@ async def reload(live: LiveRules, directory: Path, timeout: float) -> ReloadRepo
     report = ReloadReport(_now(), outcome, version, round(time.monotonic() - started, 3), problems)
     if outcome != "superseded":
         live.last_reload = report
+    metrics.reloaded(outcome)
     level = logging.INFO if outcome in ("loaded", "superseded") else logging.ERROR
     log.log(
         level,

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
@@ -84,6 +85,18 @@ class Store:
             self.unknown_feedback += unknown
             log.warning("store: %d feedback items name a card this service never served", unknown)
         return unknown
+
+    async def ready(self) -> str | None:
+        """For ``/ready``: None when the database answers, else why not."""
+        try:
+            await asyncio.to_thread(self._ping)
+        except SQLAlchemyError as error:
+            return f"database: {type(error).__name__}"
+        return None
+
+    def _ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def status(self) -> dict[str, Any]:
         return self.recorder.status() | {"unknownCardFeedback": self.unknown_feedback}
