@@ -18,6 +18,12 @@ durable-rules 2.0.28 is fast, but its C core has defects that a clinical service
 * Limits that hang or fail late (512 equality values on one node, more than 16 conditions, more
   than 256 rules on one alpha node, more than 252 properties) are refused at compile time with
   the rule named.
+* Its C JSON parser reads an exponent only after a fraction: ``1e-06`` is read as ``1`` and
+  garbage, and the process crashes or the batch matches nothing. ``repr`` and orjson write that
+  form for any number below 1e-5 or from 1e16 up, so every number, in a fact or a rule, is written
+  by :func:`engine_number`, which the C ``atof`` reads back as the same double. A value it cannot
+  hold at all (infinite, not a number; orjson would write ``null``, which the engine counts as
+  present) is refused with :class:`FactRefused` instead of being sent.
 * Errors come back as bare numbers: each rule is compiled alone to name the one at fault.
 * Absence (``x$not``) is judged when the other facts arrive: a fact asserted later in the same
   batch does not retract the match, and an absence listed first never matches. So "no fact
@@ -28,6 +34,7 @@ durable-rules 2.0.28 is fast, but its C core has defects that a clinical service
 from __future__ import annotations
 
 import itertools
+import math
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -64,6 +71,42 @@ class EngineError(Exception):
 
 class EngineBusy(Exception):
     """Every state slot is taken: the caller should answer 503, not wait."""
+
+
+class FactRefused(ValueError):
+    """A fact holds a value the engine cannot take; ``refusal`` says why, for a note."""
+
+
+def refusal(value: Scalar) -> str | None:
+    """Why the engine cannot take ``value`` (None: it can): only finite numbers are comparable."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    return None
+
+
+def engine_number(value: float) -> str:
+    """``value`` as durable-rules' JSON parser reads it back exactly: the shortest round-trip
+    form, with ``.0`` before an exponent that has no fraction (``1e-06`` -> ``1.0e-06``)."""
+    text = repr(value)
+    mantissa, marker, exponent = text.partition("e")
+    if marker and "." not in mantissa:
+        return f"{mantissa}.0e{exponent}"
+    return text
+
+
+def engine_json(value: Any) -> str:
+    """JSON of facts or rules with every float written by :func:`engine_number`."""
+    return orjson.dumps(_fragments(value)).decode()
+
+
+def _fragments(value: Any) -> Any:
+    if isinstance(value, float):
+        return orjson.Fragment(engine_number(value))
+    if isinstance(value, dict):
+        return {key: _fragments(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fragments(item) for item in value]
+    return value
 
 
 def fnv1a32(text: str) -> int:
@@ -153,12 +196,12 @@ class CompiledRules:
         if handle is not None:
             dre.delete_ruleset(handle)
 
-    def _encode(self, index: int, fact: Mapping[str, Scalar]) -> dict[str, Scalar]:
+    def _encode(self, index: int, fact: Mapping[str, Scalar]) -> dict[str, Any]:
         kind = fact.get("t")
         attributes = self._schema.get(kind) if isinstance(kind, str) else None
         if attributes is None:
             raise TypeError(f"fact {index}: unknown fact type {kind!r}")
-        encoded: dict[str, Scalar] = {"t": kind}
+        encoded: dict[str, Any] = {"t": kind}
         for name, value in fact.items():
             if name == "t":
                 continue
@@ -170,10 +213,15 @@ class CompiledRules:
                     f"fact {index} ({kind}): {name} must be {expected.__name__}, "
                     f"got {type(value).__name__}"
                 )
+            if expected is float:
+                reason = refusal(value)
+                if reason is not None:
+                    raise FactRefused(f"fact {index} ({kind}): {name} value {reason}")
+                value = orjson.Fragment(engine_number(value))
             encoded[name] = value
         return encoded
 
-    def _run(self, sid: str, batch: list[dict[str, Scalar]]) -> list[Match]:
+    def _run(self, sid: str, batch: list[dict[str, Any]]) -> list[Match]:
         for index, fact in enumerate(batch):
             fact["sid"] = sid
             fact["id"] = FACT_IDS[index]
@@ -211,16 +259,12 @@ class CompiledRules:
 
 def _create(definition: dict[str, Any], rule_ids: list[str]) -> int:
     try:
-        return dre.create_ruleset(
-            f"cds{next(CompiledRules._names)}", orjson.dumps(definition).decode()
-        )
+        return dre.create_ruleset(f"cds{next(CompiledRules._names)}", engine_json(definition))
     except dre.error as whole:
         for number, rule_id in enumerate(rule_ids):  # find the rule the bare error code is about
             alone = {f"r{number}": definition[f"r{number}"]}
             try:
-                handle = dre.create_ruleset(
-                    f"cds{next(CompiledRules._names)}", orjson.dumps(alone).decode()
-                )
+                handle = dre.create_ruleset(f"cds{next(CompiledRules._names)}", engine_json(alone))
             except dre.error as error:
                 raise EngineError(f"the engine refused it ({error})", rule_id) from None
             dre.delete_ruleset(handle)
@@ -287,6 +331,9 @@ def _check_literal(where: str, name: str, literal: Any, expected: type) -> None:
             f"{where}: {name} is {expected.__name__}, compared with {literal!r} "
             f"({type(literal).__name__})"
         )
+    reason = refusal(literal)
+    if reason is not None:
+        raise EngineError(f"{where}: {name} is compared with {reason}")
 
 
 def _check_rule_set(rules: Iterable[tuple[str, Conditions]]) -> None:
