@@ -18,7 +18,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from . import service
 from .config import Settings
-from .engine.durable import EngineBusy
+from .engine.durable import CompiledRules, EngineBusy
+from .engine.supervisor import EnginePool, EngineUnavailable
 from .prefetch import fhirclient
 from .protocol import fhir
 from .protocol.messages import FeedbackRequest
@@ -33,7 +34,18 @@ log = logging.getLogger("cds_service")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service with its rule set loaded; an invalid rule set raises here, before serving."""
     settings = settings or Settings.from_env()
-    live = LiveRules(load_rule_set(settings.rules_dir))
+    pool = (
+        EnginePool(settings.engine_processes, settings.engine_timeout)
+        if settings.engine_processes > 0
+        else None
+    )
+    compile_rules = pool.rules if pool else CompiledRules
+    try:
+        live = LiveRules(load_rule_set(settings.rules_dir, compile_rules), compile_rules)
+    except BaseException:
+        if pool:
+            pool.close()
+        raise
     fhir.warm_up()
     if settings.today is not None:
         log.warning("CDS_TODAY is set: ages and intervals are counted to %s", settings.today)
@@ -53,11 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await watcher
         live.close()
+        if pool:
+            pool.close()
 
     app = FastAPI(
         title="Oncology PGx CDS Hooks service", docs_url=None, redoc_url=None, lifespan=lifespan
     )
     app.state.rules = live
+    app.state.engine = pool
     app.state.settings = settings
     if settings.cors_origins:
         app.add_middleware(
@@ -70,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
+    app.add_exception_handler(EngineUnavailable, _engine_stopped)
     app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/cds-services")
@@ -98,7 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> Response:
         """Which rule set is live, and what the last reload said (a refused one included)."""
         status = live.status()
-        return _json({"status": "ok", "ruleSetVersion": status["version"], "rules": status})
+        engine = pool.status() if pool else {"mode": "in-process"}
+        return _json(
+            {"status": "ok", "ruleSetVersion": status["version"], "rules": status, "engine": engine}
+        )
 
     return app
 
@@ -164,6 +183,17 @@ async def _http_error(_: Request, error: Exception) -> Response:
 async def _busy(_: Request, error: Exception) -> Response:
     log.warning("engine busy: %s", error)
     return _json(operation_outcome(Issue("transient", "service busy; retry")), 503)
+
+
+async def _engine_stopped(_: Request, error: Exception) -> Response:
+    """The engine process died or hung on this call (it is restarted): no check ran."""
+    message = (
+        "the checks could not run: the rules engine stopped during this call and is being "
+        "restarted; no card was evaluated, retry"
+    )
+    response = _json(operation_outcome(Issue("transient", message)), 503)
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 async def _unexpected(_: Request, error: Exception) -> Response:

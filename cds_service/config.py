@@ -35,6 +35,11 @@ class Settings:
     """How often the rules folder is polled for changes; 0 turns hot reload off."""
     reload_timeout: float = 60.0
     """The longest a new rule set may take to check and test before it is refused."""
+    engine_processes: int = 1
+    """Engine processes that run durable-rules, one call in flight each, so that a crash in its
+    C code costs one call (503), not the server; 0 runs the engine in the server's process."""
+    engine_timeout: float = 5.0
+    """Seconds an engine process may take for one call (or to start) before it is replaced."""
     today: date | None = None
     """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
     tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
@@ -57,6 +62,8 @@ class Settings:
             cors_origins=_list(env.get("CDS_CORS_ORIGINS", "")),
             reload_seconds=float(env.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
             reload_timeout=float(env.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
+            engine_processes=int(env.get("CDS_ENGINE_PROCESSES", cls.engine_processes)),
+            engine_timeout=float(env.get("CDS_ENGINE_TIMEOUT_SECONDS", cls.engine_timeout)),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
         )
 

@@ -39,7 +39,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import durable_rules_engine as dre
 import orjson
@@ -49,6 +49,28 @@ Conditions = Sequence[tuple[str, dict]]
 """A rule's conditions, each ``(alias, durable expression)``."""
 FactSchema = Mapping[str, Mapping[str, type]]
 """Fact type (the ``t`` attribute) -> attribute -> ``str`` or ``float``."""
+
+
+class Engine(Protocol):
+    """A compiled rule set, in this process (:class:`CompiledRules`) or in an engine process."""
+
+    def evaluate(
+        self, facts: Sequence[Mapping[str, Scalar]], timeout: float = 1.0
+    ) -> list[Match]: ...
+
+    def close(self) -> None: ...
+
+
+class EngineFactory(Protocol):
+    """Compiles ``rules`` (and the ``absent`` conditions) over ``schema`` into an Engine."""
+
+    def __call__(
+        self,
+        rules: Mapping[str, Conditions],
+        schema: FactSchema,
+        absent: Mapping[str, Conditions] | None = None,
+    ) -> Engine: ...
+
 
 SENTINEL = "$sentinel"
 MAX_CONDITIONS = 16
@@ -67,6 +89,10 @@ class EngineError(Exception):
     def __init__(self, message: str, rule_id: str | None = None):
         super().__init__(f"rule {rule_id}: {message}" if rule_id else message)
         self.rule_id, self.reason = rule_id, message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt with its rule when an engine process sends it back."""
+        return (EngineError, (self.reason, self.rule_id))
 
 
 class EngineBusy(Exception):

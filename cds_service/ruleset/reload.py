@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..engine.durable import CompiledRules, EngineFactory
 from .loader import RuleSet, RuleSetInvalid, load_rule_set, version_of
 
 log = logging.getLogger("cds_service.reload")
@@ -47,8 +48,10 @@ class ReloadReport:
 class LiveRules:
     """The rule set requests are served with, replaced whole and closed when no one uses it."""
 
-    def __init__(self, rule_set: RuleSet):
+    def __init__(self, rule_set: RuleSet, compile_rules: EngineFactory = CompiledRules):
+        """``compile_rules`` is the engine ``rule_set`` was loaded with; reloads use it too."""
         self.current = rule_set
+        self.compile_rules = compile_rules
         self.loaded_at = _now()
         self.last_reload: ReloadReport | None = None
         self._leases: dict[int, int] = {}
@@ -126,7 +129,7 @@ async def reload(live: LiveRules, directory: Path, timeout: float) -> ReloadRepo
         outcome, problems = "superseded", ["the files changed while they were checked"]
     elif outcome == "passed":
         try:
-            rule_set = await asyncio.to_thread(load_rule_set, directory)
+            rule_set = await asyncio.to_thread(load_rule_set, directory, live.compile_rules)
         except RuleSetInvalid as error:
             outcome, problems = "superseded", [str(p) for p in error.problems]
         else:
