@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
+from functools import cache
 
-from ..facts import ORDER_FACTS, Fact, Unreadable
+from ..facts import ORDER_FACTS, Fact, Unreadable, schema
 from .durable import refusal
 
 _NAMED = tuple(f.name for f in fields(Unreadable) if f.default is None)
@@ -25,11 +26,17 @@ def admit(found: Iterable[Fact]) -> list[Fact]:
 
 
 def _refused(fact: Fact) -> str | None:
-    for name, value in fact.engine_view().items():
-        reason = refusal(value)
+    for name in _numbers(fact.kind):
+        reason = refusal(getattr(fact, name))
         if reason is not None:
             return f"{fact.label}: {name.replace('_', ' ')} {reason}; no check can use it"
     return None
+
+
+@cache
+def _numbers(kind: str) -> tuple[str, ...]:
+    """The number attributes of a fact type: only a number can be one the engine cannot take."""
+    return tuple(name for name, typed in schema()[kind].items() if typed is float)
 
 
 def _note(fact: Fact, reason: str) -> Unreadable:

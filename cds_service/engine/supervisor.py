@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-from .durable import Conditions, EngineBusy, EngineError, FactSchema, Match, Scalar
+from .durable import Conditions, EngineBusy, EngineError, FactSchema, Match, Scalar, prepare
 from .worker import receive, send
 
 log = logging.getLogger("cds_service.engine")
@@ -109,10 +109,10 @@ class EnginePool:
         self._run(key, "load", spec, busy_timeout=self._timeout)
         with self._lock:  # live from now on: restarted workers load it, the others when used
             self._specs[key] = spec
-        return IsolatedRules(self, key)
+        return IsolatedRules(self, key, spec[1])
 
-    def evaluate(self, key: int, facts: Sequence[Mapping[str, Scalar]], timeout: float) -> Any:
-        return self._run(key, "evaluate", list(facts), busy_timeout=timeout)
+    def evaluate(self, key: int, prepared: list[bytes], timeout: float) -> Any:
+        return self._run(key, "evaluate", prepared, busy_timeout=timeout)
 
     def forget(self, key: int) -> None:
         """The set is closed: workers drop it the next time they are used."""
@@ -206,11 +206,12 @@ class EnginePool:
 class IsolatedRules:
     """A rule set in the engine processes; the same face as :class:`.durable.CompiledRules`."""
 
-    def __init__(self, pool: EnginePool, key: int):
-        self._pool, self._key = pool, key
+    def __init__(self, pool: EnginePool, key: int, schema: FactSchema):
+        self._pool, self._key, self._schema = pool, key, schema
 
     def evaluate(self, facts: Sequence[Mapping[str, Scalar]], timeout: float = 1.0) -> list[Match]:
-        return self._pool.evaluate(self._key, facts, timeout)
+        """Facts are checked and written here: a fact the engine cannot take never leaves."""
+        return self._pool.evaluate(self._key, prepare(self._schema, facts), timeout)
 
     def close(self) -> None:
         self._pool.forget(self._key)

@@ -3,7 +3,8 @@
 The supervisor (``supervisor.py``) talks to it over a socket, one request at a time, each
 message a 4-byte big-endian length and a pickle: ``(op, key, payload)`` in, ``(ok, value)`` out.
 ``load`` compiles a rule set under a key with the same :class:`CompiledRules` the in-process
-engine uses, ``evaluate`` runs facts through it, ``drop`` frees it. A Python error (a rule the
+engine uses, ``evaluate`` runs facts through it (checked and written as engine JSON by the
+caller, :func:`~.durable.prepare`), ``drop`` frees it. A Python error (a rule the
 engine refuses, a fact it cannot take) is sent back and raised in the caller, as in-process; only
 a crash or a hang ends the process. It exits when the supervisor closes its end.
 """
@@ -57,7 +58,7 @@ def serve(channel: socket.socket) -> None:
                 engines[key] = CompiledRules(*payload)
                 reply: tuple[bool, Any] = (True, None)
             elif op == "evaluate":
-                reply = (True, engines[key].evaluate(payload))
+                reply = (True, engines[key].run(payload))
             elif op == "drop":
                 engines.pop(key).close()
                 reply = (True, None)
