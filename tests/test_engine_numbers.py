@@ -231,3 +231,23 @@ def test_an_extreme_number_fires_the_rules_an_ordinary_one_fires(
 def test_any_finite_dose_keeps_the_dpyd_card(rule_set: RuleSet, value: float):
     name = "dpyd-c1905-het-capecitabine.order-sign"
     assert "dpyd-intermediate-as1" in _fired(rule_set, name, value)
+
+
+def test_a_total_that_overflows_is_said_not_silently_dropped(rule_set: RuleSet):
+    """Two past doses of 1.7e308 mg/m2 add up to infinity: the order is reported unchecked."""
+    body = request_fixture("anthracycline-240-plus-50.order-sign")
+    doses = [
+        entry["resource"]["dosage"]["dose"]
+        for entry in body["prefetch"]["administrations"]["entry"]
+        if entry["resource"]["resourceType"] == "MedicationAdministration"
+    ]
+    for dose in doses[:2]:
+        dose["value"] = 1.7e308
+    request = service.parse_request(body)
+    chosen = rule_set.service_for(request.hook)
+    assert chosen is not None
+    cards = service.call(chosen, request, rule_set, TODAY).cards
+    (card,) = [
+        c for c in cards if c.source.topic and c.source.topic.code == "draft-order-unreadable"
+    ]
+    assert "counted inf is not a finite number" in (card.detail or "")
