@@ -50,6 +50,7 @@ class _Worker:
         theirs.close()
         ours.settimeout(timeout)
         self.channel = ours
+        self.reader = ours.makefile("rb")
         self.loaded: set[int] = set()
         self.pending = 0
         """Replies to loads and drops sent ahead, read before the next request's reply."""
@@ -62,17 +63,18 @@ class _Worker:
     def ask(self, op: str, key: int, payload: Any = None) -> Any:
         send(self.channel, (op, key, payload))
         while self.pending:
-            ok, value = receive(self.channel)
+            ok, value = receive(self.reader)
             self.pending -= 1
             if not ok:  # a set that compiled once does not fail to compile again
                 raise EOFError(f"the engine process refused a rule set it had taken: {value}")
-        ok, value = receive(self.channel)
+        ok, value = receive(self.reader)
         if not ok:
             raise value
         return value
 
     def stop(self) -> None:
         with suppress(OSError):
+            self.reader.close()
             self.channel.close()
         if self.process.poll() is None:
             self.process.kill()

@@ -17,7 +17,7 @@ import signal
 import socket
 import struct
 import sys
-from typing import Any
+from typing import Any, BinaryIO
 
 from .durable import CompiledRules
 
@@ -29,28 +29,25 @@ def send(channel: socket.socket, message: Any) -> None:
     channel.sendall(HEADER.pack(len(payload)) + payload)
 
 
-def receive(channel: socket.socket) -> Any:
-    """The next message; ``EOFError`` when the other end has gone."""
-    (size,) = HEADER.unpack(_exactly(channel, HEADER.size))
-    return pickle.loads(_exactly(channel, size))
-
-
-def _exactly(channel: socket.socket, size: int) -> bytes:
-    buffer = bytearray(size)
-    view, got = memoryview(buffer), 0
-    while got < size:
-        count = channel.recv_into(view[got:])
-        if not count:
-            raise EOFError("the other end closed the channel")
-        got += count
-    return bytes(buffer)
+def receive(reader: BinaryIO) -> Any:
+    """The next message from a buffered reader of the channel (one ``recv`` for most
+    messages); ``EOFError`` when the other end has gone."""
+    header = reader.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError("the other end closed the channel")
+    (size,) = HEADER.unpack(header)
+    payload = reader.read(size)
+    if len(payload) < size:
+        raise EOFError("the other end closed the channel")
+    return pickle.loads(payload)
 
 
 def serve(channel: socket.socket) -> None:
     engines: dict[int, CompiledRules] = {}
+    reader = channel.makefile("rb")
     while True:
         try:
-            op, key, payload = receive(channel)
+            op, key, payload = receive(reader)
         except EOFError:
             return
         try:
