@@ -251,3 +251,12 @@ def test_a_total_that_overflows_is_said_not_silently_dropped(rule_set: RuleSet):
         c for c in cards if c.source.topic and c.source.topic.code == "draft-order-unreadable"
     ]
     assert "counted inf is not a finite number" in (card.detail or "")
+
+
+@settings(max_examples=40, deadline=None)
+@given(finite)
+def test_any_finite_psa_fires_what_an_ordinary_one_on_its_side_fires(
+    rule_set: RuleSet, value: float
+):
+    name = "decipher-psa-0p2.patient-view"
+    assert _fired(rule_set, name, value) == _fired(rule_set, name, _ordinary(name, value))
