@@ -22,7 +22,8 @@ import pytest
 from cds_service import service
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.engine.durable import EngineError, FactRefused
+from cds_service.engine.durable import EngineError
+from cds_service.engine.encoding import FactRefused
 from cds_service.engine.supervisor import EnginePool, EngineUnavailable
 from cds_service.ruleset.loader import load_rule_set
 from cds_service.ruleset.reload import LiveRules, reload

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from cds_service import facts, service
 from cds_service.engine.admission import admit
-from cds_service.engine.durable import CompiledRules, FactRefused, engine_number
+from cds_service.engine.durable import CompiledRules
+from cds_service.engine.encoding import FactRefused, engine_number
 from cds_service.prefetch import keys
 from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import request_fixture

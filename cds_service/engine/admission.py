@@ -14,7 +14,7 @@ from dataclasses import fields
 from functools import cache
 
 from ..facts import ORDER_FACTS, Fact, Unreadable, schema
-from .durable import refusal
+from .encoding import refusal
 
 _NAMED = tuple(f.name for f in fields(Unreadable) if f.default is None)
 """The optional attributes of an Unreadable (gene, ingredient, finding, ...) a fact can pass on."""

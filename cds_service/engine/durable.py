@@ -18,12 +18,8 @@ durable-rules 2.0.28 is fast, but its C core has defects that a clinical service
 * Limits that hang or fail late (512 equality values on one node, more than 16 conditions, more
   than 256 rules on one alpha node, more than 252 properties) are refused at compile time with
   the rule named.
-* Its C JSON parser reads an exponent only after a fraction: ``1e-06`` is read as ``1`` and
-  garbage, and the process crashes or the batch matches nothing. ``repr`` and orjson write that
-  form for any number below 1e-5 or from 1e16 up, so every number, in a fact or a rule, is written
-  by :func:`engine_number`, which the C ``atof`` reads back as the same double. A value it cannot
-  hold at all (infinite, not a number; orjson would write ``null``, which the engine counts as
-  present) is refused with :class:`FactRefused` instead of being sent.
+* Its C JSON parser misreads ``1e-06`` (crash or no match): numbers are written as it reads
+  them, and a value it cannot hold is refused (``encoding``).
 * Errors come back as bare numbers: each rule is compiled alone to name the one at fault.
 * Absence (``x$not``) is judged when the other facts arrive: a fact asserted later in the same
   batch does not retract the match, and an absence listed first never matches. So "no fact
@@ -34,7 +30,6 @@ durable-rules 2.0.28 is fast, but its C core has defects that a clinical service
 from __future__ import annotations
 
 import itertools
-import math
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -44,11 +39,10 @@ from typing import Any, Protocol
 import durable_rules_engine as dre
 import orjson
 
-Scalar = str | float
+from .encoding import FactSchema, Scalar, encode_fact, engine_json, refusal
+
 Conditions = Sequence[tuple[str, dict]]
 """A rule's conditions, each ``(alias, durable expression)``."""
-FactSchema = Mapping[str, Mapping[str, type]]
-"""Fact type (the ``t`` attribute) -> attribute -> ``str`` or ``float``."""
 
 
 class Engine(Protocol):
@@ -99,42 +93,6 @@ class EngineBusy(Exception):
     """Every state slot is taken: the caller should answer 503, not wait."""
 
 
-class FactRefused(ValueError):
-    """A fact holds a value the engine cannot take; ``refusal`` says why, for a note."""
-
-
-def refusal(value: Scalar) -> str | None:
-    """Why the engine cannot take ``value`` (None: it can): only finite numbers are comparable."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"{value!r} is not a finite number"
-    return None
-
-
-def engine_number(value: float) -> str:
-    """``value`` as durable-rules' JSON parser reads it back exactly: the shortest round-trip
-    form, with ``.0`` before an exponent that has no fraction (``1e-06`` -> ``1.0e-06``)."""
-    text = repr(value)
-    mantissa, marker, exponent = text.partition("e")
-    if marker and "." not in mantissa:
-        return f"{mantissa}.0e{exponent}"
-    return text
-
-
-def engine_json(value: Any) -> str:
-    """JSON of facts or rules with every float written by :func:`engine_number`."""
-    return orjson.dumps(_fragments(value)).decode()
-
-
-def _fragments(value: Any) -> Any:
-    if isinstance(value, float):
-        return orjson.Fragment(engine_number(value))
-    if isinstance(value, dict):
-        return {key: _fragments(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_fragments(item) for item in value]
-    return value
-
-
 def fnv1a32(text: str) -> int:
     """The 32-bit FNV-1a that durable-rules uses to find states and facts (signed bytes)."""
     value = 0x811C9DC5
@@ -172,33 +130,7 @@ def prepare(schema: FactSchema, facts: Sequence[Mapping[str, Scalar]]) -> list[b
     """
     if len(facts) > MAX_FACTS:
         raise ValueError(f"{len(facts)} facts; at most {MAX_FACTS} per evaluation")
-    return [orjson.dumps(_encode(schema, i, fact))[:-1] for i, fact in enumerate(facts)]
-
-
-def _encode(schema: FactSchema, index: int, fact: Mapping[str, Scalar]) -> dict[str, Any]:
-    kind = fact.get("t")
-    attributes = schema.get(kind) if isinstance(kind, str) else None
-    if attributes is None:
-        raise TypeError(f"fact {index}: unknown fact type {kind!r}")
-    encoded: dict[str, Any] = {"t": kind}
-    for name, value in fact.items():
-        if name == "t":
-            continue
-        expected = attributes.get(name)
-        if expected is None:
-            raise TypeError(f"fact {index} ({kind}): unknown attribute {name!r}")
-        if type(value) is not expected:
-            raise TypeError(
-                f"fact {index} ({kind}): {name} must be {expected.__name__}, "
-                f"got {type(value).__name__}"
-            )
-        if expected is float:
-            reason = refusal(value)
-            if reason is not None:
-                raise FactRefused(f"fact {index} ({kind}): {name} value {reason}")
-            value = orjson.Fragment(engine_number(value))
-        encoded[name] = value
-    return encoded
+    return [orjson.dumps(encode_fact(schema, i, fact))[:-1] for i, fact in enumerate(facts)]
 
 
 @dataclass(frozen=True, slots=True)

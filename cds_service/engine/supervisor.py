@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-from .durable import Conditions, EngineBusy, EngineError, FactSchema, Match, Scalar, prepare
+from .durable import Conditions, EngineBusy, EngineError, Match, prepare
+from .encoding import FactSchema, Scalar
 from .worker import receive, send
 
 log = logging.getLogger("cds_service.engine")
