@@ -261,3 +261,18 @@ def test_any_finite_psa_fires_what_an_ordinary_one_on_its_side_fires(
 ):
     name = "decipher-psa-0p2.patient-view"
     assert _fired(rule_set, name, value) == _fired(rule_set, name, _ordinary(name, value))
+
+
+def test_text_that_is_not_unicode_is_refused_and_noted_without_it():
+    """A lone surrogate cannot be written as JSON; the note must not carry it either."""
+    broken = facts.Finding(finding="PSA\ud800", reported="0.2 \ud800", sources=("Observation/p",))
+    (note,) = admit([broken])
+    assert isinstance(note, facts.Unreadable)
+    assert (note.resource, note.finding) == ("Observation/p", None)
+    assert "not valid Unicode" in note.reason
+    engine = CompiledRules({"any": [("lab", {"t": "lab"})]}, SCHEMA)
+    try:
+        with pytest.raises(FactRefused, match="Unicode"):
+            engine.evaluate([{"t": "lab", "name": "PSA\ud800"}])
+    finally:
+        engine.close()

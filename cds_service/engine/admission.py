@@ -26,21 +26,17 @@ def admit(found: Iterable[Fact]) -> list[Fact]:
 
 
 def _refused(fact: Fact) -> str | None:
-    for name in _numbers(fact.kind):
+    for name in _attributes(fact.kind):
         reason = refusal(getattr(fact, name))
         if reason is not None:
             return f"{fact.label}: {name.replace('_', ' ')} {reason}; no check can use it"
     return None
 
 
-@cache
-def _numbers(kind: str) -> tuple[str, ...]:
-    """The number attributes of a fact type: only a number can be one the engine cannot take."""
-    return tuple(name for name, typed in schema()[kind].items() if typed is float)
-
-
 def _note(fact: Fact, reason: str) -> Unreadable:
-    resource = next(iter(fact.sources), None) or getattr(fact, "order", None) or fact.label
+    """The note, with what it passes on from ``fact`` that the engine can take itself."""
+    candidates = [*fact.sources[:1], getattr(fact, "order", None), fact.label]
+    resource = next(c for c in candidates if isinstance(c, str) and refusal(c) is None)
     named = {name: getattr(fact, name, None) for name in _NAMED}
     return Unreadable(
         resource=resource,
@@ -48,5 +44,11 @@ def _note(fact: Fact, reason: str) -> Unreadable:
         reason=reason,
         role="draft_order" if isinstance(fact, ORDER_FACTS) else "record",
         sources=fact.sources,
-        **{name: value for name, value in named.items() if isinstance(value, str)},
+        **{k: v for k, v in named.items() if isinstance(v, str) and refusal(v) is None},
     )
+
+
+@cache
+def _attributes(kind: str) -> tuple[str, ...]:
+    """The attributes of a fact type the engine is sent."""
+    return tuple(schema()[kind])

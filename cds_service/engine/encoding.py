@@ -5,7 +5,8 @@ process crashes or the batch matches nothing. ``repr`` and orjson write that for
 below 1e-5 or from 1e16 up, so every number, in a fact or a rule, is written by
 :func:`engine_number`, which the C ``atof`` reads back as the same double. A value no number of
 the engine can hold (infinite, not a number; orjson would write ``null``, which the engine counts
-as present) is refused with :class:`FactRefused` instead of being sent.
+as present), or text that is not valid Unicode, is refused with :class:`FactRefused` instead of
+being sent.
 """
 
 from __future__ import annotations
@@ -25,10 +26,16 @@ class FactRefused(ValueError):
     """A fact holds a value the engine cannot take; ``refusal`` says why, for a note."""
 
 
-def refusal(value: Scalar) -> str | None:
-    """Why the engine cannot take ``value`` (None: it can): only finite numbers are comparable."""
+def refusal(value: Scalar | None) -> str | None:
+    """Why the engine cannot take ``value`` (None: it can): only finite numbers are comparable,
+    and only text that is valid Unicode can be written (a lone surrogate cannot)."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value!r} is not a finite number"
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "is text with a lone surrogate, not valid Unicode"
     return None
 
 
@@ -76,10 +83,10 @@ def encode_fact(schema: FactSchema, index: int, fact: Mapping[str, Scalar]) -> d
                 f"fact {index} ({kind}): {name} must be {expected.__name__}, "
                 f"got {type(value).__name__}"
             )
+        reason = refusal(value)
+        if reason is not None:
+            raise FactRefused(f"fact {index} ({kind}): {name} value {reason}")
         if expected is float:
-            reason = refusal(value)
-            if reason is not None:
-                raise FactRefused(f"fact {index} ({kind}): {name} value {reason}")
             value = orjson.Fragment(engine_number(value))
         encoded[name] = value
     return encoded
