@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -49,15 +49,17 @@ def dpyd_summary(response: httpx.Response) -> str:
     return next(c["summary"] for c in response.json()["cards"] if "DPYD" in c["summary"])
 
 
-def call_while(client: Client, act: object) -> httpx.Response:
-    """Post the DPYD request from another thread while ``act()`` runs on this one."""
+def call_while(client: Client, pool: EnginePool, act: Callable[[], None]) -> httpx.Response:
+    """Post the DPYD request from another thread, and ``act()`` once it holds the engine."""
     answer: list[httpx.Response] = []
     caller = threading.Thread(
         target=lambda: answer.append(client.post(URL, json=request_fixture(REQUEST)))
     )
     caller.start()
-    time.sleep(0.3)  # the request is written; the caller waits on the stopped process
-    assert callable(act)
+    deadline = time.monotonic() + 20
+    while not pool.status()["busy"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the request is written; the caller waits on the stopped process
     act()
     caller.join(timeout=30)
     (response,) = answer
@@ -79,7 +81,7 @@ def test_an_engine_crash_mid_call_costs_that_call_and_the_next_one_gets_its_card
     (pid,) = pool.pids()
     os.kill(pid, signal.SIGSTOP)  # holds the call in flight until the kill
 
-    stopped_checks(call_while(client, lambda: os.kill(pid, signal.SIGKILL)))
+    stopped_checks(call_while(client, pool, lambda: os.kill(pid, signal.SIGKILL)))
 
     assert dpyd_summary(client.post(URL, json=request_fixture(REQUEST))) == expected
     (successor,) = pool.pids()
@@ -87,6 +89,7 @@ def test_an_engine_crash_mid_call_costs_that_call_and_the_next_one_gets_its_card
     assert client.get("/health").json()["engine"] == {
         "mode": "process",
         "processes": 1,
+        "busy": 0,
         "restarts": 1,
     }
 

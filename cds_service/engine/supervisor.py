@@ -89,7 +89,7 @@ class EnginePool:
     def __init__(self, size: int, timeout: float):
         if size < 1:
             raise ValueError("an engine pool needs at least one process")
-        self._timeout = timeout
+        self._timeout, self._size = timeout, size
         self._keys = itertools.count()
         self._specs: dict[int, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
@@ -125,7 +125,8 @@ class EnginePool:
     def status(self) -> dict[str, Any]:
         with self._lock:
             alive = sum(1 for worker in self._workers if worker.process.poll() is None)
-        return {"mode": "process", "processes": alive, "restarts": self.restarts}
+        busy = self._size - self._idle.qsize()
+        return {"mode": "process", "processes": alive, "busy": busy, "restarts": self.restarts}
 
     def pids(self) -> list[int]:
         with self._lock:
