@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import signal
 import threading
 import time
@@ -116,6 +117,21 @@ def test_a_process_that_died_between_calls_is_replaced_before_the_next_one(serve
     assert dpyd_summary(client.post(URL, json=request_fixture(REQUEST))) == expected
     assert pool.pids() != [pid]
     assert pool.restarts == 1
+
+
+def test_a_segfault_in_the_c_code_costs_one_call(caplog: pytest.LogCaptureFixture):
+    """The text the service sent before numbers were written for the engine crashes it."""
+    pool = EnginePool(1, timeout=10)
+    try:
+        rules = pool.rules({"any": [("lab", {"t": "lab"})]}, SCHEMA)
+        (pid,) = pool.pids()
+        with pytest.raises(EngineUnavailable):
+            rules.run([b'{"t":"lab","value":1e-6'])
+        assert re.search(rf"engine process {pid} exited with -\d+", caplog.text)  # a signal
+        assert [m.rule_id for m in rules.evaluate([{"t": "lab", "value": 1e-6}])] == ["any"]
+        assert pool.status()["restarts"] == 1
+    finally:
+        pool.close()
 
 
 def test_errors_of_the_engine_reach_the_caller_as_in_process():

@@ -197,6 +197,9 @@ class EnginePool:
         """Kill a worker that crashed or hung on a call and start its successor at once."""
         if worker is not None:
             code = worker.process.poll()
+            if code is None and not isinstance(error, TimeoutError):  # it closed: it is ending
+                with suppress(subprocess.TimeoutExpired):
+                    code = worker.process.wait(timeout=1)
             self._discard(
                 worker, f"exited with {code}" if code is not None else f"did not answer ({error})"
             )
@@ -215,7 +218,11 @@ class IsolatedRules:
 
     def evaluate(self, facts: Sequence[Mapping[str, Scalar]], timeout: float = 1.0) -> list[Match]:
         """Facts are checked and written here: a fact the engine cannot take never leaves."""
-        return self._pool.evaluate(self._key, prepare(self._schema, facts), timeout)
+        return self.run(prepare(self._schema, facts), timeout)
+
+    def run(self, prepared: list[bytes], timeout: float = 1.0) -> list[Match]:
+        """:meth:`evaluate` on facts already written by :func:`~.durable.prepare`."""
+        return self._pool.evaluate(self._key, prepared, timeout)
 
     def close(self) -> None:
         self._pool.forget(self._key)
