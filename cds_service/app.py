@@ -19,7 +19,8 @@ from starlette.middleware.cors import CORSMiddleware
 from . import service
 from .auth.guard import RequireClientJwt, verifier_for
 from .config import Settings
-from .engine.durable import EngineBusy
+from .engine.durable import CompiledRules, EngineBusy
+from .engine.supervisor import EnginePool, EngineUnavailable
 from .observability import calls, metrics
 from .observability.readiness import Readiness
 from .prefetch import fhirclient
@@ -39,8 +40,19 @@ log = logging.getLogger("cds_service")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service with its rule set loaded; an invalid rule set raises here, before serving."""
     settings = settings or Settings.from_env()
-    live = LiveRules(load_rule_set(settings.rules_dir))
-    verifier = verifier_for(settings)  # after the rules, whose problems are told first
+    pool = (
+        EnginePool(settings.engine_processes, settings.engine_timeout)
+        if settings.engine_processes > 0
+        else None
+    )
+    compile_rules = pool.rules if pool else CompiledRules
+    try:
+        live = LiveRules(load_rule_set(settings.rules_dir, compile_rules), compile_rules)
+        verifier = verifier_for(settings)  # after the rules, whose problems are told first
+    except BaseException:
+        if pool:
+            pool.close()
+        raise
     store = open_store(settings)
     fhir.warm_up()
     if settings.today is not None:
@@ -66,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await verifier.replay.aclose()
         if store is not None:
             store.close()
+        if pool:
+            pool.close()
 
     app = FastAPI(
         title="Oncology PGx CDS Hooks service",
@@ -75,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.rules = live
+    app.state.engine = pool
     app.state.settings = settings
     app.state.store = store
     if verifier is not None:  # added before CORS, so that CORS wraps it and answers preflights
@@ -100,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(EngineBusy, _busy)
     app.add_exception_handler(StoreUnavailable, _store_down)
+    app.add_exception_handler(EngineUnavailable, _engine_stopped)
     app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/cds-services")
@@ -138,8 +154,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Which rule set is live, and what the last reload said (a refused one included)."""
         status = live.status()
         kept = {"store": store.status()} if store is not None else {}
+        engine = pool.status() if pool else {"mode": "in-process"}
         answer = {"status": "ok", "auth": settings.auth, "ruleSetVersion": status["version"]}
-        return _json(answer | {"rules": status} | kept)
+        return _json(answer | {"rules": status, "engine": engine} | kept)
 
     @app.get("/ready")
     async def ready() -> Response:
@@ -247,6 +264,17 @@ async def _store_down(_: Request, error: Exception) -> Response:
     issue = Issue("transient", f"{error}; retry later: the feedback was not kept")
     response = _json(operation_outcome(issue), 503)
     response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+async def _engine_stopped(_: Request, error: Exception) -> Response:
+    """The engine process died or hung on this call (it is restarted): no check ran."""
+    message = (
+        "the checks could not run: the rules engine stopped during this call and is being "
+        "restarted; no card was evaluated, retry"
+    )
+    response = _json(operation_outcome(Issue("transient", message)), 503)
+    response.headers["Retry-After"] = "1"
     return response
 
 

@@ -52,6 +52,11 @@ class Settings:
     """Seconds a JWKS fetched from a ``jku`` is kept before it is fetched again."""
     log_format: str = "text"
     """``text`` (readable, the default) or ``json`` (one object a line, for a log pipeline)."""
+    engine_processes: int = 1
+    """Engine processes that run durable-rules, one call in flight each, so that a crash in its
+    C code costs one call (503), not the server; 0 runs the engine in the server's process."""
+    engine_timeout: float = 5.0
+    """Seconds an engine process may take for one call (or to start) before it is replaced."""
     today: date | None = None
     """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
     tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
@@ -94,6 +99,8 @@ class Settings:
             clock_skew=float(env.get("CDS_AUTH_CLOCK_SKEW", cls.clock_skew)),
             jwks_lifetime=float(env.get("CDS_JWKS_LIFETIME", cls.jwks_lifetime)),
             log_format=env.get("CDS_LOG_FORMAT", cls.log_format),
+            engine_processes=int(env.get("CDS_ENGINE_PROCESSES", cls.engine_processes)),
+            engine_timeout=float(env.get("CDS_ENGINE_TIMEOUT_SECONDS", cls.engine_timeout)),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
             data_dir=data_dir,
             database_url=_database_url(env.get("CDS_DATABASE_URL", ""), data_dir),

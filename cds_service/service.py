@@ -16,6 +16,7 @@ import httpx
 from . import facts
 from .cards.render import Firing, applied, render
 from .config import Settings
+from .engine.admission import admit
 from .engine.durable import MAX_FACTS
 from .observability.calls import fired, stage
 from .prefetch import fhirclient, keys
@@ -65,7 +66,7 @@ def decide(
     """The cards for a record; with ``overrides``, each rule's repeat after an override."""
     with stage("facts"):
         record = keys.record(context, planned, fetched)
-        found = facts.extract(record, rule_set.knowledge, today)
+        found = admit(facts.extract(record, rule_set.knowledge, today))
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
         raise ClientError.of(413, "too-costly", message, "prefetch")

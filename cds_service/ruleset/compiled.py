@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import facts as fact_types
-from ..engine.durable import CompiledRules, Conditions, Match
+from ..engine.durable import Conditions, Engine, Match
 from ..knowledge.tables import Knowledge
 from ..prefetch.queries import KeySpec
 from ..protocol.yamlfile import YamlMap
@@ -71,7 +71,7 @@ class RuleSet:
     services: dict[str, Service]
     files: list[RuleFile]
     rules: dict[str, Rule]
-    engines: dict[str, CompiledRules]
+    engines: dict[str, Engine]
 
     def evaluate(self, hook: str, facts: Sequence[fact_types.Fact]) -> list[tuple[Rule, Match]]:
         matches = self.engines[hook].evaluate([fact.engine_view() for fact in facts])

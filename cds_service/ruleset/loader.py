@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .. import facts as fact_types
-from ..engine.durable import CompiledRules, EngineError
+from ..engine.durable import CompiledRules, Engine, EngineError, EngineFactory
 from ..knowledge.tables import Knowledge, load_knowledge
 from ..prefetch.queries import KeySpec, OnError, template_problem
 from ..protocol.yamlfile import RuleFileError, YamlMap, load_yaml
@@ -46,8 +46,12 @@ class RuleSetInvalid(Exception):
         super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n{lines}")
 
 
-def load_rule_set(directory: Path) -> RuleSet:
-    """Load, check and compile every file under ``directory``; problems raise RuleSetInvalid."""
+def load_rule_set(directory: Path, compile_rules: EngineFactory = CompiledRules) -> RuleSet:
+    """Load, check and compile every file under ``directory``; problems raise RuleSetInvalid.
+
+    ``compile_rules`` makes the engine of each hook: in this process by default, or in the
+    service's engine processes (``EnginePool.rules``).
+    """
     directory = directory.resolve()
     problems: list[RuleFileError] = [
         RuleFileError(directory / name, "missing: every rules folder needs this file")
@@ -88,7 +92,7 @@ def load_rule_set(directory: Path) -> RuleSet:
     problems += _example_problems(files, rules)
     if problems:
         raise RuleSetInvalid(_ordered(problems))
-    engines = _compile(directory, rules)
+    engines = _compile(directory, rules, compile_rules)
     rule_files = [rule_file for rule_file, _ in files]
     return RuleSet(
         directory, version_of(directory), knowledge, services, rule_files, rules, engines
@@ -235,13 +239,15 @@ def _example_problems(
     return found
 
 
-def _compile(directory: Path, rules: Mapping[str, Rule]) -> dict[str, CompiledRules]:
-    engines: dict[str, CompiledRules] = {}
+def _compile(
+    directory: Path, rules: Mapping[str, Rule], compile_rules: EngineFactory
+) -> dict[str, Engine]:
+    engines: dict[str, Engine] = {}
     schema = fact_types.schema()
     try:
         for hook in HOOKS:
             chosen = [r for r in rules.values() if hook in r.file.hooks]
-            engines[hook] = CompiledRules(
+            engines[hook] = compile_rules(
                 {r.id: r.conditions for r in chosen},
                 schema,
                 absent={r.id: r.absent for r in chosen if r.absent},

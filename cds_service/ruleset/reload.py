@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..engine.durable import CompiledRules, EngineFactory
 from ..observability import metrics
 from .loader import RuleSet, RuleSetInvalid, load_rule_set, version_of
 
@@ -59,8 +60,10 @@ def _within(problem: str, prefixes: tuple[str, ...]) -> str:
 class LiveRules:
     """The rule set requests are served with, replaced whole and closed when no one uses it."""
 
-    def __init__(self, rule_set: RuleSet):
+    def __init__(self, rule_set: RuleSet, compile_rules: EngineFactory = CompiledRules):
+        """``compile_rules`` is the engine ``rule_set`` was loaded with; reloads use it too."""
         self.current = rule_set
+        self.compile_rules = compile_rules
         self.loaded_at = _now()
         self.last_reload: ReloadReport | None = None
         self._leases: dict[int, int] = {}
@@ -153,7 +156,7 @@ async def reload(live: LiveRules, directory: Path, timeout: float) -> ReloadRepo
         outcome, problems = "superseded", ["the files changed while they were checked"]
     elif outcome == "passed":
         try:
-            rule_set = await asyncio.to_thread(load_rule_set, directory)
+            rule_set = await asyncio.to_thread(load_rule_set, directory, live.compile_rules)
         except RuleSetInvalid as error:
             outcome, problems = "superseded", [str(p) for p in error.problems]
         else:
