@@ -397,6 +397,20 @@ class Unreadable(Fact):
     biomarker: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChecksNotRun(Fact):
+    """The checks of one rule file that did not run: data they read could not be obtained."""
+
+    kind = "checks_not_run"
+    label = "Checks that could not run"
+    area: str
+    checks: str
+    count: float
+    keys: str
+    why: str
+    """Per prefetch key: the query and what the FHIR server (or the client) answered."""
+
+
 ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)
 """Facts about one draft order (``order``, ``drug``): a remove-order suggestion may name them."""
 
@@ -422,6 +436,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     TargetedOrder,
     CumulativeDose,
     Unreadable,
+    ChecksNotRun,
 )
 
 

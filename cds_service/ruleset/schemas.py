@@ -31,6 +31,8 @@ from ..protocol.messages import CONTEXTS
 
 HOOKS = tuple(CONTEXTS)
 ACTIONS = ("adjust-dose", "remove-order", "order-test", "refer")
+FACT_SOURCE = r"^[a-z_]+(\.[a-z_]+)?$"
+"""A fact (``pgx_phenotype``) or one of its attributes (``pgx_phenotype.inhibited_by``)."""
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""
 
@@ -229,7 +231,13 @@ def services_schema() -> dict:
     return document(
         "services",
         "The CDS services the discovery endpoint lists, with their prefetch templates.",
-        closed({"services": array(service)}, ["services"]),
+        closed(
+            {
+                "services": array(service),
+                "fact_sources": mapping(array({"type": "string", "pattern": FACT_SOURCE})),
+            },
+            ["services"],
+        ),
     )
 
 
