@@ -7,12 +7,19 @@ it runs every check whose data it has and says, on a card, which checks could no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from cds_service.facts import extract
+from cds_service.knowledge.yamlfile import load_yaml
+from cds_service.prefetch import keys as prefetch
+from cds_service.service import parse_request, read_context
+from tests.conftest import FIXTURES, RULES
+from tests.fixture_cases import TODAY
 from tests.servers import LiveService, authorized, fhir_server, live_service
 
 NAME = "dpyd-c1905-het-capecitabine.order-sign"
@@ -50,3 +57,54 @@ def test_a_refused_search_keeps_the_dpyd_card_and_names_what_could_not_run(refus
     assert "HTTP 400" in text
     assert "Search on MedicationStatement is not supported" in text
     assert "DPYD" not in " ".join(c["summary"] for c in blocked)  # DPYD ran: not said to fail
+
+
+def _views(found: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for fact in found:
+        view = fact.engine_view()
+        by_kind.setdefault(str(view["t"]), []).append(view)
+    return {kind: sorted(views, key=repr) for kind, views in by_kind.items()}
+
+
+def _changed(full: list[dict[str, Any]], less: list[dict[str, Any]], kind: str) -> set[str]:
+    """``kind`` if facts came or went, else each ``kind.attribute`` whose values differ."""
+    if len(full) != len(less):
+        return {kind}
+    return {
+        f"{kind}.{name}"
+        for before, after in zip(full, less, strict=True)
+        for name in before.keys() | after.keys()
+        if before.get(name) != after.get(name)
+    }
+
+
+def test_fact_sources_name_every_fact_a_key_feeds(rule_set):
+    """Under-declaring a key's facts would let a rule run on missing data as if on no data.
+
+    Each fixture request that prefetches everything is read again without one key's data: every
+    fact or attribute that changes must be declared for that key in services.yaml (fact_sources).
+    """
+    sources = {
+        key: set(fed) for key, fed in load_yaml(RULES / "services.yaml")["fact_sources"].items()
+    }
+    undeclared: dict[str, set[str]] = {}
+    checked = 0
+    for path in sorted((FIXTURES / "requests").glob("*.json")):
+        request = parse_request(json.loads(path.read_text(encoding="utf-8")))
+        service = rule_set.service_for(request.hook)
+        context = read_context(service, request)
+        planned = prefetch.plan(request.prefetch, context, service.keys, TODAY)
+        if planned.queries:
+            continue
+        checked += 1
+        full = _views(extract(prefetch.record(context, planned, {}), rule_set.knowledge, TODAY))
+        for spec in service.keys:
+            without = replace(planned, have={**planned.have, spec.key: []})
+            less = _views(extract(prefetch.record(context, without, {}), rule_set.knowledge, TODAY))
+            for kind in (full.keys() | less.keys()) - {"unreadable"}:
+                for name in _changed(full.get(kind, []), less.get(kind, []), kind):
+                    if name not in sources[spec.key] and kind not in sources[spec.key]:
+                        undeclared.setdefault(spec.key, set()).add(name)
+    assert checked > 100
+    assert undeclared == {}
