@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from . import facts
-from .cards.render import Firing, applied, render
+from .cards.render import Firing, applied, distinct, render
 from .config import Settings
 from .engine.durable import MAX_FACTS
 from .prefetch import fhirclient, keys
@@ -80,7 +80,7 @@ def decide(
         if rule.id not in blocked
     ]
     rendered = [render(f, record, rule_set, notes) for f in firings]
-    return CdsResponse(cards=[card for card in rendered if not applied(card, record)])
+    return CdsResponse(cards=distinct(card for card in rendered if not applied(card, record)))
 
 
 async def answer(

@@ -12,7 +12,7 @@ uuid is on one of the draft orders has been acted on and is not shown again (``a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
@@ -87,6 +87,31 @@ def applied(card: Card, record: PatientRecord) -> bool:
         for order in record.draft_orders
         for tag in ((order.get("meta") or {}).get("tag") or [])
     )
+
+
+def distinct(cards: Iterable[Card]) -> list[Card]:
+    """The cards with none repeated: the same rule, summary and suggested changes once.
+
+    Facts about one thing can arrive twice (two cancers both lacking an ECOG); the clinician
+    must read each finding once. Cards that change different orders are not repeats.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for card in cards:
+        targets = tuple(
+            (suggestion.label, action.type, action.resourceId, _resource_key(action.resource))
+            for suggestion in card.suggestions or ()
+            for action in suggestion.actions or ()
+        )
+        key = (card.source.topic.code if card.source.topic else None, card.summary, targets)
+        if key not in seen:
+            seen.add(key)
+            kept.append(card)
+    return kept
+
+
+def _resource_key(resource: Mapping[str, Any] | None) -> str | None:
+    return f"{resource.get('resourceType')}/{resource.get('id')}" if resource else None
 
 
 def _values(firing: Firing) -> dict[tuple[str, str], str]:

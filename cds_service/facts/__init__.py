@@ -90,7 +90,7 @@ __all__ = [
 
 def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fact]:
     """Every fact the rules can test, from one patient's record and draft orders."""
-    conditions = clinical.read_conditions(record)
+    conditions = clinical.read_conditions(record, knowledge)
     found: list[Fact] = [*conditions.unreadable]
     patient = list(clinical.patient(record, knowledge, today, conditions))
     found.extend(patient)

@@ -41,22 +41,29 @@ NOT_INTERPRETED = "not interpreted"
 
 
 def cancers(conditions: Conditions, knowledge: Knowledge, today: date) -> Iterable[Cancer]:
-    """Current malignant Conditions of a site the table names, with their diagnosis date."""
+    """One fact per cancer site of the current malignant Conditions, dated by the earliest.
+
+    EHR exports record a diagnosis again at each visit (Synthea: one Condition per encounter);
+    the same cancer must give one card, citing every Condition that names it.
+    """
+    by_site: dict[str, list[tuple[date | None, str, Condition]]] = {}
     for reference, condition in conditions.current:
         profiles, codes, texts = _described(condition)
         if knowledge.clinical.indication(profiles, codes, texts) != "malignant":
             continue
         site = knowledge.oncology.site_of(codes, texts)
         if site:
-            diagnosed = diagnosis_date(condition)
-            yield Cancer(
-                site=site,
-                condition=reference,
-                text=fhir.concept_text(condition.code),
-                diagnosed=diagnosed.isoformat() if diagnosed else None,
-                weeks_since_diagnosis=weeks_since(diagnosed, today) if diagnosed else None,
-                sources=(reference,),
-            )
+            by_site.setdefault(site, []).append((diagnosis_date(condition), reference, condition))
+    for site, found in by_site.items():
+        diagnosed, reference, condition = min(found, key=lambda f: (f[0] or date.max, f[1]))
+        yield Cancer(
+            site=site,
+            condition=reference,
+            text=fhir.concept_text(condition.code),
+            diagnosed=diagnosed.isoformat() if diagnosed else None,
+            weeks_since_diagnosis=weeks_since(diagnosed, today) if diagnosed else None,
+            sources=tuple(ref for _, ref, _ in found),
+        )
 
 
 def advanced_cancer(

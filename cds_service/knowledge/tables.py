@@ -72,6 +72,16 @@ class Clinical:
     postmenopausal_from_age: float
     menopause_not_applicable: frozenset[str]
     """``Patient.gender`` values for which a menopausal status does not apply."""
+    not_verified: frozenset[str]
+    """``Condition.verificationStatus`` codes that make a Condition no diagnosis."""
+    not_diagnosis_words: tuple[re.Pattern[str], ...]
+    """Words ("suspected") that make a Condition no diagnosis."""
+
+    def diagnosis(self, verification: Iterable[str], texts: Iterable[str]) -> bool:
+        """Whether a Condition states a diagnosis: not unconfirmed, refuted or "suspected"."""
+        if not self.not_verified.isdisjoint(verification):
+            return False
+        return not any(p.search(text) for text in texts for p in self.not_diagnosis_words)
 
     def indication(
         self, profiles: Iterable[str], codes: Iterable[Code], texts: Iterable[str]
@@ -189,4 +199,6 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
         menopause_codes={(c["system"], c["code"]): c["status"] for c in menopause["codes"]},
         postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
         menopause_not_applicable=frozenset(menopause["not_applicable_for"]),
+        not_verified=frozenset(doc["not_diagnoses"]["verification"]),
+        not_diagnosis_words=tuple(map(word_pattern, doc["not_diagnoses"].get("words") or ())),
     )

@@ -130,6 +130,9 @@ def conditions_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
+                "not_diagnoses": closed(
+                    {"verification": array(TEXT), "words": array(TEXT)}, ["verification"]
+                ),
                 "indications": mapping(indication),
                 "menopause": closed(
                     {
@@ -140,7 +143,7 @@ def conditions_schema() -> dict:
                     ["codes", "postmenopausal_from_age", "not_applicable_for"],
                 ),
             },
-            ["meta", "indications", "menopause"],
+            ["meta", "not_diagnoses", "indications", "menopause"],
         ),
     )
 
