@@ -77,10 +77,14 @@ def decide(
     firings = [
         Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
         for rule, match in rule_set.evaluate(service.hook, found)
-        if rule.id not in blocked
+        if rule.id not in blocked and not (rule.file.forward_looking and _deceased(found))
     ]
     rendered = [render(f, record, rule_set, notes) for f in firings]
     return CdsResponse(cards=distinct(card for card in rendered if not applied(card, record)))
+
+
+def _deceased(found: list[facts.Fact]) -> bool:
+    return any(isinstance(f, facts.PatientFact) and f.deceased for f in found)
 
 
 async def answer(

@@ -50,3 +50,24 @@ def test_suspected_and_provisional_diagnoses_are_not_diagnoses(capsys):
     assert "c1e0a001-0000-4000-8000-000000000005" not in text  # colon cancer, provisional
     assert "colon" not in text.lower()
     assert "lung" not in text.lower()
+
+
+def test_secondary_malignant_neoplasm_of_the_colon_is_metastatic_disease(capsys):
+    """SNOMED 94260004 (ICD-10 C78.5) on a T3 N0 MSS record: advanced, no Oncotype DX Colon."""
+    cards = evaluate(capsys, "colon-secondary-transaction.json", "--hook", "patient-view")
+    assert not [t for t in topics(cards) if t.startswith("oncotype-colon")], topics(cards)
+    assert "goals-of-care-due" in topics(cards) or "goals-of-care-overdue" in topics(cards)
+
+
+def test_secondary_neoplasm_of_a_lymph_node_stays_regional():
+    from cds_service.knowledge.tables import load_knowledge
+
+    advanced = load_knowledge(RULES / "knowledge").care.advanced.conditions
+    assert advanced.by_words(["Secondary malignant neoplasm of liver"])
+    assert not advanced.by_words(["Secondary malignant neoplasm of axillary lymph node"])
+
+
+def test_a_deceased_patient_gets_no_forward_looking_card(capsys):
+    """The same record with Patient.deceasedDateTime: no conversation or assay is due."""
+    cards = evaluate(capsys, "colon-secondary-deceased-transaction.json", "--hook", "patient-view")
+    assert cards == []

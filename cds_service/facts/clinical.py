@@ -91,8 +91,17 @@ def patient(
         age=age,
         menopause=status,
         menopause_basis=basis,
+        deceased=_deceased(resource, today),
         sources=(fhir.reference_of(record.patient),),
     )
+
+
+def _deceased(patient: Patient, today: date) -> str | None:
+    """When the patient died (a date, or ``yes``), if by ``today``; a later date is not yet."""
+    if patient.deceasedBoolean:
+        return "yes"
+    died = day_of(patient.deceasedDateTime)
+    return died.isoformat() if died and died <= today else None
 
 
 def _age(birth: date | str | None, today: date) -> float | None:

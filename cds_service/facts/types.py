@@ -36,6 +36,8 @@ class PatientFact(Fact):
     menopause: str | None = None
     """``postmenopausal``, ``premenopausal``, ``unknown`` or ``not applicable``."""
     menopause_basis: str | None = None
+    deceased: str | None = None
+    """The date of death, or ``yes``, when the Patient is recorded as deceased by the day."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

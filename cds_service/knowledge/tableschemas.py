@@ -222,7 +222,9 @@ def care_schema() -> dict:
                 "advanced_cancer": closed(
                     {
                         "findings": mapping(array(TEXT, minItems=1)),
-                        "conditions": closed({"profiles": array(TEXT)} | recognised),
+                        "conditions": closed(
+                            {"profiles": array(TEXT), "unless": array(TEXT)} | recognised
+                        ),
                     },
                     ["findings", "conditions"],
                 ),

@@ -35,6 +35,8 @@ class RuleFile:
     links: tuple[Mapping[str, str], ...] = ()
     override_reasons: tuple[Mapping[str, str], ...] = ()
     examples: tuple[YamlMap, ...] = ()
+    forward_looking: bool = False
+    """Its cards are about care still to come: none for a patient recorded as deceased."""
 
 
 @dataclass(frozen=True)

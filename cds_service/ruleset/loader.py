@@ -186,6 +186,7 @@ def _rule_file(
         links=tuple(meta.get("links") or ()),
         override_reasons=tuple(meta.get("override_reasons") or ()),
         examples=tuple(document.get("examples") or ()),
+        forward_looking=bool(meta.get("forward_looking")),
     )
     rules = []
     for entry in document["rules"]:

@@ -203,6 +203,7 @@ def rule_file_schema() -> dict:
             ),
             "links": array(closed({"label": TEXT, "url": TEXT}, ["label", "url"])),
             "override_reasons": array(closed({"code": TEXT, "display": TEXT}, ["code", "display"])),
+            "forward_looking": {"type": "boolean"},
         },
         ["id", "title", "version", "hooks", "guideline"],
     )
