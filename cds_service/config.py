@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -36,12 +37,22 @@ class Settings:
     reload_timeout: float = 60.0
     """The longest a new rule set may take to check and test before it is refused."""
     today: date | None = None
-    """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
-    tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
+    """The day ages and intervals are counted to; None: the real date in ``timezone``. Fixed
+    only for tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago
+    stays so."""
+    timezone: str = "UTC"
+    """The IANA zone of the clinic: its date is "today" (at 8 pm in Chicago it is not yet
+    tomorrow), and a time sent without a zone is read in it."""
+
+    def __post_init__(self) -> None:
+        _zone_name(self.timezone)
 
     def day(self) -> date:
-        """The day of a call: ``today`` when fixed, else the real date (UTC)."""
-        return self.today or datetime.now(UTC).date()
+        """The day of a call: ``today`` when fixed, else the real date in ``timezone``."""
+        return self.today or datetime.now(self.zone()).date()
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,7 +69,19 @@ class Settings:
             reload_seconds=float(env.get("CDS_RULES_RELOAD_SECONDS", cls.reload_seconds)),
             reload_timeout=float(env.get("CDS_RULES_RELOAD_TIMEOUT", cls.reload_timeout)),
             today=date.fromisoformat(env["CDS_TODAY"]) if env.get("CDS_TODAY") else None,
+            timezone=env.get("CDS_TIMEZONE") or cls.timezone,
         )
+
+
+def _zone_name(name: str) -> str:
+    """An IANA zone name the machine knows; a typo stops the service instead of reading UTC."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"CDS_TIMEZONE={name!r} is not an IANA time zone (America/Chicago)"
+        ) from None
+    return name
 
 
 def _list(value: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -30,6 +31,7 @@ from .protocol.outcomes import ClientError, Issue, validated
 from .ruleset import sources
 from .ruleset.compiled import RuleSet, Service
 
+_UTC = ZoneInfo("UTC")
 SPEC_VERSION = "2.0.1"
 """The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
 
@@ -60,6 +62,7 @@ def decide(
     failed: Mapping[str, Issue],
     rule_set: RuleSet,
     today: date,
+    zone: ZoneInfo,
 ) -> CdsResponse:
     """The cards; the rules reading a key that stayed unanswered give one card saying so."""
     missing = keys.unanswered(planned, fetched, failed)
@@ -67,7 +70,7 @@ def decide(
     blocked = {rule.id for rule in rules if rule.needs & missing.keys()}
     if missing and all(rule.id in blocked for rule in rules if rule.needs):
         raise keys.PrefetchUnavailable(*missing.values())  # no check on the record can run
-    record = keys.record(context, planned, fetched)
+    record = keys.record(context, planned, fetched, zone)
     found = facts.extract(record, rule_set.knowledge, today)
     found += sources.not_run(rules, {key: issue.message for key, issue in missing.items()})
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
@@ -102,14 +105,20 @@ async def answer(
     failed: Mapping[str, Issue] = {}
     if planned.queries:
         fetched, failed = await fhirclient.fetch(planned.queries, request, client, settings)
-    return decide(service, context, planned, fetched, failed, rule_set, today)
+    return decide(service, context, planned, fetched, failed, rule_set, today, settings.zone())
 
 
-def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
+def call(
+    service: Service,
+    request: HookRequest,
+    rule_set: RuleSet,
+    today: date,
+    zone: ZoneInfo = _UTC,
+) -> CdsResponse:
     """A call answered from the request alone: the checks needing a key not sent do not run."""
     context = read_context(service, request)
     planned = keys.plan(request.prefetch, context, service.keys, today)
-    return decide(service, context, planned, {}, {}, rule_set, today)
+    return decide(service, context, planned, {}, {}, rule_set, today, zone)
 
 
 def discovery(rule_set: RuleSet) -> dict[str, Any]:

@@ -162,6 +162,7 @@ def test_a_record_too_large_to_check_is_413():
                 "id": f"c{n}",
                 "code": {"text": "breast cancer"},
                 "subject": {"reference": f"Patient/{patient}"},
+                "onsetDateTime": "not a date",  # one fact each: one cancer is one fact
             }
         }
         for n in range(MAX_FACTS + 1)

@@ -57,7 +57,7 @@ def render(
     return Card(
         uuid=card_uuid,
         summary=fill(template["summary"], values, limit=VALUE_MAX),
-        detail=_detail(firing, values, rule_set, notes),
+        detail=_detail(firing, values, rule_set, notes, record),
         indicator=template["indicator"],
         source=Source(
             label=f"{guideline.label} · rules {rule_set.version}",
@@ -194,6 +194,7 @@ def _detail(
     values: Mapping[tuple[str, str], str],
     rule_set: RuleSet,
     notes: Sequence[Unreadable],
+    record: PatientRecord,
 ) -> str:
     rule, template = firing.rule, firing.rule.card
     parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
@@ -205,6 +206,14 @@ def _detail(
     if notes:
         parts.append("**Could not evaluate**")
         parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
+    read_as = [
+        f"- {source}: {note}"
+        for source in sorted(_sources(firing))
+        for note in record.read_as.get(source, ())
+    ]
+    if read_as:
+        parts.append("**Read with care**")
+        parts.append("\n".join(read_as))
     guideline = rule.file.guideline
     lines = []
     if template.get("strength"):

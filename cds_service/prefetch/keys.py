@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -29,6 +30,9 @@ from ..protocol.messages import OrderSelectContext, OrderSignContext, PatientVie
 from ..protocol.outcomes import ClientError, Issue
 from .queries import KeySpec, OnError, render
 from .record import PatientRecord
+from .zones import with_zone
+
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -177,12 +181,18 @@ def record(
     context: PatientViewContext,
     planned: Plan,
     fetched: Mapping[str, list[Mapping[str, Any]]],
+    zone: ZoneInfo = _UTC,
 ) -> PatientRecord:
-    """The patient's record from what was sent and what was fetched (see :func:`unanswered`)."""
+    """The patient's record from what was sent and what was fetched (see :func:`unanswered`).
+
+    A time sent without a zone is read in ``zone``, the service's (``zones.py``).
+    """
     patient: Mapping[str, Any] | None = None
     resources: list[Mapping[str, Any]] = []
+    read_as: dict[str, list[str]] = {}
     for key, sent in planned.have.items():
         for resource in map(_repaired, [*sent, *fetched.get(key, ())]):
+            resource = with_zone(resource, zone, read_as, reference_of(resource))
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
@@ -190,11 +200,13 @@ def record(
                 patient = resource
             else:
                 resources.append(resource)
+    orders = [with_zone(r, zone, read_as, reference_of(r)) for r in _draft_orders(context)]
     return PatientRecord(
         patient_id=context.patientId,
         patient=patient,
         resources=resources,
-        draft_orders=_draft_orders(context),
+        draft_orders=orders,
+        read_as={reference: tuple(notes) for reference, notes in read_as.items()},
     )
 
 
