@@ -23,6 +23,7 @@ from fhir.resources.R4B.observation import Observation
 
 from ..knowledge.care import ADVANCED, NOT_ADVANCED, UNKNOWN
 from ..knowledge.oncology import FindingSpec, Oncology
+from ..knowledge.plausibility import Plausibility
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
@@ -176,8 +177,10 @@ def findings(
         found.sort(key=lambda item: _data_absent(item[2]))  # stable: keeps the order above
         seen.add(name)
         after = knowledge.procedures.follow_up.get(name, frozenset())
+        plausible = knowledge.plausibility
         results = (
-            _placed(_read(record, specs[name], resource), after, done) for _, _, resource in found
+            _placed(_plausible(_read(record, specs[name], resource), plausible), after, done)
+            for _, _, resource in found
         )
         for result in results:
             yield result
@@ -219,6 +222,16 @@ def _trend(spec: FindingSpec, latest: Finding, older: Iterable[Fact]) -> Iterabl
         unit=spec.unit,
         sources=(*baseline.sources, *latest.sources),
     )
+
+
+def _plausible(result: Fact, plausibility: Plausibility) -> Fact:
+    """A finding whose number cannot be a real one is not interpreted, and says why."""
+    if not isinstance(result, Finding) or result.number is None:
+        return result
+    problem = plausibility.finding_problem(result.finding, result.number, result.unit)
+    if problem is None:
+        return result
+    return replace(result, value=NOT_INTERPRETED, number=None, band=None, reported=problem)
 
 
 def _placed(result: Fact, after: frozenset[str], done: Sequence[PerformedProcedure]) -> Fact:

@@ -21,6 +21,7 @@ from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
 from .genomics import Genomics, load_genomics
 from .oncology import Oncology, load_oncology
+from .plausibility import Plausibility, load_plausibility
 from .procedures import Procedures, load_procedures
 from .words import word_pattern
 from .yamlfile import RuleFileError, line_of, load_yaml
@@ -110,6 +111,7 @@ class Knowledge:
     procedures: Procedures
     biomarkers: Biomarkers
     anthracyclines: CumulativeDosing
+    plausibility: Plausibility
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -136,6 +138,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         sites=frozenset(site.name for site in oncology.sites),
         findings=frozenset(oncology.findings),
     )
+    plausible_file = directory / "plausibility.yaml"
     anthracyclines_file = directory / "anthracyclines.yaml"
     anthracyclines = load_cumulative(
         load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
@@ -149,6 +152,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
         biomarkers,
         anthracyclines,
+        load_plausibility(load_yaml(plausible_file), plausible_file, oncology.findings),
     )
 
 

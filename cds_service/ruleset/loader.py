@@ -34,6 +34,7 @@ _REQUIRED = (
     "knowledge/procedures.yaml",
     "knowledge/biomarkers.yaml",
     "knowledge/anthracyclines.yaml",
+    "knowledge/plausibility.yaml",
 )
 
 

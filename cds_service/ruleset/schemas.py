@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..facts import FACT_TYPES, schema
+from ..knowledge.plausibility import plausibility_schema
 from ..knowledge.schemaparts import ID, TEXT, array, closed, document, mapping
 from ..knowledge.tableschemas import (
     alleles_schema,
@@ -254,6 +255,7 @@ SCHEMAS = {
     "knowledge-procedures": procedures_schema,
     "knowledge-biomarkers": biomarkers_schema,
     "knowledge-anthracyclines": anthracyclines_schema,
+    "knowledge-plausibility": plausibility_schema,
 }
 
 
