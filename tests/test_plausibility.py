@@ -65,3 +65,11 @@ def test_the_table_is_checked_when_the_rules_load(tmp_path: Path, old: str, new:
     with pytest.raises(RuleSetInvalid) as raised:
         load_rule_set(rules)
     assert message in str(raised.value)
+
+
+def test_a_negative_past_dose_is_not_summed_into_the_cumulative_total():
+    """-1000 mg/m2 given in May would bring 240 + 60 down to -700: a silent all-clear."""
+    found = cards("anthracycline-prior-dose-negative.order-sign", "oncology-order-sign")
+    card = found["anthracycline-dose-not-computed"]
+    assert card["summary"].endswith("needs a plausible dose for each (plausibility.yaml)")
+    assert "-1000 mg/m2: implausible" in card["detail"]
