@@ -71,3 +71,10 @@ def test_a_deceased_patient_gets_no_forward_looking_card(capsys):
     """The same record with Patient.deceasedDateTime: no conversation or assay is due."""
     cards = evaluate(capsys, "colon-secondary-deceased-transaction.json", "--hook", "patient-view")
     assert cards == []
+
+
+def test_every_card_of_one_answer_has_its_own_uuid(capsys):
+    """Three findings missing for one cancer are three cards: a client tells them apart by uuid."""
+    cards = evaluate(capsys, "breast-transaction.json", "--hook", "patient-view")
+    assert len(cards) >= 3
+    assert len({card["uuid"] for card in cards}) == len(cards)

@@ -47,7 +47,7 @@ def render(
 ) -> Card:
     rule, template = firing.rule, firing.rule.card
     values = _values(firing)
-    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)))
+    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)), *_sourceless(firing))
     suggestions = [
         suggestion
         for index, spec in enumerate(template.get("suggestions") or [])
@@ -263,6 +263,14 @@ def _sources(firing: Firing) -> set[str]:
     for fact in firing.facts.values():
         found.update(fact.sources)
     return found
+
+
+def _sourceless(firing: Firing) -> list[str]:
+    """Facts that cite no resource ("no HER2 on file"), by what they say: without them, three
+    findings missing for one cancer would share one uuid in one answer."""
+    return sorted(
+        repr(sorted(f.engine_view().items())) for f in firing.facts.values() if not f.sources
+    )
 
 
 def _uuid(*parts: str) -> str:
