@@ -310,7 +310,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
             document = bundles.request_from_bundle(document, chosen, args.order, rule_set.knowledge)
         request = service.parse_request(document)
         chosen = _service_for(rule_set, request.hook)
-        response = service.call(chosen, request, rule_set, settings.day()).wire()
+        response = service.call(chosen, request, rule_set, settings.day(), settings.zone()).wire()
     except ClientError as error:
         print(
             json.dumps(error.outcome(), indent=2) if args.json else f"error: {error}",

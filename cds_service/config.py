@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -58,8 +59,12 @@ class Settings:
     engine_timeout: float = 5.0
     """Seconds an engine process may take for one call (or to start) before it is replaced."""
     today: date | None = None
-    """The day ages and intervals are counted to; None: the real date (UTC). Fixed only for
-    tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago stays so."""
+    """The day ages and intervals are counted to; None: the real date in ``timezone``. Fixed
+    only for tests and demonstrations, so that a fixture aged 45 or diagnosed 4 weeks ago
+    stays so."""
+    timezone: str = "UTC"
+    """The IANA zone of the clinic: its date is "today" (at 8 pm in Chicago it is not yet
+    tomorrow), and a time sent without a zone is read in it."""
     data_dir: Path = Path("data")
     """Where the embedded store (SQLite) and its patient-hash key live; ``./dev serve`` makes it."""
     database_url: str = ""
@@ -72,9 +77,15 @@ class Settings:
     store_queue: int = 10_000
     """Calls whose cards may wait to be written; beyond it they are counted lost, not waited on."""
 
+    def __post_init__(self) -> None:
+        _zone_name(self.timezone)
+
     def day(self) -> date:
-        """The day of a call: ``today`` when fixed, else the real date (UTC)."""
-        return self.today or datetime.now(UTC).date()
+        """The day of a call: ``today`` when fixed, else the real date in ``timezone``."""
+        return self.today or datetime.now(self.zone()).date()
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -107,7 +118,19 @@ class Settings:
             patient_hash_key=env.get("CDS_PATIENT_HASH_KEY", ""),
             retention_days=int(env.get("CDS_STORE_RETENTION_DAYS", cls.retention_days)),
             store_queue=int(env.get("CDS_STORE_QUEUE", cls.store_queue)),
+            timezone=env.get("CDS_TIMEZONE") or cls.timezone,
         )
+
+
+def _zone_name(name: str) -> str:
+    """An IANA zone name the machine knows; a typo stops the service instead of reading UTC."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"CDS_TIMEZONE={name!r} is not an IANA time zone (America/Chicago)"
+        ) from None
+    return name
 
 
 def _list(value: str) -> tuple[str, ...]:

@@ -614,8 +614,11 @@ def test_carboplatin_with_a_zero_creatinine_names_it_as_unusable(client: Client)
         if entry["resource"]["id"] == "obs-creatinine-carboplatin-auc5-11pct-above":
             entry["resource"]["valueQuantity"]["value"] = 0
     cards = client.post(service_path("x.order-sign"), json=body).json()["cards"]
-    assert [card["source"]["topic"]["code"] for card in cards] == ["carboplatin-not-checked"]
-    assert cards[0]["summary"].endswith("no usable creatinine on file")
+    by_topic = {card["source"]["topic"]["code"]: card for card in cards}
+    assert set(by_topic) == {"carboplatin-not-checked", "finding-value-not-interpreted"}
+    assert by_topic["carboplatin-not-checked"]["summary"].endswith("no usable creatinine on file")
+    said = by_topic["finding-value-not-interpreted"]["summary"]  # and why (plausibility.yaml)
+    assert said.endswith("0 mg/dL: implausible (must be above 0 and at most 50)")
 
 
 def test_eligibility_card_offers_the_assay_order(client: Client):

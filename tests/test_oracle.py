@@ -282,7 +282,7 @@ def test_the_oracle_catches_a_wrong_comparison(tmp_path: Path, monkeypatch: pyte
     try:
         with pytest.raises(AssertionError):
             compare_with_oracle(
-                broken, 300, lambda rule_id: rule_id == "oracle-below-and-join", False
+                broken, 600, lambda rule_id: rule_id == "oracle-below-and-join", False
             )
     finally:
         broken.close()

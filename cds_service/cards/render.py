@@ -12,7 +12,7 @@ uuid is on one of the draft orders has been acted on and is not shown again (``a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
@@ -47,7 +47,7 @@ def render(
 ) -> Card:
     rule, template = firing.rule, firing.rule.card
     values = _values(firing)
-    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)))
+    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)), *_sourceless(firing))
     suggestions = [
         suggestion
         for index, spec in enumerate(template.get("suggestions") or [])
@@ -57,7 +57,7 @@ def render(
     return Card(
         uuid=card_uuid,
         summary=fill(template["summary"], values, limit=VALUE_MAX),
-        detail=_detail(firing, values, rule_set, notes),
+        detail=_detail(firing, values, rule_set, notes, record),
         indicator=template["indicator"],
         source=Source(
             label=f"{guideline.label} · rules {rule_set.version}",
@@ -87,6 +87,31 @@ def applied(card: Card, record: PatientRecord) -> bool:
         for order in record.draft_orders
         for tag in ((order.get("meta") or {}).get("tag") or [])
     )
+
+
+def distinct(cards: Iterable[Card]) -> list[Card]:
+    """The cards with none repeated: the same rule, summary and suggested changes once.
+
+    Facts about one thing can arrive twice (two cancers both lacking an ECOG); the clinician
+    must read each finding once. Cards that change different orders are not repeats.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for card in cards:
+        targets = tuple(
+            (suggestion.label, action.type, action.resourceId, _resource_key(action.resource))
+            for suggestion in card.suggestions or ()
+            for action in suggestion.actions or ()
+        )
+        key = (card.source.topic.code if card.source.topic else None, card.summary, targets)
+        if key not in seen:
+            seen.add(key)
+            kept.append(card)
+    return kept
+
+
+def _resource_key(resource: Mapping[str, Any] | None) -> str | None:
+    return f"{resource.get('resourceType')}/{resource.get('id')}" if resource else None
 
 
 def _values(firing: Firing) -> dict[tuple[str, str], str]:
@@ -169,6 +194,7 @@ def _detail(
     values: Mapping[tuple[str, str], str],
     rule_set: RuleSet,
     notes: Sequence[Unreadable],
+    record: PatientRecord,
 ) -> str:
     rule, template = firing.rule, firing.rule.card
     parts = [fill(template.get("detail", ""), values).strip(), "**Evidence**"]
@@ -180,6 +206,14 @@ def _detail(
     if notes:
         parts.append("**Could not evaluate**")
         parts.append("\n".join(f"- {n.resource}: {n.reason}" for n in notes))
+    read_as = [
+        f"- {source}: {note}"
+        for source in sorted(_sources(firing))
+        for note in record.read_as.get(source, ())
+    ]
+    if read_as:
+        parts.append("**Read with care**")
+        parts.append("\n".join(read_as))
     guideline = rule.file.guideline
     lines = []
     if template.get("strength"):
@@ -229,6 +263,14 @@ def _sources(firing: Firing) -> set[str]:
     for fact in firing.facts.values():
         found.update(fact.sources)
     return found
+
+
+def _sourceless(firing: Firing) -> list[str]:
+    """Facts that cite no resource ("no HER2 on file"), by what they say: without them, three
+    findings missing for one cancer would share one uuid in one answer."""
+    return sorted(
+        repr(sorted(f.engine_view().items())) for f in firing.facts.values() if not f.sources
+    )
 
 
 def _uuid(*parts: str) -> str:

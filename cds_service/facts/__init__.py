@@ -38,6 +38,7 @@ from .types import (
     Cancer,
     CareMissing,
     CareOnFile,
+    ChecksNotRun,
     CumulativeDose,
     DraftMedication,
     Fact,
@@ -66,6 +67,7 @@ __all__ = [
     "Cancer",
     "CareMissing",
     "CareOnFile",
+    "ChecksNotRun",
     "CumulativeDose",
     "DraftMedication",
     "Fact",
@@ -88,7 +90,7 @@ __all__ = [
 
 def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fact]:
     """Every fact the rules can test, from one patient's record and draft orders."""
-    conditions = clinical.read_conditions(record)
+    conditions = clinical.read_conditions(record, knowledge)
     found: list[Fact] = [*conditions.unreadable]
     patient = list(clinical.patient(record, knowledge, today, conditions))
     found.extend(patient)

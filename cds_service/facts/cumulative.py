@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from ..knowledge.anthracyclines import CumulativeDosing
+from ..knowledge.plausibility import Plausibility
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
@@ -59,13 +60,15 @@ def cumulative_doses(
     past = given(
         record, knowledge, table.drugs, table.administration_statuses, table.request_statuses
     )
+    plausible = knowledge.plausibility
     priors = sorted(
-        (_convert(table, bsa, item) for item in past if item.ingredient in table.ratios),
+        (_convert(table, bsa, item, plausible) for item in past if item.ingredient in table.ratios),
         key=lambda c: c.step,
     )
     cotherapy = _cotherapy(table, orders, active, past)
     for order in counted:
-        yield _total(table, bsa, order, _draft_course(record, order), priors, cotherapy)
+        course_ = _draft_course(record, order)
+        yield _total(table, bsa, order, course_, priors, cotherapy, plausible)
 
 
 def _total(
@@ -75,12 +78,12 @@ def _total(
     order_course: Course,
     priors: Sequence[_Counted],
     cotherapy: str | None,
+    plausible: Plausibility,
 ) -> CumulativeDose:
     ingredient = order.ingredient or ""
     ratio = table.ratios[ingredient]
-    this = _convert(
-        table, bsa, Given(order.order, ingredient, order.drug, course=order_course), "this order"
-    )
+    given_now = Given(order.order, ingredient, order.drug, course=order_course)
+    this = _convert(table, bsa, given_now, plausible, "this order")
     uncounted = [c for c in [*priors, this] if c.equivalent is None]
     missing = list(dict.fromkeys(c.reason or "" for c in uncounted))
     prior_total = sum((c.equivalent or 0.0 for c in priors), 0.0)
@@ -158,7 +161,9 @@ def _per_area(table: CumulativeDosing, bsa: _Bsa, dose: Course) -> tuple[float |
     return value, f" / {format_number(bsa.value)} m2 = {format_number(value)} {table.unit}"
 
 
-def _convert(table: CumulativeDosing, bsa: _Bsa, item: Given, label: str = "") -> _Counted:
+def _convert(
+    table: CumulativeDosing, bsa: _Bsa, item: Given, plausible: Plausibility, label: str = ""
+) -> _Counted:
     """One past dose (or the order) in the reference drug, the step in words, or why not."""
     what = " ".join(filter(None, [label or item.date, item.drug]))
     where = (item.resource,)
@@ -166,6 +171,10 @@ def _convert(table: CumulativeDosing, bsa: _Bsa, item: Given, label: str = "") -
     if item.problem or dose is None:
         step = f"{what} ({item.resource}): {item.problem}"
         return _Counted(None, step, where, reason="a readable record of each dose")
+    problem = None if dose.value is None else plausible.dose_problem(dose.value, dose.unit)
+    if problem:  # a dose that cannot be real is never summed: the total is not computed
+        step = f"{what} ({item.resource}): {problem}"
+        return _Counted(None, step, where, reason="a plausible dose for each (plausibility.yaml)")
     per_area, how = _per_area(table, bsa, dose)
     written = f"{format_number(dose.value or 0)} {dose.unit}" if dose.value is not None else ""
     if per_area is None:

@@ -53,6 +53,11 @@ def draft_orders(
             continue  # a draft order with no medication chosen yet has nothing to check
         ingredient, rxnorm, how = identify(concept, knowledge)
         value, unit = dose_quantity(order.dosageInstruction)
+        problem = None if value is None else knowledge.plausibility.dose_problem(value, unit)
+        if problem:  # no dose is ever computed from it: the card says the dose was not read
+            error = fhir.InvalidResource(fhir.reference_of(resource), problem)
+            yield unreadable(error, "MedicationRequest", "dose", ingredient=ingredient)
+            value = None
         reasons = [
             c
             for ref in order.reasonReference or ()

@@ -36,6 +36,8 @@ class PatientFact(Fact):
     menopause: str | None = None
     """``postmenopausal``, ``premenopausal``, ``unknown`` or ``not applicable``."""
     menopause_basis: str | None = None
+    deceased: str | None = None
+    """The date of death, or ``yes``, when the Patient is recorded as deceased by the day."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -397,6 +399,20 @@ class Unreadable(Fact):
     biomarker: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChecksNotRun(Fact):
+    """The checks of one rule file that did not run: data they read could not be obtained."""
+
+    kind = "checks_not_run"
+    label = "Checks that could not run"
+    area: str
+    checks: str
+    count: float
+    keys: str
+    why: str
+    """Per prefetch key: the query and what the FHIR server (or the client) answered."""
+
+
 ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)
 """Facts about one draft order (``order``, ``drug``): a remove-order suggestion may name them."""
 
@@ -422,6 +438,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     TargetedOrder,
     CumulativeDose,
     Unreadable,
+    ChecksNotRun,
 )
 
 

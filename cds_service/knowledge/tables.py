@@ -22,6 +22,7 @@ from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
 from .genomics import Genomics, load_genomics
 from .oncology import Oncology, load_oncology
+from .plausibility import Plausibility, load_plausibility
 from .procedures import Procedures, load_procedures
 from .words import word_pattern
 
@@ -86,6 +87,16 @@ class Clinical:
     postmenopausal_from_age: float
     menopause_not_applicable: frozenset[str]
     """``Patient.gender`` values for which a menopausal status does not apply."""
+    not_verified: frozenset[str]
+    """``Condition.verificationStatus`` codes that make a Condition no diagnosis."""
+    not_diagnosis_words: tuple[re.Pattern[str], ...]
+    """Words ("suspected") that make a Condition no diagnosis."""
+
+    def diagnosis(self, verification: Iterable[str], texts: Iterable[str]) -> bool:
+        """Whether a Condition states a diagnosis: not unconfirmed, refuted or "suspected"."""
+        if not self.not_verified.isdisjoint(verification):
+            return False
+        return not any(p.search(text) for text in texts for p in self.not_diagnosis_words)
 
     def indication(
         self, profiles: Iterable[str], codes: Iterable[Code], texts: Iterable[str]
@@ -114,6 +125,7 @@ class Knowledge:
     procedures: Procedures
     biomarkers: Biomarkers
     anthracyclines: CumulativeDosing
+    plausibility: Plausibility
 
 
 _WORD = re.compile(r"\w+")
@@ -152,6 +164,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         sites=frozenset(site.name for site in oncology.sites),
         findings=frozenset(oncology.findings),
     )
+    plausible_file = directory / "plausibility.yaml"
     anthracyclines_file = directory / "anthracyclines.yaml"
     anthracyclines = load_cumulative(
         load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
@@ -165,6 +178,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
         biomarkers,
         anthracyclines,
+        load_plausibility(load_yaml(plausible_file), plausible_file, oncology.findings),
     )
 
 
@@ -215,4 +229,6 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
         menopause_codes={(c["system"], c["code"]): c["status"] for c in menopause["codes"]},
         postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
         menopause_not_applicable=frozenset(menopause["not_applicable_for"]),
+        not_verified=frozenset(doc["not_diagnoses"]["verification"]),
+        not_diagnosis_words=tuple(map(word_pattern, doc["not_diagnoses"].get("words") or ())),
     )

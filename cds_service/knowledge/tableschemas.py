@@ -130,6 +130,9 @@ def conditions_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
+                "not_diagnoses": closed(
+                    {"verification": array(TEXT), "words": array(TEXT)}, ["verification"]
+                ),
                 "indications": mapping(indication),
                 "menopause": closed(
                     {
@@ -140,7 +143,7 @@ def conditions_schema() -> dict:
                     ["codes", "postmenopausal_from_age", "not_applicable_for"],
                 ),
             },
-            ["meta", "indications", "menopause"],
+            ["meta", "not_diagnoses", "indications", "menopause"],
         ),
     )
 
@@ -219,7 +222,9 @@ def care_schema() -> dict:
                 "advanced_cancer": closed(
                     {
                         "findings": mapping(array(TEXT, minItems=1)),
-                        "conditions": closed({"profiles": array(TEXT)} | recognised),
+                        "conditions": closed(
+                            {"profiles": array(TEXT), "unless": array(TEXT)} | recognised
+                        ),
                     },
                     ["findings", "conditions"],
                 ),

@@ -9,8 +9,9 @@ CDS Hooks gives each prefetch key four states the service must keep apart:
   (``prefetch_policy``) says whether to ``fetch`` it, ``skip`` it as no data, or ``fail``.
 
 :func:`plan` sorts a request into the resources in hand and the queries still needed;
-:func:`record` puts the two together once the queries are answered. A key that stays unanswered
-is a 412, never "no cards": without the data a check cannot run.
+:func:`record` puts the two together once the queries are answered, and :func:`unanswered` says
+which keys stayed unanswered and why. Never "no data": the rules that read such a key do not run
+and the answer says so (``ruleset/sources.py``), or it is a 412 when no rule can run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -28,6 +30,9 @@ from ..protocol.messages import OrderSelectContext, OrderSignContext, PatientVie
 from ..protocol.outcomes import ClientError, Issue
 from .queries import KeySpec, OnError, render
 from .record import PatientRecord
+from .zones import with_zone
+
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,15 @@ class PrefetchUnavailable(ClientError):
         super().__init__(412, *issues)
 
 
+_URL_SHOWN = 100
+"""Enough of a query to see what it asked for; the oncology search lists 40 codes."""
+
+
 def unavailable(query: Query, why: str, code: str = "incomplete") -> Issue:
-    return Issue(
-        code, f"prefetch '{query.key}': {query.reason}, and {why}", f"prefetch.{query.key}"
-    )
+    """Why key ``query.key`` has no data: the query, why the service ran it, what came back."""
+    url = query.url if len(query.url) <= _URL_SHOWN else query.url[: _URL_SHOWN - 3] + "..."
+    message = f"prefetch '{query.key}' ({url}): {query.reason}, and {why}"
+    return Issue(code, message, f"prefetch.{query.key}")
 
 
 def plan(
@@ -171,17 +181,18 @@ def record(
     context: PatientViewContext,
     planned: Plan,
     fetched: Mapping[str, list[Mapping[str, Any]]],
+    zone: ZoneInfo = _UTC,
 ) -> PatientRecord:
-    """The patient's record from what was sent and what was fetched; every query is answered."""
-    missing = [q for key, q in planned.queries.items() if key not in fetched]
-    if missing:
-        raise PrefetchUnavailable(
-            *(unavailable(q, "the service did not fetch it") for q in missing)
-        )
+    """The patient's record from what was sent and what was fetched (see :func:`unanswered`).
+
+    A time sent without a zone is read in ``zone``, the service's (``zones.py``).
+    """
     patient: Mapping[str, Any] | None = None
     resources: list[Mapping[str, Any]] = []
+    read_as: dict[str, list[str]] = {}
     for key, sent in planned.have.items():
         for resource in map(_repaired, [*sent, *fetched.get(key, ())]):
+            resource = with_zone(resource, zone, read_as, reference_of(resource))
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
@@ -189,12 +200,27 @@ def record(
                 patient = resource
             else:
                 resources.append(resource)
+    orders = [with_zone(r, zone, read_as, reference_of(r)) for r in _draft_orders(context)]
     return PatientRecord(
         patient_id=context.patientId,
         patient=patient,
         resources=resources,
-        draft_orders=_draft_orders(context),
+        draft_orders=orders,
+        read_as={reference: tuple(notes) for reference, notes in read_as.items()},
     )
+
+
+def unanswered(
+    planned: Plan,
+    fetched: Mapping[str, list[Mapping[str, Any]]],
+    failed: Mapping[str, Issue],
+) -> dict[str, Issue]:
+    """The keys still without data, each with why: the FHIR server's failure, or not fetched."""
+    return {
+        key: failed.get(key) or unavailable(query, "the service did not fetch it")
+        for key, query in planned.queries.items()
+        if key not in fetched
+    }
 
 
 _LONE_OBJECT_LISTS = ("category",)

@@ -35,6 +35,8 @@ class RuleFile:
     links: tuple[Mapping[str, str], ...] = ()
     override_reasons: tuple[Mapping[str, str], ...] = ()
     examples: tuple[YamlMap, ...] = ()
+    forward_looking: bool = False
+    """Its cards are about care still to come: none for a patient recorded as deceased."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Rule:
     conditions: Conditions
     absent: Conditions
     card: YamlMap
+    needs: frozenset[str] = frozenset()
+    """The prefetch keys whose data its conditions test (``fact_sources`` in services.yaml)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class RuleSet:
     def evaluate(self, hook: str, facts: Sequence[fact_types.Fact]) -> list[tuple[Rule, Match]]:
         matches = self.engines[hook].evaluate([fact.engine_view() for fact in facts])
         return [(self.rules[match.rule_id], match) for match in matches]
+
+    def of_hook(self, hook: str) -> list[Rule]:
+        return [rule for rule in self.rules.values() if hook in rule.file.hooks]
 
     def service_for(self, hook: str) -> Service | None:
         """The service in ``services.yaml`` that serves ``hook``."""

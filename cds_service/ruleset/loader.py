@@ -21,6 +21,7 @@ from .cardchecks import card_problems
 from .compiled import Guideline, Rule, RuleFile, RuleSet, Service
 from .conditions import Compiler
 from .schemas import HOOKS, kind_of
+from .sources import fact_sources, needs
 from .validation import validate
 
 _REQUIRED = (
@@ -33,6 +34,7 @@ _REQUIRED = (
     "knowledge/procedures.yaml",
     "knowledge/biomarkers.yaml",
     "knowledge/anthracyclines.yaml",
+    "knowledge/plausibility.yaml",
 )
 
 
@@ -68,13 +70,17 @@ def load_rule_set(directory: Path, compile_rules: EngineFactory = CompiledRules)
     schema = fact_types.schema()
     services_path = directory / "services.yaml"
     services = _services(services_path, documents[services_path], problems)
+    prefetch_keys = {key for service in services.values() for key in service.prefetch}
+    sources = fact_sources(services_path, documents[services_path], prefetch_keys, problems)
     files: list[tuple[RuleFile, set[str]]] = []
     rules: dict[str, Rule] = {}
     for path, document in documents.items():
         if kind_of(path, directory) != "rule-file":
             continue
         skip = broken.get(path, set())
-        rule_file, file_rules = _rule_file(path, document, knowledge, schema, problems, skip)
+        rule_file, file_rules = _rule_file(
+            path, document, knowledge, schema, problems, skip, sources
+        )
         files.append((rule_file, {rule.id for rule in file_rules} | skip))
         for rule in file_rules:
             if rule.id in rules:
@@ -172,6 +178,7 @@ def _rule_file(
     schema: Mapping[str, Mapping[str, type]],
     problems: list[RuleFileError],
     skip: set[str],
+    sources: Mapping[str, frozenset[str]],
 ) -> tuple[RuleFile, list[Rule]]:
     meta = document["meta"]
     rule_file = RuleFile(
@@ -184,6 +191,7 @@ def _rule_file(
         links=tuple(meta.get("links") or ()),
         override_reasons=tuple(meta.get("override_reasons") or ()),
         examples=tuple(document.get("examples") or ()),
+        forward_looking=bool(meta.get("forward_looking")),
     )
     rules = []
     for entry in document["rules"]:
@@ -200,6 +208,7 @@ def _rule_file(
             conditions=conditions,
             absent=absent,
             card=entry["card"],
+            needs=needs(entry["when"], sources),
         )
         problems += compiler.problems
         problems += card_problems(rule, knowledge, schema)

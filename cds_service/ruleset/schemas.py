@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..facts import FACT_TYPES, schema
+from ..knowledge.plausibility import plausibility_schema
 from ..knowledge.schemaparts import ID, TEXT, array, closed, document, mapping
 from ..knowledge.tableschemas import (
     alleles_schema,
@@ -33,6 +34,8 @@ HOOKS = tuple(CONTEXTS)
 ACTIONS = ("adjust-dose", "remove-order", "order-test", "refer")
 REPEATS = ("show", "info", "hide")
 """What a card does after it was overridden for the same patient and evidence (store/repeats)."""
+FACT_SOURCE = r"^[a-z_]+(\.[a-z_]+)?$"
+"""A fact (``pgx_phenotype``) or one of its attributes (``pgx_phenotype.inhibited_by``)."""
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""
 
@@ -221,6 +224,7 @@ def rule_file_schema() -> dict:
             ),
             "links": array(closed({"label": TEXT, "url": TEXT}, ["label", "url"])),
             "override_reasons": array(closed({"code": TEXT, "display": TEXT}, ["code", "display"])),
+            "forward_looking": {"type": "boolean"},
         },
         ["id", "title", "version", "hooks", "guideline"],
     )
@@ -249,7 +253,13 @@ def services_schema() -> dict:
     return document(
         "services",
         "The CDS services the discovery endpoint lists, with their prefetch templates.",
-        closed({"services": array(service)}, ["services"]),
+        closed(
+            {
+                "services": array(service),
+                "fact_sources": mapping(array({"type": "string", "pattern": FACT_SOURCE})),
+            },
+            ["services"],
+        ),
     )
 
 
@@ -265,6 +275,7 @@ SCHEMAS = {
     "knowledge-procedures": procedures_schema,
     "knowledge-biomarkers": biomarkers_schema,
     "knowledge-anthracyclines": anthracyclines_schema,
+    "knowledge-plausibility": plausibility_schema,
 }
 
 
