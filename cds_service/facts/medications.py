@@ -53,6 +53,7 @@ def draft_orders(
             continue  # a draft order with no medication chosen yet has nothing to check
         ingredient, rxnorm, how = identify(concept, knowledge)
         value, unit = dose_quantity(order.dosageInstruction)
+        unit = _unit_in_words(unit, ingredient, knowledge)
         reasons = [
             c
             for ref in order.reasonReference or ()
@@ -72,6 +73,14 @@ def draft_orders(
             indication_basis=purpose.basis,
             sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
         )
+
+
+def _unit_in_words(unit: str | None, ingredient: str | None, knowledge: Knowledge) -> str | None:
+    """A UCUM annotation (``{pill}``) as the drug's form in words ("tablets"), never in braces."""
+    if not unit or not (unit.startswith("{") and unit.endswith("}")):
+        return unit
+    made = knowledge.drugs.strengths.get(ingredient or "")
+    return made.forms if made is not None else unit[1:-1]
 
 
 def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:

@@ -27,6 +27,17 @@ from .yamlfile import RuleFileError, line_of, load_yaml
 
 
 @dataclass(frozen=True)
+class Strengths:
+    """The sizes a solid oral dose is made of: capecitabine tablets of 150 and 500 mg."""
+
+    form: str
+    forms: str
+    """The form's plural, as a prescriber writes it ("tablets")."""
+    unit: str
+    sizes: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class DrugTable:
     by_code: Mapping[str, str]
     """RxNorm code -> ingredient."""
@@ -37,6 +48,13 @@ class DrugTable:
     """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
     inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Ingredient -> enzyme (gene) -> inhibitor strength."""
+    full_starting_doses: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Ingredient -> dose unit -> the lowest labelled full starting dose in that unit."""
+    strengths: Mapping[str, Strengths] = field(default_factory=dict)
+    """Ingredient -> the unit sizes an oral dose is made of."""
+    administration_statuses: tuple[str, ...] = ()
+    request_statuses: tuple[str, ...] = ()
+    """What counts as an earlier dose of a drug (``treatment_history``)."""
 
     @property
     def ingredients(self) -> frozenset[str]:
@@ -148,6 +166,8 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     drugs = doc["drugs"]
     forms: dict[str, str] = {}
     inhibits: dict[str, dict[str, str]] = {}
+    full: dict[str, dict[str, float]] = {}
+    strengths: dict[str, Strengths] = {}
     for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
             by_code[code] = ingredient
@@ -160,6 +180,14 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
+        if entry.get("full_starting_doses"):
+            full[ingredient] = {
+                str(d["unit"]): float(d["dose"]) for d in entry["full_starting_doses"]
+            }
+        if entry.get("strengths"):
+            made = entry["strengths"]
+            sizes = tuple(sorted(float(x) for x in made["sizes"]))
+            strengths[ingredient] = Strengths(made["form"], made["forms"], made["unit"], sizes)
     written = doc["classes"]
     classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
@@ -170,7 +198,18 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
                 )
     # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
     names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
-    return DrugTable(by_code, tuple(names), classes, forms, inhibits)
+    history = doc["treatment_history"]
+    return DrugTable(
+        by_code,
+        tuple(names),
+        classes,
+        forms,
+        inhibits,
+        full,
+        strengths,
+        tuple(history["administration_statuses"]),
+        tuple(history["request_statuses"]),
+    )
 
 
 def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
