@@ -21,7 +21,14 @@ from .types import ActiveMedication, DraftMedication
 
 START = "start"
 START_REDUCED = "start-reduced"
+START_ADJUSTED = "start-adjusted"
+"""A first order below the full dose because a card of this service set it (its ``meta.tag``).
+
+Nothing to add: the card that set it is hidden by its uuid, and an "already reduced" card
+right after the prescriber accepted the reduction would be noise."""
 CONTINUING = "continuing"
+APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
+"""The tag system of an order changed by a card's suggestion (:mod:`cards.render`)."""
 
 
 def with_course(
@@ -38,7 +45,13 @@ def with_course(
     past = given(record, knowledge, wanted, drugs.administration_statuses, drugs.request_statuses)
     # a resource of another patient or not valid FHIR has no date: it says nothing of this course
     earlier = [p for p in past if p.problem is None or p.date is not None]
-    return [_staged(drugs, order, earlier, active) for order in orders]
+    return [_staged(drugs, order, earlier, active, _adjusted(record, order)) for order in orders]
+
+
+def _adjusted(record: PatientRecord, order: DraftMedication) -> bool:
+    resource = record.draft_order(order.order) or {}
+    tags = (resource.get("meta") or {}).get("tag") or []
+    return any(isinstance(t, dict) and t.get("system") == APPLIED_SYSTEM for t in tags)
 
 
 def _staged(
@@ -46,6 +59,7 @@ def _staged(
     order: DraftMedication,
     earlier: Iterable[object],
     active: Sequence[ActiveMedication],
+    adjusted: bool,
 ) -> DraftMedication:
     if order.ingredient is None:
         return order
@@ -58,7 +72,7 @@ def _staged(
     if count:
         stage = CONTINUING
     elif full is not None and order.dose_value is not None and order.dose_value < full:
-        stage = START_REDUCED
+        stage = START_ADJUSTED if adjusted else START_REDUCED
     return replace(
         order,
         earlier_doses=float(count),
