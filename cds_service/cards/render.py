@@ -11,6 +11,7 @@ uuid is on one of the draft orders has been acted on and is not shown again (``a
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -19,6 +20,7 @@ from typing import Any
 
 from ..facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from ..facts.clinical import day_of
+from ..facts.course import APPLIED_SYSTEM
 from ..facts.dosage import format_number, scaled_order
 from ..knowledge.tables import DrugTable
 from ..prefetch.record import PatientRecord
@@ -29,7 +31,6 @@ from ..ruleset.placeholders import DUE_UNKNOWN, VALUE_MAX, fill
 from .doses import rounded, unit_words
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
-APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
@@ -144,7 +145,8 @@ def _dose_phrases(firing: Firing, drugs: DrugTable) -> tuple[str, str]:
     made = rounded(order, value * low, drugs) if low == high else None
     if made is not None:
         text = " ".join(filter(None, [made.said, order.frequency]))
-        return ordered, f"{text} ({percent}; exactly {made.exact}, rounded to {made.made_of})"
+        exact = f"{percent} is {made.exact}" if made.exact != made.said else percent
+        return ordered, f"{text} ({made.made_of}; {exact})"
     amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
     return ordered, f"{_dose_text(order, amounts, drugs)} ({percent})"
 
@@ -171,14 +173,19 @@ def _dose_text(order: DraftMedication, amount: float | str, drugs: DrugTable) ->
     return " ".join(filter(None, [said, unit_words(order, count, drugs), order.frequency]))
 
 
+_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+"""A knowledge-table key (``primary_tumor``, ``goals_of_care``): said in words on a card."""
+
+
 def _say(value: Any) -> str:
     if value is None:
         return "not reported"
     if isinstance(value, float):
         return format_number(value)
     if isinstance(value, tuple):
-        return ", ".join(value)
-    return str(value)
+        return ", ".join(map(_say, value))
+    text = str(value)
+    return text.replace("_", " ") if _KEY.fullmatch(text) else text
 
 
 def _detail(
