@@ -102,6 +102,15 @@ CASES: tuple[Case, ...] = (
         conditions=ALL,
         order=("mercaptopurine", "Mercaptopurine 50 mg tablet", 50, "mg/m2", "daily"),
     ),
+    Case(  # the result arrives while the patient is on the drug: the chart says so (H6)
+        "dpyd-c1905-het-on-capecitabine",
+        "female",
+        "1962-05-17",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/Reference"},
+        conditions=COLON,
+        active=[("MedicationRequest", "capecitabine")],
+        hook="patient-view",
+    ),
     Case(
         "cyp2d6-pm-man-tamoxifen",
         "male",

@@ -113,6 +113,9 @@ EXPECTED: dict[str, list[Card]] = {
     "dpyd-c1905-het-capecitabine-cycle3.order-sign": [
         ("dpyd-intermediate-after-start", "info", "dose by tolerance, no further genotype cut")
     ],
+    "dpyd-c1905-het-on-capecitabine.patient-view": [
+        ("dpyd-reduced-on-fluoropyrimidine", "warning", "on capecitabine: review the current dose")
+    ],
     "dpyd-c1905-het-capecitabine-pills.order-sign": [
         ("dpyd-intermediate-as1", "warning", "750 mg once daily (5 x 150 mg; 50%)")
     ],
