@@ -263,7 +263,7 @@ def identify(
     for text in texts:
         ingredient = knowledge.drugs.by_name(text)
         if ingredient:
-            return ingredient, rxnorm, "name"
+            return knowledge.drugs.form(ingredient, texts), rxnorm, "name"
     return None, rxnorm, None
 
 

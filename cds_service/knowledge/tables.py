@@ -52,6 +52,8 @@ class DrugTable:
     """Ingredient -> dose unit -> the lowest labelled full starting dose in that unit."""
     strengths: Mapping[str, Strengths] = field(default_factory=dict)
     """Ingredient -> the unit sizes an oral dose is made of."""
+    route_forms: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = field(default_factory=dict)
+    """Ingredient -> (a word of a route, the product form given by it): "topical" -> cream."""
     administration_statuses: tuple[str, ...] = ()
     request_statuses: tuple[str, ...] = ()
     """What counts as an earlier dose of a drug (``treatment_history``)."""
@@ -70,11 +72,19 @@ class DrugTable:
         return None
 
     def form(self, ingredient: str, texts: Iterable[str]) -> str:
-        """The product form a text names if it is a form of ``ingredient``, else the ingredient."""
+        """The product form a text names if it is a form of ``ingredient``, else the ingredient.
+
+        A form given by another route is also found by a word of that route in the drug's text
+        ("fluorouracil 50 MG/ML Topical Cream"), never for a drug that is not its ingredient.
+        """
+        texts = list(texts)
         for text in texts:
             named = self.by_name(text)
             if named and self.forms.get(named) == ingredient:
                 return named
+        for pattern, form in self.route_forms.get(ingredient, ()):
+            if any(pattern.search(text) for text in texts):
+                return form
         return ingredient
 
 
@@ -198,6 +208,16 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
                 )
     # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
     names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
+    route_forms: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for ingredient, entry in drugs.items():
+        if entry.get("route") and entry.get("form_of"):
+            words = doc.get("route_words", {}).get(entry["route"])
+            if not words:
+                message = f"{ingredient}: route {entry['route']} has no route_words"
+                raise RuleFileError(path, message, line_of(entry, "route"))
+            route_forms.setdefault(entry["form_of"], []).extend(
+                (word_pattern(word), ingredient) for word in words
+            )
     history = doc["treatment_history"]
     return DrugTable(
         by_code,
@@ -207,6 +227,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
         inhibits,
         full,
         strengths,
+        {k: tuple(v) for k, v in route_forms.items()},
         tuple(history["administration_statuses"]),
         tuple(history["request_statuses"]),
     )

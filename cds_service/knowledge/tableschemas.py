@@ -13,6 +13,7 @@ def drugs_schema() -> dict:
             "rxnorm": array(TEXT),
             "names": array(TEXT),
             "form_of": TEXT,
+            "route": TEXT,
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
             "full_starting_doses": array(
                 closed({"dose": POSITIVE, "unit": TEXT}, ["dose", "unit"]), minItems=1
@@ -34,6 +35,7 @@ def drugs_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
+                "route_words": mapping(array(TEXT, minItems=1)),
                 "treatment_history": history,
                 "drugs": mapping(drug),
                 "classes": mapping(array(TEXT, minItems=1)),
