@@ -52,6 +52,7 @@ ANSWERS = {
 }
 DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: matched by name only
     "irinotecan": "51499",
+    "capecitabine": "194000",
     "tamoxifen": "10324",
     "mercaptopurine": "103",
     "azathioprine": "1256",

@@ -76,7 +76,7 @@ EXPECTED: dict[str, list[Card]] = {
         ("cyp2d6-poor-tamoxifen-premenopausal", "warning", "AI with ovarian suppression")
     ],
     "cyp2d6-im-as1-tamoxifen.order-sign": [
-        ("cyp2d6-intermediate-tamoxifen-status-unknown", "warning", "(AS 1): prefer an AI")
+        ("cyp2d6-intermediate-as1-tamoxifen", "info", "(AS 1): an AI (+ OFS if premenopausal) may")
     ],
     "cyp2d6-im-as05-postmenopausal-tamoxifen.order-sign": [
         (
@@ -103,6 +103,30 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "cyp2d6-paroxetine-on-tamoxifen.order-sign": [
         ("cyp2d6-inhibitor-ordered-on-tamoxifen", "warning", "Patient takes tamoxifen: paroxetine")
+    ],
+    "cyp2d6-pm-man-tamoxifen.order-sign": [
+        ("cyp2d6-reduced-tamoxifen-male", "info", "a man: keep tamoxifen, the standard for men")
+    ],
+    "cyp2d6-pm-woman-status-unknown-tamoxifen.order-sign": [
+        ("cyp2d6-poor-tamoxifen-status-unknown", "warning", "prefer an aromatase inhibitor")
+    ],
+    "dpyd-c1905-het-capecitabine-cycle3.order-sign": [
+        ("dpyd-intermediate-after-start", "info", "dose by tolerance, no further genotype cut")
+    ],
+    "dpyd-c1905-het-on-capecitabine.patient-view": [
+        ("dpyd-reduced-on-fluoropyrimidine", "warning", "on capecitabine: review the current dose")
+    ],
+    "dpyd-c1905-het-capecitabine-pills.order-sign": [
+        ("dpyd-intermediate-as1", "warning", "750 mg once daily (5 x 150 mg; 50%)")
+    ],
+    "dpyd-c2846-het-capecitabine-reduced-start.order-sign": [
+        ("dpyd-intermediate-start-reduced", "info", "starts at 50% of the full dose")
+    ],
+    "ugt1a1-28-28-onivyde-escalated.order-sign": [
+        ("ugt1a1-poor-after-start", "info", "no further genotype cut")
+    ],
+    "tpmt-im-mercaptopurine-50.order-sign": [
+        ("mercaptopurine-intermediate-below-full-dose", "info", "already starts below the full")
     ],
     "cyp2d6-untested-tamoxifen.order-sign": [
         ("cyp2d6-test-first", "info", "consider CYP2D6 genotyping before starting tamoxifen")
@@ -157,7 +181,7 @@ EXPECTED: dict[str, list[Card]] = {
         ("thioguanine-nudt15-poor-malignant", "critical", "15 mg once daily (25%)")
     ],
     "tpmt-pm-azathioprine-malignant.order-sign": [
-        ("azathioprine-poor-malignant", "critical", "if none, 15 mg once daily (10%)")
+        ("azathioprine-poor-malignant", "critical", "a 10-fold cut given 3 days a week")
     ],
     "tpmt-pm-indication-unknown.order-sign": [
         (

@@ -118,9 +118,11 @@ MISTAKES = [
         id="unknown-phenotype",
     ),
     pytest.param(
-        "{class: fluoropyrimidine}}\n      dpyd:\n        fact: pgx_phenotype\n        gene: DPYD\n"
+        "{class: fluoropyrimidine}, course_stage: start}\n      dpyd:\n"
+        "        fact: pgx_phenotype\n        gene: DPYD\n"
         "        phenotype: Intermediate metabolizer\n        activity_score: 1.5",
-        "{class: taxane}}\n      dpyd:\n        fact: pgx_phenotype\n        gene: DPYD\n"
+        "{class: taxane}, course_stage: start}\n      dpyd:\n"
+        "        fact: pgx_phenotype\n        gene: DPYD\n"
         "        phenotype: Intermediate metabolizer\n        activity_score: 1.5",
         "{class: taxane}",
         "dpyd-intermediate-as1.5",

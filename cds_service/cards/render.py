@@ -11,6 +11,7 @@ uuid is on one of the draft orders has been acted on and is not shown again (``a
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -19,15 +20,17 @@ from typing import Any
 
 from ..facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from ..facts.clinical import day_of
+from ..facts.course import APPLIED_SYSTEM
 from ..facts.dosage import format_number, scaled_order
+from ..knowledge.tables import DrugTable
 from ..prefetch.record import PatientRecord
 from ..protocol.messages import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from ..ruleset.compiled import Rule, RuleSet
 from ..ruleset.conditions import is_absent
 from ..ruleset.placeholders import DUE_UNKNOWN, VALUE_MAX, fill
+from .doses import rounded, unit_words
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
-APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
@@ -46,12 +49,14 @@ def render(
     firing: Firing, record: PatientRecord, rule_set: RuleSet, notes: Sequence[Unreadable]
 ) -> Card:
     rule, template = firing.rule, firing.rule.card
-    values = _values(firing)
+    drugs = rule_set.knowledge.drugs
+    values = _values(firing, drugs)
     card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)), *_sourceless(firing))
     suggestions = [
         suggestion
         for index, spec in enumerate(template.get("suggestions") or [])
-        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record)) is not None
+        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record, drugs))
+        is not None
     ]
     guideline = rule.file.guideline
     return Card(
@@ -114,12 +119,12 @@ def _resource_key(resource: Mapping[str, Any] | None) -> str | None:
     return f"{resource.get('resourceType')}/{resource.get('id')}" if resource else None
 
 
-def _values(firing: Firing) -> dict[tuple[str, str], str]:
+def _values(firing: Firing, drugs: DrugTable) -> dict[tuple[str, str], str]:
     values: dict[tuple[str, str], str] = {}
     for alias, fact in firing.facts.items():
         for item in fields(fact):
             values[(alias, item.name)] = _say(getattr(fact, item.name))
-    ordered, adjusted = _dose_phrases(firing)
+    ordered, adjusted = _dose_phrases(firing, drugs)
     values[("dose", "ordered")] = ordered
     values[("dose", "adjusted")] = adjusted
     due = firing.rule.card.get("due")
@@ -138,11 +143,12 @@ def _due_date(due: Mapping[str, Any], values: Mapping[tuple[str, str], str]) -> 
     return (start + timedelta(weeks=float(due["weeks"]))).isoformat()
 
 
-def _dose_phrases(firing: Firing) -> tuple[str, str]:
+def _dose_phrases(firing: Firing, drugs: DrugTable) -> tuple[str, str]:
     """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)".
 
     A rule's ``dose`` gives a ``factor`` of the ordered dose, a range (``factor`` to ``up_to``),
-    or a fixed starting dose (``value`` and ``unit``).
+    or a fixed starting dose (``value`` and ``unit``). A single computed dose of a drug with
+    tablet strengths is shown rounded to what they make, with the exact dose beside it.
     """
     spec = firing.rule.card.get("dose")
     if not spec:
@@ -152,7 +158,7 @@ def _dose_phrases(firing: Firing) -> tuple[str, str]:
     value = order.dose_value if order else None
     ordered = "the ordered dose"
     if order is not None and value is not None:
-        ordered = _dose_text(order, format_number(value))
+        ordered = _dose_text(order, value, drugs)
     if "value" in spec:
         fixed = [format_number(float(spec["value"])), spec["unit"], order and order.frequency]
         return ordered, " ".join(filter(None, fixed))
@@ -161,22 +167,39 @@ def _dose_phrases(firing: Firing) -> tuple[str, str]:
     percent = "-".join(dict.fromkeys(format_number(f * 100) for f in (low, high))) + "%"
     if order is None or value is None:
         return ordered, f"{percent} of the ordered dose"
+    made = rounded(order, value * low, drugs) if low == high else None
+    if made is not None:
+        text = " ".join(filter(None, [made.said, order.frequency]))
+        exact = f"{percent} is {made.exact}" if made.exact != made.said else percent
+        return ordered, f"{text} ({made.made_of}; {exact})"
     amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
-    return ordered, f"{_dose_text(order, amounts)} ({percent})"
+    return ordered, f"{_dose_text(order, amounts, drugs)} ({percent})"
 
 
-def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
-    """The one factor an updated order can carry; none for a range or a unit that differs."""
-    if "up_to" in spec or order.dose_value is None:
+def _factor(spec: Mapping[str, Any], order: DraftMedication, drugs: DrugTable) -> float | None:
+    """The one factor an updated order can carry; none for a range or a unit that differs.
+
+    A dose rounded to tablets changes the order by the rounded amount, never to a part tablet.
+    """
+    if "up_to" in spec or not order.dose_value:
         return None
     if "value" in spec:
-        same_unit = order.dose_unit == spec["unit"] and order.dose_value
+        same_unit = order.dose_unit == spec["unit"]
         return float(spec["value"]) / order.dose_value if same_unit else None
-    return float(spec["factor"])
+    made = rounded(order, order.dose_value * float(spec["factor"]), drugs)
+    if made is not None and order.dose_unit != "mg" and made.amount != int(made.amount):
+        return None  # a mix of strengths cannot be written as a count of this order's tablets
+    return made.amount / order.dose_value if made is not None else float(spec["factor"])
 
 
-def _dose_text(order: DraftMedication, amount: str) -> str:
-    return " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
+def _dose_text(order: DraftMedication, amount: float | str, drugs: DrugTable) -> str:
+    count = amount if isinstance(amount, float) else 0.0
+    said = format_number(amount) if isinstance(amount, float) else amount
+    return " ".join(filter(None, [said, unit_words(order, count, drugs), order.frequency]))
+
+
+_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+"""A knowledge-table key (``primary_tumor``, ``goals_of_care``): said in words on a card."""
 
 
 def _say(value: Any) -> str:
@@ -185,8 +208,9 @@ def _say(value: Any) -> str:
     if isinstance(value, float):
         return format_number(value)
     if isinstance(value, tuple):
-        return ", ".join(value)
-    return str(value)
+        return ", ".join(map(_say, value))
+    text = str(value)
+    return text.replace("_", " ") if _KEY.fullmatch(text) else text
 
 
 def _detail(
@@ -284,8 +308,9 @@ def _suggestion(
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
+    drugs: DrugTable,
 ) -> Suggestion | None:
-    action = _action(spec, card_uuid, firing, values, record)
+    action = _action(spec, card_uuid, firing, values, record, drugs)
     if action is None:
         return None
     return Suggestion(
@@ -302,6 +327,7 @@ def _action(
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
+    drugs: DrugTable,
 ) -> Action | None:
     kind = spec["action"]
     if kind in ("order-test", "refer"):
@@ -329,7 +355,7 @@ def _action(
         return None
     dose = firing.rule.card.get("dose")
     original = record.draft_order(order.order)
-    factor = _factor(dose, order) if dose else None
+    factor = _factor(dose, order, drugs) if dose else None
     if original is None or factor is None:
         return None  # no single new dose to put in the order: the card states it
     note = f"{values[('dose', 'adjusted')]} (changed from {values[('dose', 'ordered')]})"

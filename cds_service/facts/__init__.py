@@ -19,6 +19,7 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from . import (
     clinical,
+    course,
     cumulative,
     disease,
     dosing,
@@ -96,6 +97,15 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
+    orders = [
+        *course.with_course(
+            record,
+            knowledge,
+            [o for o in orders if isinstance(o, DraftMedication)],
+            [m for m in active if isinstance(m, ActiveMedication)],
+        ),
+        *(o for o in orders if not isinstance(o, DraftMedication)),
+    ]
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))

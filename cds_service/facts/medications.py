@@ -58,6 +58,7 @@ def draft_orders(
             error = fhir.InvalidResource(fhir.reference_of(resource), problem)
             yield unreadable(error, "MedicationRequest", "dose", ingredient=ingredient)
             value = None
+        unit = _unit_in_words(unit, ingredient, knowledge)
         reasons = [
             c
             for ref in order.reasonReference or ()
@@ -77,6 +78,14 @@ def draft_orders(
             indication_basis=purpose.basis,
             sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
         )
+
+
+def _unit_in_words(unit: str | None, ingredient: str | None, knowledge: Knowledge) -> str | None:
+    """A UCUM annotation (``{pill}``) as the drug's form in words ("tablets"), never in braces."""
+    if not unit or not (unit.startswith("{") and unit.endswith("}")):
+        return unit
+    made = knowledge.drugs.strengths.get(ingredient or "")
+    return made.forms if made is not None else unit[1:-1]
 
 
 def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
@@ -259,7 +268,7 @@ def identify(
     for text in texts:
         ingredient = knowledge.drugs.by_name(text)
         if ingredient:
-            return ingredient, rxnorm, "name"
+            return knowledge.drugs.form(ingredient, texts), rxnorm, "name"
     return None, rxnorm, None
 
 

@@ -53,8 +53,16 @@ class DraftMedication(Fact):
     dose_unit: str | None = None
     frequency: str | None = None
     indication: str | None = None
-    """``malignant`` or ``non-malignant``, from the order's reason or the active Conditions."""
+    """``malignant``, ``non-malignant`` or ``risk-reduction`` (knowledge/conditions.yaml), from
+    the order's reason or the active Conditions."""
     indication_basis: str | None = None
+    earlier_doses: float | None = None
+    """Administrations, finished and active orders of the same drug on file."""
+    course_stage: str | None = None
+    """``start``; ``start-reduced`` (a first order below the full starting dose);
+    ``start-adjusted`` (the same, reduced by a card's suggestion); ``continuing``."""
+    full_starting_dose: str | None = None
+    percent_of_full_dose: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -28,6 +28,17 @@ from .words import word_pattern
 
 
 @dataclass(frozen=True)
+class Strengths:
+    """The sizes a solid oral dose is made of: capecitabine tablets of 150 and 500 mg."""
+
+    form: str
+    forms: str
+    """The form's plural, as a prescriber writes it ("tablets")."""
+    unit: str
+    sizes: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class DrugTable:
     by_code: Mapping[str, str]
     """RxNorm code -> ingredient."""
@@ -38,6 +49,15 @@ class DrugTable:
     """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
     inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Ingredient -> enzyme (gene) -> inhibitor strength."""
+    full_starting_doses: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Ingredient -> dose unit -> the lowest labelled full starting dose in that unit."""
+    strengths: Mapping[str, Strengths] = field(default_factory=dict)
+    """Ingredient -> the unit sizes an oral dose is made of."""
+    route_forms: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = field(default_factory=dict)
+    """Ingredient -> (a word of a route, the product form given by it): "topical" -> cream."""
+    administration_statuses: tuple[str, ...] = ()
+    request_statuses: tuple[str, ...] = ()
+    """What counts as an earlier dose of a drug (``treatment_history``)."""
     _by_first_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
     """First word of a name, case-folded -> the positions in ``names`` of names starting so."""
 
@@ -67,11 +87,19 @@ class DrugTable:
         return None
 
     def form(self, ingredient: str, texts: Iterable[str]) -> str:
-        """The product form a text names if it is a form of ``ingredient``, else the ingredient."""
+        """The product form a text names if it is a form of ``ingredient``, else the ingredient.
+
+        A form given by another route is also found by a word of that route in the drug's text
+        ("fluorouracil 50 MG/ML Topical Cream"), never for a drug that is not its ingredient.
+        """
+        texts = list(texts)
         for text in texts:
             named = self.by_name(text)
             if named and self.forms.get(named) == ingredient:
                 return named
+        for pattern, form in self.route_forms.get(ingredient, ()):
+            if any(pattern.search(text) for text in texts):
+                return form
         return ingredient
 
 
@@ -188,6 +216,8 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     drugs = doc["drugs"]
     forms: dict[str, str] = {}
     inhibits: dict[str, dict[str, str]] = {}
+    full: dict[str, dict[str, float]] = {}
+    strengths: dict[str, Strengths] = {}
     for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
             by_code[code] = ingredient
@@ -200,6 +230,14 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
+        if entry.get("full_starting_doses"):
+            full[ingredient] = {
+                str(d["unit"]): float(d["dose"]) for d in entry["full_starting_doses"]
+            }
+        if entry.get("strengths"):
+            made = entry["strengths"]
+            sizes = tuple(sorted(float(x) for x in made["sizes"]))
+            strengths[ingredient] = Strengths(made["form"], made["forms"], made["unit"], sizes)
     written = doc["classes"]
     classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
@@ -210,7 +248,29 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
                 )
     # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
     names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
-    return DrugTable(by_code, tuple(names), classes, forms, inhibits)
+    route_forms: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for ingredient, entry in drugs.items():
+        if entry.get("route") and entry.get("form_of"):
+            words = doc.get("route_words", {}).get(entry["route"])
+            if not words:
+                message = f"{ingredient}: route {entry['route']} has no route_words"
+                raise RuleFileError(path, message, line_of(entry, "route"))
+            route_forms.setdefault(entry["form_of"], []).extend(
+                (word_pattern(word), ingredient) for word in words
+            )
+    history = doc["treatment_history"]
+    return DrugTable(
+        by_code,
+        tuple(names),
+        classes,
+        forms,
+        inhibits,
+        full,
+        strengths,
+        {k: tuple(v) for k, v in route_forms.items()},
+        tuple(history["administration_statuses"]),
+        tuple(history["request_statuses"]),
+    )
 
 
 def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .schemaparts import CODE, KNOWLEDGE_META, META_COMMON, TEXT, array, closed, document, mapping
 
+POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+
 
 def drugs_schema() -> dict:
     drug = closed(
@@ -11,8 +13,21 @@ def drugs_schema() -> dict:
             "rxnorm": array(TEXT),
             "names": array(TEXT),
             "form_of": TEXT,
+            "route": TEXT,
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
+            "full_starting_doses": array(
+                closed({"dose": POSITIVE, "unit": TEXT}, ["dose", "unit"]), minItems=1
+            ),
+            "strengths": closed(
+                {"form": TEXT, "forms": TEXT, "unit": TEXT, "sizes": array(POSITIVE, minItems=1)},
+                ["form", "forms", "unit", "sizes"],
+            ),
         }
+    )
+    statuses = array(TEXT, minItems=1)
+    history = closed(
+        {"administration_statuses": statuses, "request_statuses": statuses},
+        ["administration_statuses", "request_statuses"],
     )
     return document(
         "knowledge-drugs",
@@ -20,10 +35,12 @@ def drugs_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
+                "route_words": mapping(array(TEXT, minItems=1)),
+                "treatment_history": history,
                 "drugs": mapping(drug),
                 "classes": mapping(array(TEXT, minItems=1)),
             },
-            ["meta", "drugs", "classes"],
+            ["meta", "treatment_history", "drugs", "classes"],
         ),
     )
 
