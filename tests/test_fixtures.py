@@ -423,21 +423,99 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     # Heart: cumulative anthracycline dose (300 / 400 / 550 mg/m2), LVEF, trastuzumab holds
     "anthracycline-240-plus-60.order-sign": [
-        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2 (300 or more)")
+        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2: assess LVEF (echo or MUGA)")
     ],
     "anthracycline-240-plus-50.order-sign": [],
     "anthracycline-above-limit.order-sign": [
-        ("anthracycline-above-lifetime-limit", "critical", "would be 560 mg/m2: above the 550")
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "doxorubicin dose would be 560 mg/m2: above its 550",
+        )
     ],
     "anthracycline-at-limit.order-sign": [
-        ("anthracycline-cumulative-over-400", "warning", "reaches 550 mg/m2 (over 400, limit 550)")
+        (
+            "anthracycline-cumulative-over-400",
+            "warning",
+            "reaches 550 mg/m2 (over 400): check LVEF by echo",
+        )
     ],
     "anthracycline-cyclophosphamide-above-400.order-sign": [
+        ("anthracycline-above-own-limit", "critical", "would be 420 mg/m2: above its 400 mg/m2")
+    ],
+    # Each drug's own labelled limit: at it (monitoring), past it (critical); standard AML courses
+    # of daunorubicin and mitoxantrone are never told to cancel
+    "daunorubicin-aml-induction.order-sign": [],
+    "daunorubicin-at-550.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 330 mg/m2: assess LVEF (echo or MUGA)")
+    ],
+    "daunorubicin-past-550.order-sign": [
         (
-            "anthracycline-above-limit-with-cyclophosphamide",
+            "anthracycline-above-own-limit",
             "critical",
-            "would be 420 mg/m2: above 400 mg/m2 (with cyclophosphamide)",
+            "daunorubicin dose would be 570 mg/m2: above its 550",
         )
+    ],
+    "mitoxantrone-aml-course.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 378 mg/m2")
+    ],
+    "mitoxantrone-at-140.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 1470 mg/m2 (over 400)")
+    ],
+    "mitoxantrone-past-140.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "mitoxantrone dose would be 142 mg/m2: above its 140",
+        )
+    ],
+    "epirubicin-at-900.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 720 mg/m2 (over 400)")
+    ],
+    "epirubicin-past-900.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "epirubicin dose would be 910 mg/m2: above its 900",
+        )
+    ],
+    "idarubicin-no-labelled-limit.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 420 mg/m2 (over 400)")
+    ],
+    "liposomal-doxorubicin-at-550.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 550 mg/m2 (over 400)")
+    ],
+    "liposomal-doxorubicin-past-550.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "liposome dose would be 560 mg/m2: above its 550",
+        )
+    ],
+    "child-daunorubicin-at-300.order-sign": [],
+    "child-daunorubicin-past-300.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "daunorubicin dose would be 310 mg/m2: above its 300",
+        )
+    ],
+    "child-doxorubicin-250.order-sign": [
+        (
+            "anthracycline-child-cumulative-250",
+            "warning",
+            "Child: cumulative doxorubicin-equivalent dose reaches 250",
+        )
+    ],
+    "child-doxorubicin-240.order-sign": [],
+    "doxorubicin-trastuzumab-above-400.order-sign": [
+        ("anthracycline-above-own-limit", "critical", "would be 420 mg/m2: above its 400 mg/m2")
+    ],
+    "doxorubicin-chest-rt-above-400.order-sign": [
+        ("anthracycline-above-own-limit", "critical", "would be 420 mg/m2: above its 400 mg/m2")
+    ],
+    "doxorubicin-no-cotherapy-420.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 420 mg/m2 (over 400)")
     ],
     "anthracycline-epirubicin-prior.order-sign": [
         ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2")

@@ -111,16 +111,12 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     extent = disease.extent(advanced, readings, knowledge)
     found.extend(supportive.care(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
-    found.extend(
-        dosing.auc_doses(
-            record,
-            knowledge,
-            drafts,
-            next((p for p in patient if isinstance(p, PatientFact)), None),
-            readings,
-        )
-    )
+    person = next((p for p in patient if isinstance(p, PatientFact)), None)
+    found.extend(dosing.auc_doses(record, knowledge, drafts, person, readings))
     taking = [m for m in active if isinstance(m, ActiveMedication)]
-    found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
+    procedures = [p for p in done if isinstance(p, PerformedProcedure)]
+    found.extend(
+        cumulative.cumulative_doses(record, knowledge, drafts, taking, readings, person, procedures)
+    )
     found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
     return found

@@ -375,7 +375,20 @@ class CumulativeDose(Fact):
     bsa: float | None = None
     bsa_basis: str | None = None
     cotherapy: str | None = None
-    """Drugs on file or on order that lower the lifetime limit (cyclophosphamide)."""
+    """Drugs on file or on order, and procedures done, that lower the lifetime limit."""
+    age: float | None = None
+    age_group: str | None = None
+    """``child``, ``adult`` or ``unknown`` (no usable birth date)."""
+    drug_counted: float | None = None
+    """``counted`` in the ordered drug itself (the equivalent divided by its ratio)."""
+    drug_total: float | None = None
+    """``projected`` in the ordered drug itself: what its own labelled limit is checked with."""
+    limit: float | None = None
+    """The ordered drug's labelled lifetime limit for this patient, in mg/m2."""
+    limit_basis: str | None = None
+    limit_status: str | None = None
+    """``above``, ``within``, ``incomplete`` (doses not counted, those counted within),
+    ``not checked`` (a limit in mg/kg with no weight or BSA) or ``no labelled limit``."""
     missing: str | None = None
     """What is needed to count every dose, in a few words ("BSA (or height and weight)")."""
     not_counted: str | None = None

@@ -365,6 +365,20 @@ def biomarkers_schema() -> dict:
 def anthracyclines_schema() -> dict:
     positive = {"type": "number", "exclusiveMinimum": 0}
     statuses = array(TEXT, minItems=1, uniqueItems=True)
+    limit = {
+        **closed(
+            {
+                "mg_m2": positive,
+                "mg_kg": positive,
+                "age_below": positive,
+                "age_at_least": {"type": "number", "minimum": 0},
+                "cotherapy": {"type": "boolean"},
+                "source": TEXT,
+            },
+            ["source"],
+        ),
+        "oneOf": [{"required": ["mg_m2"]}, {"required": ["mg_kg"]}],
+    }
     return document(
         "knowledge-anthracyclines",
         "Drugs counted toward the cumulative doxorubicin-equivalent dose, their ratios, how dose"
@@ -374,7 +388,18 @@ def anthracyclines_schema() -> dict:
                 "meta": KNOWLEDGE_META,
                 "equivalent_of": TEXT,
                 "unit": TEXT,
-                "drugs": mapping(closed({"ratio": positive, "source": TEXT}, ["ratio", "source"])),
+                "drugs": mapping(
+                    closed(
+                        {
+                            "ratio": positive,
+                            "source": TEXT,
+                            "limits": array(limit, minItems=1),
+                            "no_limit": TEXT,
+                        },
+                        ["ratio", "source"],
+                        oneOf=[{"required": ["limits"]}, {"required": ["no_limit"]}],
+                    )
+                ),
                 "dose_units": closed(
                     {"per_area": mapping(positive), "mass": mapping(positive)},
                     ["per_area", "mass"],
@@ -391,6 +416,8 @@ def anthracyclines_schema() -> dict:
                 "administration_statuses": statuses,
                 "request_statuses": statuses,
                 "cotherapy": array(TEXT, uniqueItems=True),
+                "cotherapy_procedures": array(TEXT, uniqueItems=True),
+                "child_below_age": positive,
             },
             [
                 "meta",
@@ -402,6 +429,8 @@ def anthracyclines_schema() -> dict:
                 "administration_statuses",
                 "request_statuses",
                 "cotherapy",
+                "cotherapy_procedures",
+                "child_below_age",
             ],
         ),
     )
