@@ -403,20 +403,20 @@ EXPECTED: dict[str, list[Card]] = {
     "fertility-consult-on-file.order-sign": [],
     "fertility-paclitaxel-age-30.order-sign": [],
     "goals-of-care-stage-iv-due.patient-view": [
-        ("goals-of-care-due", "info", "conversation due by 2027-01-16 (12 weeks after diagnosis)")
+        ("goals-of-care-due", "info", "conversation due by 2026-12-19 (8 weeks after diagnosis)")
     ],
     "goals-of-care-stage-iv-overdue.patient-view": [
         (
             "goals-of-care-overdue",
             "warning",
-            "no goals-of-care conversation on file; it was due by 2026-11-14",
+            "no goals-of-care conversation on file; it was due by 2026-10-17",
         )
     ],
     "goals-of-care-documented.patient-view": [],
     "goals-of-care-stage-ii.patient-view": [],
-    "goals-of-care-m1-category.patient-view": [("goals-of-care-due", "info", "due by 2027-01-30")],
+    "goals-of-care-m1-category.patient-view": [("goals-of-care-due", "info", "due by 2027-01-02")],
     "goals-of-care-metastatic-condition.patient-view": [
-        ("goals-of-care-due", "info", "due by 2027-02-06")
+        ("goals-of-care-due", "info", "due by 2027-01-09")
     ],
     "goals-of-care-date-unknown.patient-view": [
         ("goals-of-care-date-unknown", "info", "no diagnosis date on file, so no due date")
