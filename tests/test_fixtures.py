@@ -211,6 +211,10 @@ EXPECTED: dict[str, list[Card]] = {
         )
     ],
     "anastrozole-with-paclitaxel-rs-31.order-sign": [],
+    "anastrozole-after-completed-chemo-rs-31.order-sign": [],
+    "anastrozole-chemo-two-years-ago-rs-31.order-sign": [
+        ("endocrine-alone-against-high-recurrence-score", "warning", "Recurrence Score 31")
+    ],
     "anastrozole-alone-rs-25.order-sign": [],
     "oncotype-rs-26-n0.patient-view": [
         ("oncotype-rs-high-node-negative", "info", "Recurrence Score 26 (26 or more)")

@@ -94,6 +94,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
+    found.extend(medications.past_medications(record, knowledge, today))
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))

@@ -65,6 +65,21 @@ class ActiveMedication(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PastMedication(Fact):
+    """A drug given or ordered before and finished: an administration, or a completed or
+    stopped order (none of whose administrations is on file)."""
+
+    kind = "past_med"
+    label = "Past medication"
+    resource: str
+    drug: str
+    ingredient: str
+    date: str | None = None
+    """The administration's date, or the order's authoredOn (else its start)."""
+    months_ago: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Inhibitor(Fact):
     kind = "inhibitor"
     label = "Enzyme inhibitor"
@@ -417,6 +432,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     PatientFact,
     DraftMedication,
     ActiveMedication,
+    PastMedication,
     Inhibitor,
     Genotype,
     Phenotype,
