@@ -211,6 +211,12 @@ EXPECTED: dict[str, list[Card]] = {
         )
     ],
     "anastrozole-with-paclitaxel-rs-31.order-sign": [],
+    # Carboplatin computed the NCCN way (adjusted weight at BMI 25+) is not called under-dosing
+    "carboplatin-nccn-adjusted-weight.order-sign": [],
+    "carboplatin-actual-weight-bmi-37.order-sign": [],
+    "carboplatin-below-both-ways.order-sign": [
+        ("carboplatin-dose-off", "warning", "450 mg is 16.41% below the Calvert dose of 538.35 mg")
+    ],
     "anastrozole-after-completed-chemo-rs-31.order-sign": [],
     "anastrozole-chemo-two-years-ago-rs-31.order-sign": [
         ("endocrine-alone-against-high-recurrence-score", "warning", "Recurrence Score 31")

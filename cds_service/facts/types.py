@@ -294,6 +294,16 @@ class AucDose(Fact):
     """``above`` or ``below`` the calculated dose."""
     excess_over_max: float | None = None
     """Ordered dose minus the maximum dose, mg (negative when under it)."""
+    actual_weight: float | None = None
+    measured_creatinine: float | None = None
+    convention: str | None = None
+    """The accepted way nearest the ordered dose (``actual``, ``NCCN``): ``weight`` and
+    ``creatinine`` are the values it used, ``weight_basis``/``creatinine_basis`` say why."""
+    weight_basis: str | None = None
+    creatinine_basis: str | None = None
+    other_dose: float | None = None
+    """The dose by the other accepted way, when it differs; ``other_basis`` says how."""
+    other_basis: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
