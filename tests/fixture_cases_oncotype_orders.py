@@ -11,8 +11,8 @@ ANASTROZOLE = ("anastrozole", "Anastrozole 1 mg tablet", 1, "mg", "daily")
 RS_31_N0 = {"ER": True, "HER2": False, "pN": "N0", "ECOG": 0, "RS": 31}
 
 
-def completed_chemotherapy(name: str, drug: str, authored: str) -> dict[str, Any]:
-    """A finished adjuvant chemotherapy order (its four cycles given), authored on ``authored``."""
+def finished_course(name: str, drug: str, authored: str) -> dict[str, Any]:
+    """A finished course of ``drug`` (adjuvant chemotherapy or targeted), from ``authored``."""
     return {
         "resourceType": "MedicationRequest",
         "id": f"medrx-{name}-{drug}",
@@ -54,9 +54,7 @@ CASES: tuple[Case, ...] = (
         findings=RS_31_N0,
         order=ANASTROZOLE,
         resources=[
-            completed_chemotherapy(
-                "anastrozole-after-completed-chemo-rs-31", "paclitaxel", "2026-06-01"
-            )
+            finished_course("anastrozole-after-completed-chemo-rs-31", "paclitaxel", "2026-06-01")
         ],
     ),
     Case(
@@ -67,9 +65,7 @@ CASES: tuple[Case, ...] = (
         findings=RS_31_N0,
         order=ANASTROZOLE,
         resources=[
-            completed_chemotherapy(
-                "anastrozole-chemo-two-years-ago-rs-31", "paclitaxel", "2024-06-01"
-            )
+            finished_course("anastrozole-chemo-two-years-ago-rs-31", "paclitaxel", "2024-06-01")
         ],
     ),
     Case(

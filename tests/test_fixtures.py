@@ -353,7 +353,7 @@ EXPECTED: dict[str, list[Card]] = {
         (
             "biomarker-therapy-not-advanced",
             "info",
-            "(lung cancer): no matched therapy active; options: osimertinib",
+            "(lung cancer): no matched therapy on file; options: osimertinib",
         )
     ],
     "egfr-l858r-on-osimertinib.patient-view": [],
@@ -364,7 +364,7 @@ EXPECTED: dict[str, list[Card]] = {
     "braf-v600e-melanoma-dabrafenib.order-sign": [],
     "braf-v600e-colorectal.patient-view": [  # brain metastases on file
         ("biomarker-therapy-not-on-file", "info", "options: encorafenib, cetuximab"),
-        ("goals-of-care-due", "info", "due by 2026-12-03"),
+        ("goals-of-care-overdue", "warning", "it was due by 2026-11-05"),
     ],
     "braf-v600e-colorectal-dabrafenib.order-sign": [
         ("braf-v600e-colorectal-dabrafenib", "warning", "use encorafenib with cetuximab")
@@ -375,7 +375,7 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "msi-h-colorectal.patient-view": [  # cM1
         ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer): no matched"),
-        ("goals-of-care-due", "info", "due by 2026-12-03"),
+        ("goals-of-care-overdue", "warning", "it was due by 2026-11-05"),
     ],
     "msi-h-colon-stage-ii.patient-view": [  # no pembrolizumab card
         ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
@@ -395,11 +395,15 @@ EXPECTED: dict[str, list[Card]] = {
         ("biomarker-therapy-not-on-file", "info", "ALK on file (lung cancer)"),
         ("biomarker-therapy-not-on-file", "info", "MSI-H on file (lung cancer)"),
         ("biomarker-therapy-not-on-file", "info", "TMB-H on file (lung cancer)"),
-        ("goals-of-care-due", "info", "due by 2026-12-03"),
+        ("goals-of-care-overdue", "warning", "it was due by 2026-11-05"),
     ],
     "brca1-germline-breast.patient-view": [
         ("biomarker-therapy-not-on-file", "info", "BRCA1/2 on file (breast cancer)")
     ],
+    "brca1-germline-her2-positive-breast.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "HER2 on file (breast cancer)")
+    ],
+    "her2-positive-trastuzumab-completed.patient-view": [],
     "brca-untested-breast-olaparib.order-sign": [
         ("brca-not-on-file", "warning", "germline BRCA testing is needed before olaparib")
     ],

@@ -94,7 +94,8 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
-    found.extend(medications.past_medications(record, knowledge, today))
+    past = list(medications.past_medications(record, knowledge, today))
+    found.extend(past)
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
@@ -119,5 +120,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(
         cumulative.cumulative_doses(record, knowledge, drafts, taking, readings, person, procedures)
     )
-    found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
+    found.extend(
+        targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent, past)
+    )
     return found

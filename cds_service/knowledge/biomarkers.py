@@ -104,6 +104,8 @@ class Therapy:
     origin: str | None = None
     advanced_only: bool = False
     """Labelled only for advanced disease (unresectable or metastatic), at any stage when False."""
+    unless: frozenset[str] = frozenset()
+    """Biomarkers whose presence takes the label away (olaparib in breast: HER2-negative only)."""
 
     def applies(self, site: str, origins: Iterable[str]) -> bool:
         """Whether it is matched at ``site`` for variants of these origins (none stated: yes)."""
@@ -204,6 +206,16 @@ def load_biomarkers(
     components = variants["components"]
     implications = doc["implications"]
     table: dict[str, Biomarker] = {}
+    for entry in doc["biomarkers"].values():
+        for therapy in entry["therapies"]:
+            if "unless" in therapy:
+                known(
+                    therapy["unless"],
+                    doc["biomarkers"],
+                    "a biomarker of this table",
+                    therapy,
+                    "unless",
+                )
     for name, entry in doc["biomarkers"].items():
         variant, finding = entry.get("variant"), entry.get("finding")
         if variant:
@@ -221,6 +233,7 @@ def load_biomarkers(
                     excluded=site_set(therapy, "except") or frozenset(),
                     origin=therapy.get("origin"),
                     advanced_only=therapy.get("extent") == "advanced",
+                    unless=frozenset(therapy.get("unless") or ()),
                 )
                 for therapy in entry["therapies"]
             ),

@@ -325,6 +325,7 @@ def biomarkers_schema() -> dict:
             "except": names,
             "origin": {"enum": ["germline", "somatic"]},
             "extent": {"enum": ["advanced"]},
+            "unless": names,
             "drugs": names,
             "source": TEXT,
         },
