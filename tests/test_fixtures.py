@@ -413,7 +413,13 @@ EXPECTED: dict[str, list[Card]] = {
         ("fertility-preservation-referral", "info", "Gonadotoxic cyclophosphamide ordered")
     ],
     "fertility-cyclophosphamide-age-46.order-sign": [],
-    "fertility-cyclophosphamide-age-11.order-sign": [],
+    "fertility-cyclophosphamide-age-11.order-sign": [
+        (
+            "fertility-preservation-child",
+            "info",
+            "for a child: discuss fertility with the child and parents",
+        )
+    ],
     "fertility-consult-on-file.order-sign": [],
     "fertility-paclitaxel-age-30.order-sign": [],
     "goals-of-care-stage-iv-due.patient-view": [
