@@ -166,6 +166,20 @@ def chest_radiotherapy(name: str) -> dict[str, Any]:
     }
 
 
+def kadcyla(name: str, *values: tuple[str, int]) -> Case:
+    """Ado-trastuzumab emtansine 3.6 mg/kg ordered, with these LVEF results."""
+    order = ("ado-trastuzumab emtansine", "Kadcyla 160 mg injection", 3.6, "mg/kg", "q21d")
+    return Case(
+        name,
+        "female",
+        "1972-08-08",
+        conditions=BREAST,
+        findings={"HER2": True},
+        order=order,
+        resources=lvef(name, *values),
+    )
+
+
 def trastuzumab(name: str, *values: tuple[str, int], hook: str = "order-sign") -> Case:
     order = ("trastuzumab", "Trastuzumab 150 mg injection", 6, "mg/kg", "q21d")
     return Case(
@@ -313,6 +327,10 @@ CASES: tuple[Case, ...] = (
     anthracycline("anthracycline-no-lvef", 60, []),
     anthracycline("anthracycline-lvef-49", 60, lvef("anthracycline-lvef-49", ("2026-09-20", 49))),
     anthracycline("anthracycline-lvef-50", 60, lvef("anthracycline-lvef-50", ("2026-09-20", 50))),
+    # T-DM1 (Kadcyla Table 4): below 40 %, and 40-45 % after a fall of 10 points or more
+    kadcyla("tdm1-lvef-39", ("2026-03-02", 58), ("2026-09-21", 39)),
+    kadcyla("tdm1-lvef-45-fall-10", ("2026-03-02", 55), ("2026-09-21", 45)),
+    kadcyla("tdm1-lvef-46-fall-20", ("2026-03-02", 66), ("2026-09-21", 46)),
     # Trastuzumab: withhold for a fall of 16 points, or of 10 points to below 50 %
     trastuzumab("trastuzumab-lvef-fall-16", ("2026-03-02", 66), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-lvef-fall-15", ("2026-03-02", 65), ("2026-09-21", 50)),

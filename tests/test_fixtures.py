@@ -563,6 +563,13 @@ EXPECTED: dict[str, list[Card]] = {
     "mcode-jenny-m-doxorubicin.order-sign": [
         ("anthracycline-no-baseline-lvef", "warning", "No LVEF on file")
     ],
+    "tdm1-lvef-39.order-sign": [
+        ("tdm1-lvef-below-40", "warning", "LVEF 39% (below 40%): do not give T-DM1")
+    ],
+    "tdm1-lvef-45-fall-10.order-sign": [
+        ("tdm1-lvef-40-45-fall-10", "warning", "LVEF 45% from 55% (-10 points)")
+    ],
+    "tdm1-lvef-46-fall-20.order-sign": [],
     "trastuzumab-lvef-fall-16.order-sign": [
         ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 66% (-16 points): withhold")
     ],
