@@ -102,8 +102,8 @@ def _targeted_orders(
     ordered = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for order in orders:
         for requirement in table.requirements_for(order.ingredient or ""):
-            here = [s for s in sites if requirement.sites is None or s in requirement.sites]
-            if requirement.sites is not None and not here:
+            here = requirement.sites_here(sites)
+            if here is not None and not here:
                 continue
             name, status = min(
                 ((n, statuses[n]) for n in requirement.biomarkers),
@@ -125,7 +125,7 @@ def _targeted_orders(
                 status=status.status,
                 result=status.result,
                 category=status.category,
-                site=next(iter(here), None),
+                site=next(iter(here if here is not None else sites), None),
                 test_ordered=next(
                     (ordered[n] for n in requirement.biomarkers if n in ordered), None
                 ),

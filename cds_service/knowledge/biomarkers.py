@@ -131,8 +131,18 @@ class Requirement:
     drugs: frozenset[str]
     biomarkers: tuple[str, ...]
     sites: frozenset[str] | None = None
+    excluded: frozenset[str] = frozenset()
+    """Sites where another requirement for the same drug applies (BRAF V600K in melanoma)."""
     origin: str | None = None
     """``germline`` when the label needs a germline variant (a somatic one does not do)."""
+
+    def sites_here(self, sites: Iterable[str]) -> list[str] | None:
+        """The patient's sites this applies to; None when it applies wherever the cancer is."""
+        if self.sites is None and not self.excluded:
+            return None
+        return [
+            s for s in sites if (self.sites is None or s in self.sites) and s not in self.excluded
+        ]
 
 
 @dataclass(frozen=True)
@@ -250,6 +260,7 @@ def load_biomarkers(
                 drugs=frozenset(entry["drugs"]),
                 biomarkers=tuple(entry["biomarkers"]),
                 sites=site_set(entry, "sites"),
+                excluded=site_set(entry, "except") or frozenset(),
                 origin=entry.get("origin"),
             )
         )

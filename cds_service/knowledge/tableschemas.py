@@ -346,6 +346,7 @@ def biomarkers_schema() -> dict:
         {
             "drugs": names,
             "sites": names,
+            "except": names,
             "biomarkers": names,
             "origin": {"enum": ["germline", "somatic"]},
         },
