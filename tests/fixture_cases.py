@@ -72,6 +72,11 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "pembrolizumab": "1547545",
     "doxorubicin": "3639",
     "epirubicin": "3995",
+    "daunorubicin": None,
+    "idarubicin": "5650",
+    "mitoxantrone": "7005",
+    "doxorubicin liposome": None,
+    "ado-trastuzumab emtansine": "1371041",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
 POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")

@@ -106,6 +106,8 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
         ),
         *(o for o in orders if not isinstance(o, DraftMedication)),
     ]
+    past = list(medications.past_medications(record, knowledge, today))
+    found.extend(past)
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
@@ -123,16 +125,14 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     extent = disease.extent(advanced, readings, knowledge)
     found.extend(supportive.care(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
-    found.extend(
-        dosing.auc_doses(
-            record,
-            knowledge,
-            drafts,
-            next((p for p in patient if isinstance(p, PatientFact)), None),
-            readings,
-        )
-    )
+    person = next((p for p in patient if isinstance(p, PatientFact)), None)
+    found.extend(dosing.auc_doses(record, knowledge, drafts, person, readings))
     taking = [m for m in active if isinstance(m, ActiveMedication)]
-    found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
-    found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
+    procedures = [p for p in done if isinstance(p, PerformedProcedure)]
+    found.extend(
+        cumulative.cumulative_doses(record, knowledge, drafts, taking, readings, person, procedures)
+    )
+    found.extend(
+        targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent, past)
+    )
     return found

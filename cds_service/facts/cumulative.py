@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
-from ..knowledge.anthracyclines import CumulativeDosing
+from ..knowledge.anthracyclines import CumulativeDosing, Limit
 from ..knowledge.plausibility import Plausibility
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .dosage import Course, course, format_number
 from .medications import Given, given
-from .types import ActiveMedication, CumulativeDose, DraftMedication, Finding
+from .types import (
+    ActiveMedication,
+    CumulativeDose,
+    DraftMedication,
+    Finding,
+    PatientFact,
+    PerformedProcedure,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ def cumulative_doses(
     orders: Sequence[DraftMedication],
     active: Sequence[ActiveMedication],
     findings: Mapping[str, Finding],
+    patient: PatientFact | None = None,
+    done: Sequence[PerformedProcedure] = (),
 ) -> Iterable[CumulativeDose]:
     table = knowledge.anthracyclines
     counted = [o for o in orders if o.ingredient in table.ratios]
@@ -65,10 +74,75 @@ def cumulative_doses(
         (_convert(table, bsa, item, plausible) for item in past if item.ingredient in table.ratios),
         key=lambda c: c.step,
     )
-    cotherapy = _cotherapy(table, orders, active, past)
+    cotherapy = _cotherapy(table, orders, active, past, done)
+    age = patient.age if patient else None
+    weight = findings.get(table.weight)
     for order in counted:
         course_ = _draft_course(record, order)
-        yield _total(table, bsa, order, course_, priors, cotherapy, plausible)
+        total = _total(table, bsa, order, course_, priors, cotherapy, plausible)
+        yield _with_limit(table, total, age, weight.number if weight else None)
+
+
+def _with_limit(
+    table: CumulativeDosing, total: CumulativeDose, age: float | None, weight: float | None
+) -> CumulativeDose:
+    """The total in the ordered drug itself, checked against that drug's own labelled limit.
+
+    Other drugs' doses come in through the ratios (equivalent / the ordered drug's ratio), so
+    a drug given alone is compared with its own label exactly. A limit in mg/kg is turned into
+    mg/m2 with the patient's weight and BSA; without them the limit is "not checked".
+    """
+    group = "unknown" if age is None else "child" if age < table.child_below_age else "adult"
+    drug_counted = total.counted / total.ratio
+    drug_total = None if total.projected is None else total.projected / total.ratio
+    limit = next(
+        (item for item in table.limits[total.ingredient] if item.fits(age, bool(total.cotherapy))),
+        None,
+    )
+    value, basis = _limit_value(limit, total.bsa, weight)
+    basis = basis or table.no_limit.get(total.ingredient)
+    if limit is None:
+        status = "no labelled limit"
+    elif value is None:
+        status = "not checked"
+    elif drug_counted > value:
+        status = "above"  # what could be counted is already past it: the total can only be more
+    elif drug_total is None:
+        status = "incomplete"
+    else:
+        status = "within"
+    return replace(
+        total,
+        age=age,
+        age_group=group,
+        drug_counted=_round(drug_counted),
+        drug_total=None if drug_total is None else _round(drug_total),
+        limit=None if value is None else _round(value),
+        limit_basis=basis,
+        limit_status=status,
+    )
+
+
+def _limit_value(
+    limit: Limit | None, bsa: float | None, weight: float | None
+) -> tuple[float | None, str | None]:
+    if limit is None:
+        return None, None
+    if limit.per_area is not None:
+        return limit.per_area, limit.source
+    assert limit.per_kg is not None  # the schema asks for one of the two
+    if not bsa or not weight:
+        return None, f"{limit.source} (needs weight and BSA to check)"
+    value = limit.per_kg * weight / bsa
+    how = (
+        f"{format_number(limit.per_kg)} mg/kg x {format_number(weight)} kg / "
+        f"{format_number(bsa)} m2 = {format_number(value)} mg/m2"
+    )
+    return value, f"{limit.source}: {how}"
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
 
 
 def _total(
@@ -198,8 +272,9 @@ def _cotherapy(
     orders: Sequence[DraftMedication],
     active: Sequence[ActiveMedication],
     past: Sequence[Given],
+    done: Sequence[PerformedProcedure],
 ) -> str | None:
-    """The drugs on order, on file or given before that lower the limit, with their resources."""
+    """What lowers the limit: drugs on order, on file or given, and procedures done before."""
     found = [
         *(f"{o.ingredient} ({o.order}, draft)" for o in orders if o.ingredient in table.cotherapy),
         *(
@@ -208,5 +283,10 @@ def _cotherapy(
             if a.ingredient in table.cotherapy
         ),
         *(f"{g.ingredient} ({g.resource}, given)" for g in past if g.ingredient in table.cotherapy),
+        *(
+            f"{p.text or p.procedure} ({p.resource}{', ' + p.date if p.date else ''})"
+            for p in done
+            if p.procedure in table.cotherapy_procedures
+        ),
     ]
     return "; ".join(found) or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
@@ -22,7 +23,7 @@ from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import Conditions, indication, unreadable
 from .dosage import Course, course, describe_timing, dose_quantity, quantity_units
-from .types import ActiveMedication, DraftMedication, Fact, Inhibitor
+from .types import ActiveMedication, DraftMedication, Fact, Inhibitor, PastMedication
 
 _ACTIVE_KINDS = ("MedicationRequest", "MedicationStatement")
 
@@ -86,6 +87,31 @@ def _unit_in_words(unit: str | None, ingredient: str | None, knowledge: Knowledg
         return unit
     made = knowledge.drugs.strengths.get(ingredient or "")
     return made.forms if made is not None else unit[1:-1]
+
+
+_PAST_ADMINISTRATIONS = ("completed", "in-progress", "on-hold", "stopped")
+_PAST_REQUESTS = ("completed", "stopped")
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def past_medications(
+    record: PatientRecord, knowledge: Knowledge, today: date
+) -> Iterable[PastMedication]:
+    """Drugs given or ordered and finished before: administrations and completed or stopped
+    orders, with how long ago, so that a rule can tell therapy already given (adjuvant
+    chemotherapy before endocrine therapy, a completed targeted course) from none at all."""
+    for item in given(
+        record, knowledge, knowledge.drugs.ingredients, _PAST_ADMINISTRATIONS, _PAST_REQUESTS
+    ):
+        when = _date(item.date)
+        yield PastMedication(
+            resource=item.resource,
+            drug=item.drug,
+            ingredient=item.ingredient,
+            date=item.date,
+            months_ago=None if when is None else round((today - when).days / _DAYS_PER_MONTH, 1),
+            sources=(item.resource,),
+        )
 
 
 def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
@@ -229,6 +255,14 @@ def _ordered(model: MedicationAdministration | MedicationRequest | None, item: G
 
 def _day(value: Any) -> str | None:
     return str(value)[:10] if value else None
+
+
+def _date(day: str | None) -> date | None:
+    """A day to count months from; a partial date (2026-05) gives none."""
+    try:
+        return date.fromisoformat(day) if day else None
+    except ValueError:
+        return None
 
 
 def inhibitors(medications: Iterable[Fact], knowledge: Knowledge) -> Iterable[Inhibitor]:

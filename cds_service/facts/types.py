@@ -75,6 +75,21 @@ class ActiveMedication(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PastMedication(Fact):
+    """A drug given or ordered before and finished: an administration, or a completed or
+    stopped order (none of whose administrations is on file)."""
+
+    kind = "past_med"
+    label = "Past medication"
+    resource: str
+    drug: str
+    ingredient: str
+    date: str | None = None
+    """The administration's date, or the order's authoredOn (else its start)."""
+    months_ago: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Inhibitor(Fact):
     kind = "inhibitor"
     label = "Enzyme inhibitor"
@@ -289,6 +304,16 @@ class AucDose(Fact):
     """``above`` or ``below`` the calculated dose."""
     excess_over_max: float | None = None
     """Ordered dose minus the maximum dose, mg (negative when under it)."""
+    actual_weight: float | None = None
+    measured_creatinine: float | None = None
+    convention: str | None = None
+    """The accepted way nearest the ordered dose (``actual``, ``NCCN``): ``weight`` and
+    ``creatinine`` are the values it used, ``weight_basis``/``creatinine_basis`` say why."""
+    weight_basis: str | None = None
+    creatinine_basis: str | None = None
+    other_dose: float | None = None
+    """The dose by the other accepted way, when it differs; ``other_basis`` says how."""
+    other_basis: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -385,7 +410,20 @@ class CumulativeDose(Fact):
     bsa: float | None = None
     bsa_basis: str | None = None
     cotherapy: str | None = None
-    """Drugs on file or on order that lower the lifetime limit (cyclophosphamide)."""
+    """Drugs on file or on order, and procedures done, that lower the lifetime limit."""
+    age: float | None = None
+    age_group: str | None = None
+    """``child``, ``adult`` or ``unknown`` (no usable birth date)."""
+    drug_counted: float | None = None
+    """``counted`` in the ordered drug itself (the equivalent divided by its ratio)."""
+    drug_total: float | None = None
+    """``projected`` in the ordered drug itself: what its own labelled limit is checked with."""
+    limit: float | None = None
+    """The ordered drug's labelled lifetime limit for this patient, in mg/m2."""
+    limit_basis: str | None = None
+    limit_status: str | None = None
+    """``above``, ``within``, ``incomplete`` (doses not counted, those counted within),
+    ``not checked`` (a limit in mg/kg with no weight or BSA) or ``no labelled limit``."""
     missing: str | None = None
     """What is needed to count every dose, in a few words ("BSA (or height and weight)")."""
     not_counted: str | None = None
@@ -428,6 +466,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     PatientFact,
     DraftMedication,
     ActiveMedication,
+    PastMedication,
     Inhibitor,
     Genotype,
     Phenotype,

@@ -194,8 +194,13 @@ def load_knowledge(directory: Path) -> Knowledge:
     )
     plausible_file = directory / "plausibility.yaml"
     anthracyclines_file = directory / "anthracyclines.yaml"
+    procedures = load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings)
     anthracyclines = load_cumulative(
-        load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
+        load_yaml(anthracyclines_file),
+        anthracyclines_file,
+        drugs.ingredients,
+        oncology.findings,
+        procedures.names,
     )
     return Knowledge(
         drugs,
@@ -203,7 +208,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
         load_care(load_yaml(care_file), care_file, oncology),
-        load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
+        procedures,
         biomarkers,
         anthracyclines,
         load_plausibility(load_yaml(plausible_file), plausible_file, oncology.findings),

@@ -206,8 +206,38 @@ def oncology_schema() -> dict:
                 },
                 ["age_from", "divisor", "sex_factors", "creatinine", "weight"],
             ),
+            "accept": array({"enum": ["actual", "nccn"]}, minItems=1, uniqueItems=True),
+            "nccn": closed(
+                {
+                    "height": TEXT,
+                    "adjusted_weight_from_bmi": number,
+                    "adjusted_weight_fraction": number,
+                    "creatinine_floor": number,
+                    "ibw_at_60_inches": mapping(number),
+                    "ibw_per_inch": number,
+                    "cm_per_inch": number,
+                },
+                [
+                    "height",
+                    "adjusted_weight_from_bmi",
+                    "adjusted_weight_fraction",
+                    "creatinine_floor",
+                    "ibw_at_60_inches",
+                    "ibw_per_inch",
+                    "cm_per_inch",
+                ],
+            ),
         },
-        ["drugs", "auc_units", "auc_patterns", "dose_unit", "calvert", "cockcroft_gault"],
+        [
+            "drugs",
+            "auc_units",
+            "auc_patterns",
+            "dose_unit",
+            "calvert",
+            "cockcroft_gault",
+            "accept",
+            "nccn",
+        ],
     )
     return document(
         "knowledge-oncology",
@@ -317,6 +347,7 @@ def biomarkers_schema() -> dict:
             "except": names,
             "origin": {"enum": ["germline", "somatic"]},
             "extent": {"enum": ["advanced"]},
+            "unless": names,
             "drugs": names,
             "source": TEXT,
         },
@@ -337,6 +368,7 @@ def biomarkers_schema() -> dict:
         {
             "drugs": names,
             "sites": names,
+            "except": names,
             "biomarkers": names,
             "origin": {"enum": ["germline", "somatic"]},
         },
@@ -387,6 +419,20 @@ def biomarkers_schema() -> dict:
 def anthracyclines_schema() -> dict:
     positive = {"type": "number", "exclusiveMinimum": 0}
     statuses = array(TEXT, minItems=1, uniqueItems=True)
+    limit = {
+        **closed(
+            {
+                "mg_m2": positive,
+                "mg_kg": positive,
+                "age_below": positive,
+                "age_at_least": {"type": "number", "minimum": 0},
+                "cotherapy": {"type": "boolean"},
+                "source": TEXT,
+            },
+            ["source"],
+        ),
+        "oneOf": [{"required": ["mg_m2"]}, {"required": ["mg_kg"]}],
+    }
     return document(
         "knowledge-anthracyclines",
         "Drugs counted toward the cumulative doxorubicin-equivalent dose, their ratios, how dose"
@@ -396,7 +442,18 @@ def anthracyclines_schema() -> dict:
                 "meta": KNOWLEDGE_META,
                 "equivalent_of": TEXT,
                 "unit": TEXT,
-                "drugs": mapping(closed({"ratio": positive, "source": TEXT}, ["ratio", "source"])),
+                "drugs": mapping(
+                    closed(
+                        {
+                            "ratio": positive,
+                            "source": TEXT,
+                            "limits": array(limit, minItems=1),
+                            "no_limit": TEXT,
+                        },
+                        ["ratio", "source"],
+                        oneOf=[{"required": ["limits"]}, {"required": ["no_limit"]}],
+                    )
+                ),
                 "dose_units": closed(
                     {"per_area": mapping(positive), "mass": mapping(positive)},
                     ["per_area", "mass"],
@@ -413,6 +470,8 @@ def anthracyclines_schema() -> dict:
                 "administration_statuses": statuses,
                 "request_statuses": statuses,
                 "cotherapy": array(TEXT, uniqueItems=True),
+                "cotherapy_procedures": array(TEXT, uniqueItems=True),
+                "child_below_age": positive,
             },
             [
                 "meta",
@@ -424,6 +483,8 @@ def anthracyclines_schema() -> dict:
                 "administration_statuses",
                 "request_statuses",
                 "cotherapy",
+                "cotherapy_procedures",
+                "child_below_age",
             ],
         ),
     )
