@@ -67,11 +67,20 @@ class AlleleTable:
     bands: tuple[tuple[float, float, str], ...] = ()
     function_phenotypes: Mapping[frozenset[str], str] = field(default_factory=dict)
     inhibitor_factors: Mapping[str, float] = field(default_factory=dict)
+    hemizygous: Mapping[str, str] = field(default_factory=dict)
+    """Function of a single allele -> phenotype, for an X-linked gene (G6PD) in a male."""
 
     def interpret(self, text: str) -> Diplotype:
-        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``."""
+        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``.
+
+        A gene with ``hemizygous`` phenotypes also reads one allele alone (``A-``, ``A-
+        hemizygous``): an X-linked gene in a male carries one copy.
+        """
         names = self._split(text)
         found = [self._find(name) for name in names]
+        single = found[0] if len(found) == 1 else None
+        if single is not None and single.function in self.hemizygous:
+            return Diplotype((single.label,), (), None, self.hemizygous[single.function])
         if len(names) != 2 or None in found:
             unknown = tuple(n for n, a in zip(names, found, strict=True) if a is None)
             return Diplotype(tuple(names), unknown or (text.strip(),))
@@ -95,9 +104,13 @@ class AlleleTable:
 
     def _split(self, text: str) -> list[str]:
         text = text.strip()
-        zygosity = re.fullmatch(r"(.+?)[\s,(]+(heterozygous|homozygous|het|hom)\)?", text, re.I)
+        zygosity = re.fullmatch(
+            r"(.+?)[\s,(]+(heterozygous|homozygous|hemizygous|het|hom|hemi)\)?", text, re.I
+        )
         if zygosity:
             allele, state = zygosity.group(1), zygosity.group(2).lower()
+            if state.startswith("hemi"):
+                return [self._strip_gene(allele)]
             other = allele if state.startswith("hom") else self.reference
             return [self._strip_gene(allele), other]
         return [self._strip_gene(part) for part in text.split("/")]
@@ -250,7 +263,8 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
                 )
             alleles[key] = allele
     factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
-    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors)
+    hemizygous = {e["function"]: e["phenotype"] for e in doc.get("hemizygous_phenotypes") or ()}
+    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors, hemizygous)
 
 
 def _normal(name: str) -> str:

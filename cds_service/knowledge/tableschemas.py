@@ -99,6 +99,7 @@ def alleles_schema() -> dict:
         {"functions": array(TEXT, minItems=2, maxItems=2), "phenotype": TEXT},
         ["functions", "phenotype"],
     )
+    single = closed({"function": TEXT, "phenotype": TEXT}, ["function", "phenotype"])
     return document(
         "knowledge-alleles",
         "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
@@ -110,6 +111,7 @@ def alleles_schema() -> dict:
                 "alleles": array(allele, minItems=1),
                 "phenotypes": array(band, minItems=1),
                 "function_phenotypes": array(pair, minItems=1),
+                "hemizygous_phenotypes": array(single, minItems=1),
                 "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
             },
             ["meta", "reference", "alleles"],
