@@ -106,7 +106,8 @@ MISTAKES = [
         "gene: DPYDX\n        phenotype: Poor",
         "gene: DPYDX",
         "dpyd-poor",
-        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml (CYP2C19, CYP2D6, CYP3A5, DPYD, G6PD",
+        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml"
+        " (CYP2C19, CYP2D6, CYP3A5, DPYD, G6PD",
         id="unknown-gene",
     ),
     pytest.param(
