@@ -88,6 +88,10 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "tacrolimus": None,
     "belinostat": "1543543",
     "sacituzumab govitecan": None,
+    "FOLFOX": None,
+    "FOLFIRI": None,
+    "CAPOX": None,
+    "tegafur": "4582",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
 POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")

@@ -14,7 +14,42 @@ HEME = [(None, "Acute myeloid leukemia")]
 LYMPHOMA = [(None, "Peripheral T-cell lymphoma, relapsed")]
 BREAST = [(None, "Triple-negative breast cancer, metastatic")]
 
+COLON = [(None, "Adenocarcinoma of colon, stage III")]
+
 CASES: tuple[Case, ...] = (
+    # Regimens and combination products read as their fluoropyrimidine and irinotecan
+    Case(
+        "dpyd-2a-13-folfox",
+        "female",
+        "1962-05-17",
+        genotypes={"DPYD": "*2A/*13"},
+        conditions=COLON,
+        order=("FOLFOX", "mFOLFOX6", None, None, None),
+    ),
+    Case(
+        "dpyd-normal-capox",
+        "male",
+        "1962-05-18",
+        genotypes={"DPYD": "Reference/Reference"},
+        conditions=COLON,
+        order=("CAPOX", "CAPOX (XELOX)", None, None, None),
+    ),
+    Case(
+        "dpyd-c1905-het-folfiri-ugt1a1-28-28",
+        "male",
+        "1962-05-19",
+        genotypes={"DPYD": "c.1905+1G>A/Reference", "UGT1A1": "*28/*28"},
+        conditions=COLON,
+        order=("FOLFIRI", "FOLFIRI every 14 days", None, None, None),
+    ),
+    Case(
+        "dpyd-2a-13-tegafur-uracil",
+        "male",
+        "1955-03-03",
+        genotypes={"DPYD": "*2A/*13"},
+        conditions=COLON,
+        order=("tegafur", "tegafur/uracil (UFT) 100 mg capsule", None, None, None),
+    ),
     # G6PD and hemolytic drugs
     Case(
         "g6pd-a-minus-male-rasburicase",
@@ -192,6 +227,13 @@ CASES: tuple[Case, ...] = (
 
 Card = tuple[str, str, str]
 EXPECTED: dict[str, list[Card]] = {
+    "dpyd-2a-13-folfox.order-sign": [("dpyd-poor", "critical", "avoid fluorouracil")],
+    "dpyd-normal-capox.order-sign": [],
+    "dpyd-c1905-het-folfiri-ugt1a1-28-28.order-sign": [
+        ("dpyd-intermediate-as1", "warning", "start fluorouracil at 50% of the ordered dose"),
+        ("ugt1a1-poor-irinotecan", "warning", "UGT1A1 poor metabolizer: start irinotecan at"),
+    ],
+    "dpyd-2a-13-tegafur-uracil.order-sign": [("dpyd-poor", "critical", "avoid tegafur")],
     "g6pd-a-minus-male-rasburicase.order-sign": [
         ("g6pd-deficient-hemolytic-drug", "critical", "G6PD Deficient: do not give rasburicase")
     ],

@@ -37,6 +37,8 @@ class DrugTable:
     """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
     inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Ingredient -> enzyme (gene) -> inhibitor strength."""
+    contains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Regimen or combination product (FOLFOX, S-1) -> the ingredients it is read as."""
     _by_first_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
     """First word of a name, case-folded -> the positions in ``names`` of names starting so."""
 
@@ -64,6 +66,10 @@ class DrugTable:
             if pattern.search(text):
                 return ingredient
         return None
+
+    def components(self, drug: str) -> tuple[str, ...]:
+        """What an order of ``drug`` gives: a regimen's ingredients, else the drug itself."""
+        return self.contains.get(drug, (drug,))
 
     def form(self, ingredient: str, texts: Iterable[str]) -> str:
         """The product form a text names if it is a form of ``ingredient``, else the ingredient."""
@@ -174,6 +180,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     drugs = doc["drugs"]
     forms: dict[str, str] = {}
     inhibits: dict[str, dict[str, str]] = {}
+    contains: dict[str, tuple[str, ...]] = {}
     for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
             by_code[code] = ingredient
@@ -186,6 +193,12 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
+        if entry.get("contains"):
+            for part in entry["contains"]:
+                if part not in drugs or drugs[part].get("contains"):
+                    message = f"{ingredient}: contains {part!r}, which is not a single drug here"
+                    raise RuleFileError(path, message, line_of(entry, "contains"))
+            contains[ingredient] = tuple(entry["contains"])
     written = doc["classes"]
     classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
@@ -194,9 +207,10 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
                 raise RuleFileError(
                     path, f"class {name}: unknown drug {member}", line_of(written, name)
                 )
-    # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
-    names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
-    return DrugTable(by_code, tuple(names), classes, forms, inhibits)
+    # product forms and regimens first ("irinotecan (Onivyde)", "FOLFIRI: irinotecan, ..."),
+    # then the longest name: "5-fluorouracil"
+    names.sort(key=lambda item: (item[1] not in forms | contains.keys(), -len(item[0].pattern)))
+    return DrugTable(by_code, tuple(names), classes, forms, inhibits, contains)
 
 
 def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:

@@ -11,6 +11,7 @@ def drugs_schema() -> dict:
             "rxnorm": array(TEXT),
             "names": array(TEXT),
             "form_of": TEXT,
+            "contains": array(TEXT, minItems=1),
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
         }
     )
