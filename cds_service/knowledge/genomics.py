@@ -104,6 +104,11 @@ class AlleleTable:
 
     def _split(self, text: str) -> list[str]:
         text = text.strip()
+        leading = re.fullmatch(
+            r"(heterozygous|homozygous|hemizygous)(?:\s+for)?\s+(.+)", text, re.I
+        )
+        if leading:  # "heterozygous for c.1905+1G>A"
+            text = f"{leading.group(2)} {leading.group(1)}"
         zygosity = re.fullmatch(
             r"(.+?)[\s,(]+(heterozygous|homozygous|hemizygous|het|hom|hemi)\)?", text, re.I
         )
@@ -122,7 +127,10 @@ class AlleleTable:
         return part
 
     def _find(self, name: str) -> Allele | None:
-        key = _normal(name)
+        key = re.sub(r"^nm_\d+(\.\d+)?:", "", _normal(name))  # NM_000110.4:c.1905+1G>A
+        named = re.fullmatch(r"(.+?)\((.+)\)", key)  # "c.1905+1G>A (*2A)": either name
+        if named and key not in self.alleles:
+            return self._find(named.group(1)) or self._find(named.group(2))
         copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
         if copies and key not in self.alleles:
             single = self._find(copies.group(1))

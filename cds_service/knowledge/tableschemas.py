@@ -121,6 +121,20 @@ def alleles_schema() -> dict:
     )
 
 
+def notations_schema() -> dict:
+    """The accepted ways labs write a result, each with what it must read as (a test each)."""
+    notation = closed(
+        {"gene": TEXT, "text": TEXT, "diplotype": TEXT, "phenotype": TEXT, "source": TEXT},
+        ["gene", "text", "phenotype", "source"],
+    )
+    return document(
+        "knowledge-notations",
+        "Result notations the allele tables accept, with the diplotype and phenotype each reads"
+        " as; tests/test_notations.py reads every one.",
+        closed({"meta": KNOWLEDGE_META, "notations": array(notation, minItems=1)}),
+    )
+
+
 def conditions_schema() -> dict:
     indication = closed({"profiles": array(TEXT), "codes": array(CODE), "words": array(TEXT)})
     status = closed(

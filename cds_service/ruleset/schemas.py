@@ -23,6 +23,7 @@ from ..knowledge.tableschemas import (
     conditions_schema,
     drugs_schema,
     genomics_schema,
+    notations_schema,
     oncology_schema,
     procedures_schema,
 )
@@ -245,6 +246,7 @@ SCHEMAS = {
     "knowledge-procedures": procedures_schema,
     "knowledge-biomarkers": biomarkers_schema,
     "knowledge-anthracyclines": anthracyclines_schema,
+    "knowledge-notations": notations_schema,
 }
 
 
