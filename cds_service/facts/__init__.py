@@ -18,6 +18,7 @@ from datetime import date
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from . import (
+    assay_orders,
     clinical,
     cumulative,
     disease,
@@ -40,6 +41,7 @@ from .types import (
     CareOnFile,
     CumulativeDose,
     DraftMedication,
+    DraftTest,
     Fact,
     Finding,
     FindingTrend,
@@ -68,6 +70,7 @@ __all__ = [
     "CareOnFile",
     "CumulativeDose",
     "DraftMedication",
+    "DraftTest",
     "Fact",
     "Finding",
     "FindingTrend",
@@ -110,6 +113,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(advanced)
     extent = disease.extent(advanced, readings, knowledge)
     found.extend(supportive.care(record, knowledge))
+    found.extend(assay_orders.draft_tests(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
     found.extend(
         dosing.auc_doses(
