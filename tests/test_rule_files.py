@@ -275,10 +275,10 @@ def test_a_missing_file_is_named(tmp_path: Path):
     [
         pytest.param(
             DRUGS,
-            "  fluoropyrimidine: [capecitabine, fluorouracil]",
-            "  fluoropyrimidine: [capecitabine, fluorouracill]",
-            "  fluoropyrimidine: [capecitabine, fluorouracill]",
-            "class fluoropyrimidine: unknown drug fluorouracill",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinib]",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinibb]",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinibb]",
+            "class egfr_tki: unknown drug gefitinibb",
             id="class-member",
         ),
         pytest.param(
