@@ -17,7 +17,12 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from tests import fixture_cases
+from tests import (
+    fixture_cases,
+    fixture_cases_nsclc_orders,
+    fixture_cases_oncotype_age50,
+    fixture_cases_pgx_pairs,
+)
 from tests.conftest import (
     FIXTURES,
     RULES,
@@ -609,6 +614,9 @@ EXPECTED: dict[str, list[Card]] = {
         ("trastuzumab-active-lvef-fall-16", "warning", "On trastuzumab, LVEF 50% from 66%")
     ],
 }
+EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pairs
+EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)
+EXPECTED.update(fixture_cases_nsclc_orders.EXPECTED)
 
 
 def check(name: str, cards: list[dict]) -> None:

@@ -106,7 +106,8 @@ MISTAKES = [
         "gene: DPYDX\n        phenotype: Poor",
         "gene: DPYDX",
         "dpyd-poor",
-        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml (CYP2D6, DPYD, NUDT15",
+        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml"
+        " (CYP2C19, CYP2D6, CYP3A5, DPYD, G6PD",
         id="unknown-gene",
     ),
     pytest.param(
@@ -276,10 +277,10 @@ def test_a_missing_file_is_named(tmp_path: Path):
     [
         pytest.param(
             DRUGS,
-            "  fluoropyrimidine: [capecitabine, fluorouracil]",
-            "  fluoropyrimidine: [capecitabine, fluorouracill]",
-            "  fluoropyrimidine: [capecitabine, fluorouracill]",
-            "class fluoropyrimidine: unknown drug fluorouracill",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinib]",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinibb]",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinibb]",
+            "class egfr_tki: unknown drug gefitinibb",
             id="class-member",
         ),
         pytest.param(

@@ -18,6 +18,7 @@ from datetime import date
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from . import (
+    assay_orders,
     clinical,
     course,
     cumulative,
@@ -42,6 +43,7 @@ from .types import (
     ChecksNotRun,
     CumulativeDose,
     DraftMedication,
+    DraftTest,
     Fact,
     Finding,
     FindingTrend,
@@ -71,6 +73,7 @@ __all__ = [
     "ChecksNotRun",
     "CumulativeDose",
     "DraftMedication",
+    "DraftTest",
     "Fact",
     "Finding",
     "FindingTrend",
@@ -124,6 +127,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(advanced)
     extent = disease.extent(advanced, readings, knowledge)
     found.extend(supportive.care(record, knowledge))
+    found.extend(assay_orders.draft_tests(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
     person = next((p for p in patient if isinstance(p, PatientFact)), None)
     found.extend(dosing.auc_doses(record, knowledge, drafts, person, readings))

@@ -66,19 +66,23 @@ def draft_orders(
             if ref.reference and (c := conditions.get(ref.reference)) is not None
         ]
         purpose = indication(knowledge, conditions, reasons, order.reasonCode or [])
-        yield DraftMedication(
-            order=fhir.reference_of(resource),
-            drug=fhir.concept_text(concept) or ingredient or "unnamed medication",
-            ingredient=ingredient,
-            rxnorm=rxnorm,
-            identified_by=how,
-            dose_value=value,
-            dose_unit=unit,
-            frequency=describe_timing(order.dosageInstruction),
-            indication=purpose.kind,
-            indication_basis=purpose.basis,
-            sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
-        )
+        parts = knowledge.drugs.components(ingredient) if ingredient else (None,)
+        for part in parts:
+            single = len(parts) == 1 and part == ingredient
+            yield DraftMedication(
+                order=fhir.reference_of(resource),
+                drug=fhir.concept_text(concept) or ingredient or "unnamed medication",
+                ingredient=part,
+                rxnorm=rxnorm,
+                identified_by=how if single else f"{how}: {ingredient}",
+                # a regimen's dose is not its ingredients' dose
+                dose_value=value if single else None,
+                dose_unit=unit if single else None,
+                frequency=describe_timing(order.dosageInstruction),
+                indication=purpose.kind,
+                indication_basis=purpose.basis,
+                sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
+            )
 
 
 def _unit_in_words(unit: str | None, ingredient: str | None, knowledge: Knowledge) -> str | None:
@@ -138,12 +142,13 @@ def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[
         ingredient = identify(concept, knowledge)[0] if concept else None
         if ingredient:
             reference = fhir.reference_of(resource)
-            yield ActiveMedication(
-                resource=reference,
-                drug=fhir.concept_text(concept) or ingredient,
-                ingredient=ingredient,
-                sources=(reference,),
-            )
+            for part in knowledge.drugs.components(ingredient):
+                yield ActiveMedication(
+                    resource=reference,
+                    drug=fhir.concept_text(concept) or ingredient,
+                    ingredient=part,
+                    sources=(reference,),
+                )
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,16 @@ class MissingFinding(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class DraftTest(Fact):
+    kind = "draft_test"
+    label = "Test being ordered"
+    order: str
+    finding: str
+    """The finding of knowledge/oncology.yaml whose ``ordered_when`` words the order names."""
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PerformedProcedure(Fact):
     kind = "procedure"
     label = "Procedure"
@@ -477,6 +487,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     Finding,
     FindingTrend,
     MissingFinding,
+    DraftTest,
     CareOnFile,
     CareMissing,
     PerformedProcedure,

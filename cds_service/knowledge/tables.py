@@ -58,6 +58,8 @@ class DrugTable:
     administration_statuses: tuple[str, ...] = ()
     request_statuses: tuple[str, ...] = ()
     """What counts as an earlier dose of a drug (``treatment_history``)."""
+    contains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Regimen or combination product (FOLFOX, S-1) -> the ingredients it is read as."""
     _by_first_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
     """First word of a name, case-folded -> the positions in ``names`` of names starting so."""
 
@@ -85,6 +87,10 @@ class DrugTable:
             if pattern.search(text):
                 return ingredient
         return None
+
+    def components(self, drug: str) -> tuple[str, ...]:
+        """What an order of ``drug`` gives: a regimen's ingredients, else the drug itself."""
+        return self.contains.get(drug, (drug,))
 
     def form(self, ingredient: str, texts: Iterable[str]) -> str:
         """The product form a text names if it is a form of ``ingredient``, else the ingredient.
@@ -223,6 +229,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     inhibits: dict[str, dict[str, str]] = {}
     full: dict[str, dict[str, float]] = {}
     strengths: dict[str, Strengths] = {}
+    contains: dict[str, tuple[str, ...]] = {}
     for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
             by_code[code] = ingredient
@@ -243,6 +250,12 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             made = entry["strengths"]
             sizes = tuple(sorted(float(x) for x in made["sizes"]))
             strengths[ingredient] = Strengths(made["form"], made["forms"], made["unit"], sizes)
+        if entry.get("contains"):
+            for part in entry["contains"]:
+                if part not in drugs or drugs[part].get("contains"):
+                    message = f"{ingredient}: contains {part!r}, which is not a single drug here"
+                    raise RuleFileError(path, message, line_of(entry, "contains"))
+            contains[ingredient] = tuple(entry["contains"])
     written = doc["classes"]
     classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
@@ -251,8 +264,9 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
                 raise RuleFileError(
                     path, f"class {name}: unknown drug {member}", line_of(written, name)
                 )
-    # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
-    names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
+    # product forms and regimens first ("irinotecan (Onivyde)", "FOLFIRI: irinotecan, ..."),
+    # then the longest name: "5-fluorouracil"
+    names.sort(key=lambda item: (item[1] not in forms | contains.keys(), -len(item[0].pattern)))
     route_forms: dict[str, list[tuple[re.Pattern[str], str]]] = {}
     for ingredient, entry in drugs.items():
         if entry.get("route") and entry.get("form_of"):
@@ -275,6 +289,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
         {k: tuple(v) for k, v in route_forms.items()},
         tuple(history["administration_statuses"]),
         tuple(history["request_statuses"]),
+        contains,
     )
 
 

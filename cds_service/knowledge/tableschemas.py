@@ -14,6 +14,7 @@ def drugs_schema() -> dict:
             "names": array(TEXT),
             "form_of": TEXT,
             "route": TEXT,
+            "contains": array(TEXT, minItems=1),
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
             "full_starting_doses": array(
                 closed({"dose": POSITIVE, "unit": TEXT}, ["dose", "unit"]), minItems=1
@@ -116,6 +117,7 @@ def alleles_schema() -> dict:
         {"functions": array(TEXT, minItems=2, maxItems=2), "phenotype": TEXT},
         ["functions", "phenotype"],
     )
+    single = closed({"function": TEXT, "phenotype": TEXT}, ["function", "phenotype"])
     return document(
         "knowledge-alleles",
         "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
@@ -127,11 +129,26 @@ def alleles_schema() -> dict:
                 "alleles": array(allele, minItems=1),
                 "phenotypes": array(band, minItems=1),
                 "function_phenotypes": array(pair, minItems=1),
+                "hemizygous_phenotypes": array(single, minItems=1),
                 "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
             },
             ["meta", "reference", "alleles"],
             oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
         ),
+    )
+
+
+def notations_schema() -> dict:
+    """The accepted ways labs write a result, each with what it must read as (a test each)."""
+    notation = closed(
+        {"gene": TEXT, "text": TEXT, "diplotype": TEXT, "phenotype": TEXT, "source": TEXT},
+        ["gene", "text", "phenotype", "source"],
+    )
+    return document(
+        "knowledge-notations",
+        "Result notations the allele tables accept, with the diplotype and phenotype each reads"
+        " as; tests/test_notations.py reads every one.",
+        closed({"meta": KNOWLEDGE_META, "notations": array(notation, minItems=1)}),
     )
 
 

@@ -24,6 +24,7 @@ from ..knowledge.tableschemas import (
     conditions_schema,
     drugs_schema,
     genomics_schema,
+    notations_schema,
     oncology_schema,
     procedures_schema,
 )
@@ -276,6 +277,7 @@ SCHEMAS = {
     "knowledge-biomarkers": biomarkers_schema,
     "knowledge-anthracyclines": anthracyclines_schema,
     "knowledge-plausibility": plausibility_schema,
+    "knowledge-notations": notations_schema,
 }
 
 
