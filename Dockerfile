@@ -64,7 +64,8 @@ RUN python -m venv /opt/venv \
     && rm -rf /tmp/wheels \
     && groupadd --gid 10001 cds \
     && useradd --uid 10001 --gid cds --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin cds
+        --shell /usr/sbin/nologin cds \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/cds
 
 WORKDIR /app
 # The service reads its rules from CDS_RULES_DIR at start-up. Owned by root: the service only
@@ -72,6 +73,11 @@ WORKDIR /app
 # (../../fixtures/fhir/bundles/...); the rule set checks they exist, so they come along.
 COPY rules/ /app/rules/
 COPY fixtures/fhir/bundles/ /app/fixtures/fhir/bundles/
+
+# The store (SQLite, and the patient-hash key unless CDS_PATIENT_HASH_KEY is set) is kept here:
+# mount a volume to keep it across containers, or set CDS_DATABASE_URL for PostgreSQL.
+ENV CDS_DATA_DIR=/var/lib/cds
+VOLUME /var/lib/cds
 
 USER 10001:10001
 EXPOSE 8080

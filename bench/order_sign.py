@@ -35,7 +35,7 @@ import statistics
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -49,6 +49,7 @@ from fastapi import FastAPI
 from cds_service import facts, service
 from cds_service.app import create_app
 from cds_service.cards import render as cards
+from cds_service.config import Settings
 from cds_service.prefetch import keys as prefetch
 from cds_service.protocol import fhir
 from cds_service.protocol.messages import CdsResponse, HookRequest
@@ -384,7 +385,7 @@ def main() -> None:
     if runs < 2 or warm_up < 0:
         parser.error("--requests must be at least 2 and --warm-up at least 0")
 
-    app = create_app()
+    app = create_app(replace(Settings.from_env(), auth="off"))  # the JWT: bench/auth.py
     rule_set: RuleSet = app.state.rules.current
     chosen = rule_set.services[SERVICE_ID]
     request = build_request()

@@ -1,9 +1,10 @@
-"""``cds-service``: run the service, try a request or a Bundle, check and test rule files."""
+"""cds-service: run the service, try a request or a Bundle, check and test rule files."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -11,13 +12,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .auth import tools as auth_tools
+from .auth.guard import AuthConfigError
+from .auth.trust import TrustFileInvalid
 from .config import Settings
-from .knowledge.yamlfile import RuleFileError
 from .protocol.outcomes import ClientError
+from .protocol.yamlfile import RuleFileError
 from .ruleset import schemas
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import RuleSetInvalid, load_rule_set
 from .ruleset.schemas import HOOKS
+from .store import commands as store_commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,21 +31,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rules:
         settings = replace(settings, rules_dir=args.rules)
     try:
-        return int(args.run(args, settings))
+        code = int(args.run(args, settings))
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return code
     except RuleSetInvalid as error:
         print(f"error: the rule set is invalid: {_problems(error.problems)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader (`| head`) has gone: stop quietly, and keep Python's own flush at exit
+        # from failing on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cds-service", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--rules", type=Path, help="rules folder (default: the bundled rules/)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the CDS Hooks service over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port, 0 for any free one (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes, one per core is usual; connections are spread over them "
+        "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning", "error"),
+        help="the least important log lines shown (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="log lines as readable text or one JSON object each "
+        "(default: $CDS_LOG_FORMAT, else text)",
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long calls in flight may take to finish (default: %(default)s)",
+    )
     serve.set_defaults(run=_serve)
 
     evaluate = commands.add_parser(
@@ -50,15 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--hook",
         choices=HOOKS,
-        default="order-sign",
-        help="the hook, for a Bundle (default: order-sign)",
+        help="the hook, for a Bundle only (default: order-sign)",
     )
     evaluate.add_argument(
         "--order",
         action="append",
         default=[],
         metavar="DRUG",
-        help="an RxNorm code or drug name to order, for a Bundle (repeatable)",
+        help="an RxNorm code or drug name to order, for a Bundle only (repeatable)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
     evaluate.set_defaults(run=_evaluate)
@@ -76,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", type=Path, help="folder (default: schema/ in the rules folder)")
     schema.set_defaults(run=_schema)
 
+    store_commands.add(commands)
+
     replay = commands.add_parser(
         "replay", help="run saved requests through two rule sets and show what changes"
     )
@@ -84,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--baseline", type=Path, help="old rules (default: the current rules)")
     replay.add_argument("--json", action="store_true", help="print the changes as JSON")
     replay.set_defaults(run=_replay)
+    auth_tools.add_commands(commands)
     return parser
 
 
@@ -211,13 +255,32 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from functools import partial
 
+    from .observability.workers import Listen, serve
+
+    form = args.log_format or settings.log_format
+    listen = Listen(args.host, args.port, args.log_level, form, args.graceful_timeout)
+    return serve(partial(_app, settings), listen, args.workers)
+
+
+def _app(settings: Settings) -> Any:
+    """The app of one worker; a rule set it cannot serve ends the worker with the problems."""
     from .app import create_app
 
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+    try:
+        return create_app(settings)
+    except RuleSetInvalid as error:
+        raise SystemExit(f"error: the rule set is invalid: {_problems(error.problems)}") from None
+    except (AuthConfigError, TrustFileInvalid) as error:
+        raise SystemExit(f"error: the service will not start: {error}") from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -225,21 +288,29 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from .offline import bundles
 
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
+        text = args.file.read_text(encoding="utf-8")
     except (OSError, ValueError) as error:
         print(f"error: cannot read {args.file}: {error}", file=sys.stderr)
         return 1
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        print(f"error: {args.file} is not JSON ({error})", file=sys.stderr)
+        return 1
+    if (problem := _not_evaluable(document, args)) is not None:
+        print(f"error: {args.file} {problem}", file=sys.stderr)
+        return 2
     rule_set = load_rule_set(settings.rules_dir)
     try:
-        if isinstance(document, dict) and document.get("resourceType") == "Bundle":
-            chosen = _service_for(rule_set, args.hook)
+        if document.get("resourceType") == "Bundle":
+            chosen = _service_for(rule_set, args.hook or "order-sign")
             if chosen.hook != "patient-view" and not args.order:
                 print("error: a Bundle needs --order DRUG for an order hook", file=sys.stderr)
                 return 2
             document = bundles.request_from_bundle(document, chosen, args.order, rule_set.knowledge)
         request = service.parse_request(document)
         chosen = _service_for(rule_set, request.hook)
-        response = service.call(chosen, request, rule_set, settings.day()).wire()
+        response = service.call(chosen, request, rule_set, settings.day(), settings.zone()).wire()
     except ClientError as error:
         print(
             json.dumps(error.outcome(), indent=2) if args.json else f"error: {error}",
@@ -253,6 +324,31 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         rule_set.close()
     print(json.dumps(response, indent=2) if args.json else _readable(response, chosen.id))
     return 0
+
+
+def _not_evaluable(document: Any, args: argparse.Namespace) -> str | None:
+    """Why ``document`` with these options cannot be evaluated, said before any rule loads."""
+    if not isinstance(document, dict):
+        return f"is a JSON {type(document).__name__}, not a CDS Hooks request or a FHIR Bundle"
+    kind = document.get("resourceType")
+    if kind == "Bundle":
+        return None
+    if kind is not None:
+        return f"is a FHIR {kind}: give a CDS Hooks request, or a patient Bundle with --order"
+    if "hook" not in document:
+        return "is neither a CDS Hooks request (it has no 'hook') nor a FHIR Bundle"
+    if args.hook or args.order:
+        return "is a CDS Hooks request: --hook and --order are for a Bundle (the request has both)"
+    return None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("oncology-pgx-cds")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _service_for(rule_set: RuleSet, hook: str) -> Service:

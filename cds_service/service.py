@@ -1,8 +1,9 @@
 """One CDS Hooks call, end to end: request -> prefetch -> facts -> engine -> cards -> response.
 
 :func:`answer` serves the HTTP handler and queries the FHIR server for what prefetch left open;
-:func:`call` runs the same steps without FHIR access, for the command line and the benchmarks,
-where a key left to fetch is a 412.
+:func:`call` runs the same steps without FHIR access, for the command line and the benchmarks.
+A key that stays without data blocks only the rules that read it (``ruleset/sources.py``); the
+call is a 412 only when no rule that reads the record can run.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from . import facts
-from .cards.render import Firing, applied, render
+from .cards.render import Firing, applied, distinct, render
 from .config import Settings
+from .engine.admission import admit
 from .engine.durable import MAX_FACTS
+from .observability.calls import fired, stage
 from .prefetch import fhirclient, keys
 from .protocol.messages import (
     CONTEXTS,
@@ -25,9 +29,13 @@ from .protocol.messages import (
     PatientViewContext,
     ServiceDefinition,
 )
-from .protocol.outcomes import ClientError, validated
+from .protocol.outcomes import ClientError, Issue, validated
+from .ruleset import sources
 from .ruleset.compiled import RuleSet, Service
+from .store import repeats
+from .store.db import utcnow
 
+_UTC = ZoneInfo("UTC")
 SPEC_VERSION = "2.0.1"
 """The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
 
@@ -55,21 +63,44 @@ def decide(
     context: PatientViewContext,
     planned: keys.Plan,
     fetched: Mapping[str, list[Mapping[str, Any]]],
+    failed: Mapping[str, Issue],
     rule_set: RuleSet,
     today: date,
+    zone: ZoneInfo,
+    overrides: repeats.Overrides | None = None,
 ) -> CdsResponse:
-    record = keys.record(context, planned, fetched)
-    found = facts.extract(record, rule_set.knowledge, today)
+    """The cards; the rules reading a key that stayed unanswered give one card saying so; with
+    ``overrides``, each rule's repeat after an override."""
+    missing = keys.unanswered(planned, fetched, failed)
+    rules = rule_set.of_hook(service.hook)
+    blocked = {rule.id for rule in rules if rule.needs & missing.keys()}
+    if missing and all(rule.id in blocked for rule in rules if rule.needs):
+        raise keys.PrefetchUnavailable(*missing.values())  # no check on the record can run
+    with stage("facts"):
+        record = keys.record(context, planned, fetched, zone)
+        found = admit(facts.extract(record, rule_set.knowledge, today))
+        found += sources.not_run(rules, {key: issue.message for key, issue in missing.items()})
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
         raise ClientError.of(413, "too-costly", message, "prefetch")
     notes = [fact for fact in found if isinstance(fact, facts.Unreadable)]
-    firings = [
-        Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
-        for rule, match in rule_set.evaluate(service.hook, found)
-    ]
-    rendered = [render(f, record, rule_set, notes) for f in firings]
-    return CdsResponse(cards=[card for card in rendered if not applied(card, record)])
+    with stage("engine"):
+        firings = [
+            Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
+            for rule, match in rule_set.evaluate(service.hook, found)
+            if rule.id not in blocked and not (rule.file.forward_looking and _deceased(found))
+        ]
+    with stage("cards"):
+        rendered = [render(f, record, rule_set, notes) for f in firings]
+        cards = distinct(card for card in rendered if not applied(card, record))
+        if overrides is not None:
+            cards = repeats.apply(cards, rule_set, overrides, utcnow())
+    fired([(c.source.topic.code if c.source.topic else "-", c.indicator) for c in cards])
+    return CdsResponse(cards=cards)
+
+
+def _deceased(found: list[facts.Fact]) -> bool:
+    return any(isinstance(f, facts.PatientFact) and f.deceased for f in found)
 
 
 async def answer(
@@ -79,27 +110,32 @@ async def answer(
     today: date,
     client: httpx.AsyncClient | None,
     settings: Settings,
+    overrides: repeats.Overrides | None = None,
 ) -> CdsResponse:
-    """A call over HTTP: what prefetch left open is fetched from the client's FHIR server.
-
-    ``client`` is the app's shared one, made by its lifespan; None only where no lifespan ran.
-    """
+    """A call over HTTP: what prefetch left open is fetched from the client's FHIR server."""
     context = read_context(service, request)
-    planned = keys.plan(request.prefetch, context, service.keys, today)
+    with stage("prefetch_plan"):
+        planned = keys.plan(request.prefetch, context, service.keys, today)
     fetched: Mapping[str, list[Mapping[str, Any]]] = {}
+    failed: Mapping[str, Issue] = {}
     if planned.queries:
-        server = fhirclient.access(planned.queries, request, settings)
-        if client is None:
-            raise RuntimeError("no FHIR client: the app runs without its lifespan")
-        fetched = await fhirclient.fetch(planned.queries, server, client, settings)
-    return decide(service, context, planned, fetched, rule_set, today)
+        with stage("fhir_fallback"):
+            fetched, failed = await fhirclient.fetch(planned.queries, request, client, settings)
+    zone = settings.zone()
+    return decide(service, context, planned, fetched, failed, rule_set, today, zone, overrides)
 
 
-def call(service: Service, request: HookRequest, rule_set: RuleSet, today: date) -> CdsResponse:
-    """A call answered from the request alone: a key the client did not send is a 412."""
+def call(
+    service: Service,
+    request: HookRequest,
+    rule_set: RuleSet,
+    today: date,
+    zone: ZoneInfo = _UTC,
+) -> CdsResponse:
+    """A call answered from the request alone: the checks needing a key not sent do not run."""
     context = read_context(service, request)
     planned = keys.plan(request.prefetch, context, service.keys, today)
-    return decide(service, context, planned, {}, rule_set, today)
+    return decide(service, context, planned, {}, {}, rule_set, today, zone)
 
 
 def discovery(rule_set: RuleSet) -> dict[str, Any]:

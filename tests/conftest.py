@@ -24,9 +24,23 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.ruleset.compiled import RuleSet
 from cds_service.ruleset.loader import load_rule_set
+from tests import logwatch
 from tests.fixture_cases import TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logwatch.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole run's log lines hold no patient id or name, fixture name or token."""
+    if found := logwatch.run_leaks():
+        print("\nlog lines that name a patient or carry a token:\n" + "\n".join(found[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 RULES = ROOT / "rules"
 FIXTURES = ROOT / "fixtures" / "fhir"
 
@@ -43,12 +57,13 @@ class Client:
     """A synchronous face on ``httpx.AsyncClient`` over the ASGI app (no sockets)."""
 
     def __init__(self, app: FastAPI):
+        self.app = app
         self._loop = asyncio.new_event_loop()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
 
-    def get(self, path: str) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.get(path))
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.get(path, **kwargs))
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self._loop.run_until_complete(self._client.post(path, **kwargs))
@@ -60,12 +75,41 @@ class Client:
 
 @contextmanager
 def client_for(**settings: Any) -> Iterator[Client]:
-    """A client of an app with these settings (default: the bundled rules, the fixtures' day)."""
-    client = Client(create_app(Settings(**{"rules_dir": RULES, "today": TODAY, **settings})))
+    """A client of an app with these settings (default: the bundled rules, the fixtures' day,
+    no client JWT: tests of the client JWT turn it on; no store: ``database_url`` gives it one,
+    closed with the client)."""
+    defaults = {"rules_dir": RULES, "today": TODAY, "auth": "off"}
+    app = create_app(Settings(**{**defaults, **settings}))
+    client = Client(app)
     try:
         yield client
     finally:
         client.close()
+        if app.state.store is not None:
+            app.state.store.close()
+
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+"""The machine's shared PostgreSQL: tests create a database of their own on it and drop it."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store database: SQLite in a temporary folder, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"cds_store_test_{os.getpid()}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +121,7 @@ def rule_set() -> Iterator[RuleSet]:
 
 @pytest.fixture(scope="session")
 def app() -> FastAPI:
-    return create_app(Settings(rules_dir=RULES, max_body_bytes=256 * 1024, today=TODAY))
+    return create_app(Settings(rules_dir=RULES, max_body_bytes=256 * 1024, today=TODAY, auth="off"))
 
 
 @pytest.fixture
@@ -118,12 +162,14 @@ def free_port() -> int:
 def running_service(rules: Path, **env: str) -> Iterator[str]:
     """``cds-service serve`` in its own process on a free loopback port; yields its base URL.
 
-    Its clock is the fixtures' day (``CDS_TODAY``), as in-process.
+    Its clock is the fixtures' day (``CDS_TODAY``), as in-process; every caller is trusted
+    (``CDS_AUTH=off``) unless ``env`` says otherwise.
     """
     port = free_port()
     command = [sys.executable, "-m", "cds_service.cli", "--rules", str(rules), "serve"]
     command += ["--port", str(port), "--log-level", "warning"]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "CDS_TODAY": TODAY.isoformat(), **env}
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "CDS_TODAY": TODAY.isoformat()}
+    environment |= {"CDS_AUTH": "off", "CDS_DATABASE_URL": "off", **env}  # store only if asked
     process = subprocess.Popen(command, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -44,6 +44,11 @@ HGNC_IDS = {
     "TPMT": "HGNC:12014",
     "NUDT15": "HGNC:23063",
     "DPYD": "HGNC:3012",
+    # issue-15 pairs (tests/fixture_cases_pgx_pairs.py)
+    "G6PD": "HGNC:4057",
+    "HLA-B": "HGNC:4932",
+    "CYP2C19": "HGNC:2621",
+    "CYP3A5": "HGNC:2638",
 }
 ANSWERS = {
     "Poor metabolizer": "LA9657-3",
@@ -52,6 +57,7 @@ ANSWERS = {
 }
 DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: matched by name only
     "irinotecan": "51499",
+    "capecitabine": "194000",
     "tamoxifen": "10324",
     "mercaptopurine": "103",
     "azathioprine": "1256",
@@ -71,6 +77,27 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "pembrolizumab": "1547545",
     "doxorubicin": "3639",
     "epirubicin": "3995",
+    "daunorubicin": None,
+    "idarubicin": "5650",
+    "mitoxantrone": "7005",
+    "doxorubicin liposome": None,
+    "ado-trastuzumab emtansine": "1371041",
+    # issue-15 pairs (tests/fixture_cases_pgx_pairs.py)
+    "rasburicase": "283821",
+    "dapsone": None,
+    "allopurinol": "519",
+    "ondansetron": "26225",
+    "codeine": "2670",
+    "tramadol": "10689",
+    "voriconazole": "121243",
+    "clopidogrel": "32968",
+    "tacrolimus": None,
+    "belinostat": "1543543",
+    "sacituzumab govitecan": None,
+    "FOLFOX": None,
+    "FOLFIRI": None,
+    "CAPOX": None,
+    "tegafur": "4582",
 }
 GTR = "http://www.ncbi.nlm.nih.gov/gtr"
 POSITIVE, NEGATIVE = ("LA6576-8", "Positive"), ("LA6577-6", "Negative")
@@ -780,7 +807,12 @@ def _genotype(case: Case, gene: str, text: str, subject: dict[str, str]) -> dict
 
 
 def _lab_phenotype(case: Case, gene: str, phenotype: str, subject: dict[str, str]) -> dict:
-    answer = _coding(LOINC, ANSWERS[phenotype], phenotype)
+    # phenotypes without a LOINC answer (G6PD "Deficient") are sent as text, as labs do
+    answer = (
+        _coding(LOINC, ANSWERS[phenotype], phenotype)
+        if phenotype in ANSWERS
+        else {"text": phenotype}
+    )
     observation: dict[str, Any] = {
         "resourceType": "Observation",
         "id": f"obs-pheno-{case.name}-{gene.lower()}",

@@ -25,6 +25,7 @@ from tests.fixture_cases_care import (
     condition,
     staging,
 )
+from tests.fixture_cases_oncotype_orders import finished_course
 
 EXAMPLES = FIXTURES / "biomarker-examples"
 HGVS = "http://varnomen.hgvs.org"
@@ -300,6 +301,37 @@ CASES: tuple[Case, ...] = (
                 dna="NG_005905.2:g.126148_126152del",
             ),
             pathogenic("brca1-germline-breast", "BRCA1"),
+        ],
+        hook="patient-view",
+    ),
+    # Olaparib is labelled for HER2-negative breast cancer only: a HER2+ gBRCA patient is not
+    # offered it (the review, M3); HER2's own card stays
+    Case(
+        "brca1-germline-her2-positive-breast",
+        "female",
+        "1978-07-09",
+        conditions=BREAST,
+        findings={"ER": False, "HER2": True, "pN": "N0", "ECOG": 0},
+        resources=[
+            variant(
+                "brca1-germline-her2-positive-breast",
+                "BRCA1",
+                origin=GERMLINE,
+                dna="NG_005905.2:g.126148_126152del",
+            ),
+            pathogenic("brca1-germline-her2-positive-breast", "BRCA1"),
+        ],
+        hook="patient-view",
+    ),
+    # A completed adjuvant trastuzumab course is matched therapy on file (the review, M4)
+    Case(
+        "her2-positive-trastuzumab-completed",
+        "female",
+        "1978-07-10",
+        conditions=BREAST,
+        findings={"ER": False, "HER2": True, "pN": "N0", "ECOG": 0},
+        resources=[
+            finished_course("her2-positive-trastuzumab-completed", "trastuzumab", "2025-03-01")
         ],
         hook="patient-view",
     ),

@@ -37,7 +37,16 @@ def _subject(name: str) -> dict[str, str]:
 
 
 def _drug(drug: str) -> dict[str, Any]:
+    if DRUGS[drug] is None:  # matched by name only
+        return {"text": NAMES.get(drug, drug)}
     return {"coding": [{"system": RXNORM, "code": DRUGS[drug], "display": drug}], "text": drug}
+
+
+NAMES = {"doxorubicin liposome": "Doxil (doxorubicin HCl liposome injection)"}
+"""The text an order of a drug with no code is written with, where its ingredient is not it."""
+AML = [("91861009", "Acute myeloid leukemia")]
+ADULT, CHILD = "1968-04-04", "2017-06-01"
+"""A woman of 58 and a child of 9 on the fixtures' date (2026-10-02)."""
 
 
 def measure(name: str, kind: str, value: float, date: str) -> dict[str, Any]:
@@ -115,17 +124,59 @@ def lvef(name: str, *values: tuple[str, int]) -> list[dict[str, Any]]:
 
 
 def anthracycline(
-    name: str, dose: float, resources: list[dict[str, Any]], unit: str = "mg/m2", **extra: Any
+    name: str,
+    dose: float,
+    resources: list[dict[str, Any]],
+    unit: str = "mg/m2",
+    drug: str = "doxorubicin",
+    birth: str = ADULT,
+    conditions: list[tuple[str | None, str]] = BREAST,
+    **extra: Any,
 ) -> Case:
-    text = "Doxorubicin 2 mg/mL injection (AC)"
+    text = NAMES.get(drug, f"{drug.capitalize()} injection")
+    if drug == "doxorubicin":
+        text = "Doxorubicin 2 mg/mL injection (AC)"
     return Case(
         name,
         "female",
-        "1968-04-04",
-        conditions=BREAST,
-        order=("doxorubicin", text, dose, unit, "q21d"),
+        birth,
+        conditions=conditions,
+        order=(drug, text, dose, unit, "q21d"),
         resources=resources,
         **extra,
+    )
+
+
+def own_limit(name: str, drug: str, prior: tuple[float, int], dose: float, **extra: Any) -> Case:
+    """A course of ``drug`` on file (a completed order of count x dose) and one more dose."""
+    per_dose, count = prior
+    past = finished(name, f"medrx-{name}-prior", drug, per_dose, "mg/m2", {"count": count})
+    return anthracycline(name, dose, [past, *lvef(name, NORMAL_LVEF)], drug=drug, **extra)
+
+
+def chest_radiotherapy(name: str) -> dict[str, Any]:
+    """A completed mediastinal radiotherapy course, named by text only (no code verified)."""
+    return {
+        "resourceType": "Procedure",
+        "id": f"proc-{name}-rt",
+        "status": "completed",
+        "code": {"text": "Mediastinal radiotherapy (involved-site, 30 Gy)"},
+        "subject": _subject(name),
+        "performedPeriod": {"start": "2025-01-06", "end": "2025-02-14"},
+    }
+
+
+def kadcyla(name: str, *values: tuple[str, int]) -> Case:
+    """Ado-trastuzumab emtansine 3.6 mg/kg ordered, with these LVEF results."""
+    order = ("ado-trastuzumab emtansine", "Kadcyla 160 mg injection", 3.6, "mg/kg", "q21d")
+    return Case(
+        name,
+        "female",
+        "1972-08-08",
+        conditions=BREAST,
+        findings={"HER2": True},
+        order=order,
+        resources=lvef(name, *values),
     )
 
 
@@ -230,10 +281,56 @@ CASES: tuple[Case, ...] = (
             *lvef("anthracycline-mg-no-bsa", NORMAL_LVEF),
         ],
     ),
+    # Each drug's own labelled limit (knowledge/anthracyclines.yaml): at it, and past it
+    own_limit("daunorubicin-aml-induction", "daunorubicin", (90, 2), 90, conditions=AML),
+    own_limit("daunorubicin-at-550", "daunorubicin", (92, 5), 90, conditions=AML),
+    own_limit("daunorubicin-past-550", "daunorubicin", (60, 8), 90, conditions=AML),
+    own_limit("mitoxantrone-aml-course", "mitoxantrone", (12, 2), 12, conditions=AML),
+    own_limit("mitoxantrone-at-140", "mitoxantrone", (16, 8), 12, conditions=AML),
+    own_limit("mitoxantrone-past-140", "mitoxantrone", (16, 8), 14, conditions=AML),
+    own_limit("epirubicin-at-900", "epirubicin", (100, 8), 100),
+    own_limit("epirubicin-past-900", "epirubicin", (100, 8), 110),
+    own_limit("idarubicin-no-labelled-limit", "idarubicin", (12, 6), 12, conditions=AML),
+    own_limit("liposomal-doxorubicin-at-550", "doxorubicin liposome", (50, 10), 50),
+    own_limit("liposomal-doxorubicin-past-550", "doxorubicin liposome", (50, 10), 60),
+    # A child: daunorubicin's own 300 mg/m2, and the IGHG 250 mg/m2 surveillance threshold
+    own_limit("child-daunorubicin-at-300", "daunorubicin", (60, 4), 60, birth=CHILD),
+    own_limit("child-daunorubicin-past-300", "daunorubicin", (60, 4), 70, birth=CHILD),
+    own_limit("child-doxorubicin-250", "doxorubicin", (55, 4), 30, birth=CHILD),
+    own_limit("child-doxorubicin-240", "doxorubicin", (55, 4), 20, birth=CHILD),
+    # Co-therapy that lowers doxorubicin's limit to 400: trastuzumab, chest radiotherapy
+    own_limit(
+        "doxorubicin-trastuzumab-above-400",
+        "doxorubicin",
+        (60, 6),
+        60,
+        active=[("MedicationRequest", "trastuzumab")],
+    ),
+    anthracycline(
+        "doxorubicin-chest-rt-above-400",
+        60,
+        [
+            finished(
+                "doxorubicin-chest-rt-above-400",
+                "medrx-doxorubicin-chest-rt-above-400-prior",
+                "doxorubicin",
+                60,
+                "mg/m2",
+                {"count": 6},
+            ),
+            chest_radiotherapy("doxorubicin-chest-rt-above-400"),
+            *lvef("doxorubicin-chest-rt-above-400", NORMAL_LVEF),
+        ],
+    ),
+    own_limit("doxorubicin-no-cotherapy-420", "doxorubicin", (60, 6), 60),
     # Baseline LVEF before an anthracycline
     anthracycline("anthracycline-no-lvef", 60, []),
     anthracycline("anthracycline-lvef-49", 60, lvef("anthracycline-lvef-49", ("2026-09-20", 49))),
     anthracycline("anthracycline-lvef-50", 60, lvef("anthracycline-lvef-50", ("2026-09-20", 50))),
+    # T-DM1 (Kadcyla Table 4): below 40 %, and 40-45 % after a fall of 10 points or more
+    kadcyla("tdm1-lvef-39", ("2026-03-02", 58), ("2026-09-21", 39)),
+    kadcyla("tdm1-lvef-45-fall-10", ("2026-03-02", 55), ("2026-09-21", 45)),
+    kadcyla("tdm1-lvef-46-fall-20", ("2026-03-02", 66), ("2026-09-21", 46)),
     # Trastuzumab: withhold for a fall of 16 points, or of 10 points to below 50 %
     trastuzumab("trastuzumab-lvef-fall-16", ("2026-03-02", 66), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-lvef-fall-15", ("2026-03-02", 65), ("2026-09-21", 50)),

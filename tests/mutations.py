@@ -5,11 +5,9 @@ prefetched resource): a wrong JSON type, a deletion, a list sent as its lone fir
 array, odd unicode. Everything is drawn from a :class:`random.Random`, so that hypothesis (through
 ``st.randoms``) and the long benchmark run share the same mutations.
 
-Extreme and non-finite numbers (1e16, 1e-6, NaN, infinities, and integers past 64 bits, which
-the service's JSON parser reads as floats of 1e19 and more) are left out on purpose: they break
-the rules engine itself (issue 12, items 1 and 2, "extreme numbers wipe every card"), which
-another branch fixes at its root. Add them to ``_WRONG_VALUES`` once that lands;
-``tests/test_tolerant.py`` checks a dose past 64 bits on its own.
+Extreme numbers are among the wrong values (1e16, 1e-6, 1e300, the smallest float, -0.0, and
+an integer past 64 bits, which the JSON parser reads as a float): they once made the rules
+engine match nothing or crash (issue 12, items 1 and 2). NaN and infinities are not JSON.
 
 "Depends", for the metamorphic property, is conservative: a card depends on a mutated resource
 when it cites the resource's ``Type/id`` anywhere, or when its rule tests a fact that a
@@ -45,6 +43,12 @@ _WRONG_VALUES: tuple[Any, ...] = (
     -1,
     7,
     -1000.5,
+    1e16,
+    1e-6,
+    1e300,
+    5e-324,
+    -0.0,
+    2**70,
     True,
     False,
     None,

@@ -13,7 +13,7 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +23,7 @@ import httpx
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from cds_service.knowledge.yamlfile import load_yaml
+from cds_service.protocol.yamlfile import load_yaml
 from tests.conftest import FIXTURES, RULES, request_fixture
 from tests.fixture_cases import TODAY
 
@@ -35,9 +35,14 @@ TEMPLATES: dict[str, str] = dict(load_yaml(RULES / "services.yaml")["services"][
 
 
 @contextmanager
-def fhir_server(token: str | None = TOKEN) -> Iterator[str]:
-    """The FHIR server loaded with every fixture Bundle; yields its base URL."""
-    with fhir_servers(shards=1, token=token) as servers:
+def fhir_server(
+    token: str | None = TOKEN, refuse: str | None = None, bundles: Sequence[Path] = BUNDLES
+) -> Iterator[str]:
+    """A FHIR server loaded with ``bundles`` (every fixture Bundle); yields its base URL.
+
+    ``refuse`` names a resource type whose searches get a 400, as on servers that lack it.
+    """
+    with fhir_servers(shards=1, token=token, refuse=refuse, bundles=bundles) as servers:
         yield servers.bases[0]
 
 
@@ -54,7 +59,12 @@ class FhirServers:
 
 
 @contextmanager
-def fhir_servers(shards: int = 12, token: str | None = TOKEN) -> Iterator[FhirServers]:
+def fhir_servers(
+    shards: int = 12,
+    token: str | None = TOKEN,
+    refuse: str | None = None,
+    bundles: Sequence[Path] = BUNDLES,
+) -> Iterator[FhirServers]:
     """The fixture Bundles loaded into ``shards`` FHIR servers, started side by side.
 
     The in-memory server scans everything it holds on every search (about 1 s a search with all
@@ -64,7 +74,7 @@ def fhir_servers(shards: int = 12, token: str | None = TOKEN) -> Iterator[FhirSe
     if not (FHIR_SERVER_DIR / "node_modules").is_dir():
         raise RuntimeError("tests/fhir-server is not installed: run the suite with ./dev test")
     by_patient: dict[tuple[str, ...], list[Path]] = {}
-    for bundle in BUNDLES:  # Bundles of one patient add up to one record: keep them together
+    for bundle in bundles:  # Bundles of one patient add up to one record: keep them together
         by_patient.setdefault(tuple(_patients(bundle)), []).append(bundle)
     records = list(by_patient.values())
     groups = [
@@ -73,7 +83,13 @@ def fhir_servers(shards: int = 12, token: str | None = TOKEN) -> Iterator[FhirSe
     ]
     processes = [
         subprocess.Popen(
-            ["node", "server.mjs", *(["--token", token] if token else []), *map(str, group)],
+            [
+                "node",
+                "server.mjs",
+                *(["--token", token] if token else []),
+                *(["--refuse", refuse] if refuse else []),
+                *map(str, group),
+            ],
             cwd=FHIR_SERVER_DIR,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -194,6 +210,9 @@ class LiveService:
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, base_url="http://cds.test")
 
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.get(path, **kwargs))
+
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self._loop.run_until_complete(self._client.post(path, **kwargs))
 
@@ -210,7 +229,9 @@ class LiveService:
 
 @contextmanager
 def live_service(**settings: Any) -> Iterator[LiveService]:
-    service = LiveService(Settings(rules_dir=RULES, today=TODAY, **settings))
+    service = LiveService(
+        Settings(**{"rules_dir": RULES, "today": TODAY, "auth": "off", **settings})
+    )
     try:
         yield service
     finally:

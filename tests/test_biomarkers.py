@@ -377,3 +377,17 @@ def test_an_unreadable_variant_takes_its_gene_only_from_the_gene_component(rule_
     broken["component"][0]["valueCodeableConcept"] = {"coding": [{"display": "L858R"}]}
     (note,) = unreadable(read(rule_set, "pt-x", [broken]))
     assert (note.gene, note.biomarker) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("site", "status"),
+    [("Melanoma of skin", "present"), ("Lung cancer", "not interpreted")],
+)
+def test_braf_v600k_is_accepted_for_dabrafenib_in_melanoma_only(
+    rule_set: RuleSet, site: str, status: str
+):
+    """The labels name V600K in melanoma; NSCLC and the other indications name V600E."""
+    v600k = variant("x", "BRAF", protein="p.Val600Lys")
+    order = draft("pt-x", "dabrafenib")
+    found = targeted(read(rule_set, "pt-x", [v600k, cancer("pt-x", site)], [order]))
+    assert found.status == status

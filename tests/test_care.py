@@ -284,8 +284,8 @@ def test_a_referral_accepted_at_order_select_is_not_asked_for_at_order_sign(clie
 @pytest.mark.parametrize(
     ("today", "rule", "indicator"),
     [
-        (date(2027, 1, 16), "goals-of-care-due", "info"),  # the due day itself
-        (date(2027, 1, 17), "goals-of-care-overdue", "warning"),
+        (date(2026, 12, 19), "goals-of-care-due", "info"),  # the due day itself
+        (date(2026, 12, 20), "goals-of-care-overdue", "warning"),
     ],
 )
 def test_the_card_turns_to_a_warning_the_day_after_the_due_date(
@@ -294,7 +294,7 @@ def test_the_card_turns_to_a_warning_the_day_after_the_due_date(
     with client_for(today=today) as client:
         (card,) = cards(client, "goals-of-care-stage-iv-due.patient-view")
     assert (card["source"]["topic"]["code"], card["indicator"]) == (rule, indicator)
-    assert "2027-01-16" in card["summary"]
+    assert "2026-12-19" in card["summary"]
 
 
 def test_the_clock_can_be_fixed_from_the_environment(monkeypatch: pytest.MonkeyPatch):

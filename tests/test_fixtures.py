@@ -17,7 +17,12 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from tests import fixture_cases
+from tests import (
+    fixture_cases,
+    fixture_cases_nsclc_orders,
+    fixture_cases_oncotype_age50,
+    fixture_cases_pgx_pairs,
+)
 from tests.conftest import (
     FIXTURES,
     RULES,
@@ -76,7 +81,7 @@ EXPECTED: dict[str, list[Card]] = {
         ("cyp2d6-poor-tamoxifen-premenopausal", "warning", "AI with ovarian suppression")
     ],
     "cyp2d6-im-as1-tamoxifen.order-sign": [
-        ("cyp2d6-intermediate-tamoxifen-status-unknown", "warning", "(AS 1): prefer an AI")
+        ("cyp2d6-intermediate-as1-tamoxifen", "info", "(AS 1): an AI (+ OFS if premenopausal) may")
     ],
     "cyp2d6-im-as05-postmenopausal-tamoxifen.order-sign": [
         (
@@ -103,6 +108,30 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "cyp2d6-paroxetine-on-tamoxifen.order-sign": [
         ("cyp2d6-inhibitor-ordered-on-tamoxifen", "warning", "Patient takes tamoxifen: paroxetine")
+    ],
+    "cyp2d6-pm-man-tamoxifen.order-sign": [
+        ("cyp2d6-reduced-tamoxifen-male", "info", "a man: keep tamoxifen, the standard for men")
+    ],
+    "cyp2d6-pm-woman-status-unknown-tamoxifen.order-sign": [
+        ("cyp2d6-poor-tamoxifen-status-unknown", "warning", "prefer an aromatase inhibitor")
+    ],
+    "dpyd-c1905-het-capecitabine-cycle3.order-sign": [
+        ("dpyd-intermediate-after-start", "info", "dose by tolerance, no further genotype cut")
+    ],
+    "dpyd-c1905-het-on-capecitabine.patient-view": [
+        ("dpyd-reduced-on-fluoropyrimidine", "warning", "on capecitabine: review the current dose")
+    ],
+    "dpyd-c1905-het-capecitabine-pills.order-sign": [
+        ("dpyd-intermediate-as1", "warning", "750 mg once daily (5 x 150 mg; 50%)")
+    ],
+    "dpyd-c2846-het-capecitabine-reduced-start.order-sign": [
+        ("dpyd-intermediate-start-reduced", "info", "starts at 50% of the full dose")
+    ],
+    "ugt1a1-28-28-onivyde-escalated.order-sign": [
+        ("ugt1a1-poor-after-start", "info", "no further genotype cut")
+    ],
+    "tpmt-im-mercaptopurine-50.order-sign": [
+        ("mercaptopurine-intermediate-below-full-dose", "info", "already starts below the full")
     ],
     "cyp2d6-untested-tamoxifen.order-sign": [
         ("cyp2d6-test-first", "info", "consider CYP2D6 genotyping before starting tamoxifen")
@@ -157,7 +186,7 @@ EXPECTED: dict[str, list[Card]] = {
         ("thioguanine-nudt15-poor-malignant", "critical", "15 mg once daily (25%)")
     ],
     "tpmt-pm-azathioprine-malignant.order-sign": [
-        ("azathioprine-poor-malignant", "critical", "if none, 15 mg once daily (10%)")
+        ("azathioprine-poor-malignant", "critical", "a 10-fold cut given 3 days a week")
     ],
     "tpmt-pm-indication-unknown.order-sign": [
         (
@@ -211,6 +240,16 @@ EXPECTED: dict[str, list[Card]] = {
         )
     ],
     "anastrozole-with-paclitaxel-rs-31.order-sign": [],
+    # Carboplatin computed the NCCN way (adjusted weight at BMI 25+) is not called under-dosing
+    "carboplatin-nccn-adjusted-weight.order-sign": [],
+    "carboplatin-actual-weight-bmi-37.order-sign": [],
+    "carboplatin-below-both-ways.order-sign": [
+        ("carboplatin-dose-off", "warning", "450 mg is 16.41% below the Calvert dose of 538.35 mg")
+    ],
+    "anastrozole-after-completed-chemo-rs-31.order-sign": [],
+    "anastrozole-chemo-two-years-ago-rs-31.order-sign": [
+        ("endocrine-alone-against-high-recurrence-score", "warning", "Recurrence Score 31")
+    ],
     "anastrozole-alone-rs-25.order-sign": [],
     "oncotype-rs-26-n0.patient-view": [
         ("oncotype-rs-high-node-negative", "info", "Recurrence Score 26 (26 or more)")
@@ -343,7 +382,7 @@ EXPECTED: dict[str, list[Card]] = {
         (
             "biomarker-therapy-not-advanced",
             "info",
-            "(lung cancer): no matched therapy active; options: osimertinib",
+            "(lung cancer): no matched therapy on file; options: osimertinib",
         )
     ],
     "egfr-l858r-on-osimertinib.patient-view": [],
@@ -354,7 +393,7 @@ EXPECTED: dict[str, list[Card]] = {
     "braf-v600e-melanoma-dabrafenib.order-sign": [],
     "braf-v600e-colorectal.patient-view": [  # brain metastases on file
         ("biomarker-therapy-not-on-file", "info", "options: encorafenib, cetuximab"),
-        ("goals-of-care-due", "info", "due by 2026-12-03"),
+        ("goals-of-care-overdue", "warning", "it was due by 2026-11-05"),
     ],
     "braf-v600e-colorectal-dabrafenib.order-sign": [
         ("braf-v600e-colorectal-dabrafenib", "warning", "use encorafenib with cetuximab")
@@ -365,7 +404,7 @@ EXPECTED: dict[str, list[Card]] = {
     ],
     "msi-h-colorectal.patient-view": [  # cM1
         ("biomarker-therapy-not-on-file", "info", "MSI-H on file (colon cancer): no matched"),
-        ("goals-of-care-due", "info", "due by 2026-12-03"),
+        ("goals-of-care-overdue", "warning", "it was due by 2026-11-05"),
     ],
     "msi-h-colon-stage-ii.patient-view": [  # no pembrolizumab card
         ("oncotype-colon-t-not-on-file", "info", "Colon cancer with no T category on file"),
@@ -385,11 +424,15 @@ EXPECTED: dict[str, list[Card]] = {
         ("biomarker-therapy-not-on-file", "info", "ALK on file (lung cancer)"),
         ("biomarker-therapy-not-on-file", "info", "MSI-H on file (lung cancer)"),
         ("biomarker-therapy-not-on-file", "info", "TMB-H on file (lung cancer)"),
-        ("goals-of-care-due", "info", "due by 2026-12-03"),
+        ("goals-of-care-overdue", "warning", "it was due by 2026-11-05"),
     ],
     "brca1-germline-breast.patient-view": [
         ("biomarker-therapy-not-on-file", "info", "BRCA1/2 on file (breast cancer)")
     ],
+    "brca1-germline-her2-positive-breast.patient-view": [
+        ("biomarker-therapy-not-on-file", "info", "HER2 on file (breast cancer)")
+    ],
+    "her2-positive-trastuzumab-completed.patient-view": [],
     "brca-untested-breast-olaparib.order-sign": [
         ("brca-not-on-file", "warning", "germline BRCA testing is needed before olaparib")
     ],
@@ -399,45 +442,129 @@ EXPECTED: dict[str, list[Card]] = {
         ("fertility-preservation-referral", "info", "Gonadotoxic cyclophosphamide ordered")
     ],
     "fertility-cyclophosphamide-age-46.order-sign": [],
-    "fertility-cyclophosphamide-age-11.order-sign": [],
+    "fertility-cyclophosphamide-age-11.order-sign": [
+        (
+            "fertility-preservation-child",
+            "info",
+            "for a child: discuss fertility with the child and parents",
+        )
+    ],
     "fertility-consult-on-file.order-sign": [],
     "fertility-paclitaxel-age-30.order-sign": [],
     "goals-of-care-stage-iv-due.patient-view": [
-        ("goals-of-care-due", "info", "conversation due by 2027-01-16 (12 weeks after diagnosis)")
+        ("goals-of-care-due", "info", "conversation due by 2026-12-19 (8 weeks after diagnosis)")
     ],
     "goals-of-care-stage-iv-overdue.patient-view": [
         (
             "goals-of-care-overdue",
             "warning",
-            "no goals-of-care conversation on file; it was due by 2026-11-14",
+            "no goals-of-care conversation on file; it was due by 2026-10-17",
         )
     ],
     "goals-of-care-documented.patient-view": [],
     "goals-of-care-stage-ii.patient-view": [],
-    "goals-of-care-m1-category.patient-view": [("goals-of-care-due", "info", "due by 2027-01-30")],
+    "goals-of-care-m1-category.patient-view": [("goals-of-care-due", "info", "due by 2027-01-02")],
     "goals-of-care-metastatic-condition.patient-view": [
-        ("goals-of-care-due", "info", "due by 2027-02-06")
+        ("goals-of-care-due", "info", "due by 2027-01-09")
     ],
     "goals-of-care-date-unknown.patient-view": [
         ("goals-of-care-date-unknown", "info", "no diagnosis date on file, so no due date")
     ],
     # Heart: cumulative anthracycline dose (300 / 400 / 550 mg/m2), LVEF, trastuzumab holds
     "anthracycline-240-plus-60.order-sign": [
-        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2 (300 or more)")
+        ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2: assess LVEF (echo or MUGA)")
     ],
     "anthracycline-240-plus-50.order-sign": [],
     "anthracycline-above-limit.order-sign": [
-        ("anthracycline-above-lifetime-limit", "critical", "would be 560 mg/m2: above the 550")
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "doxorubicin dose would be 560 mg/m2: above its 550",
+        )
     ],
     "anthracycline-at-limit.order-sign": [
-        ("anthracycline-cumulative-over-400", "warning", "reaches 550 mg/m2 (over 400, limit 550)")
+        (
+            "anthracycline-cumulative-over-400",
+            "warning",
+            "reaches 550 mg/m2 (over 400): check LVEF by echo",
+        )
     ],
     "anthracycline-cyclophosphamide-above-400.order-sign": [
+        ("anthracycline-above-own-limit", "critical", "would be 420 mg/m2: above its 400 mg/m2")
+    ],
+    # Each drug's own labelled limit: at it (monitoring), past it (critical); standard AML courses
+    # of daunorubicin and mitoxantrone are never told to cancel
+    "daunorubicin-aml-induction.order-sign": [],
+    "daunorubicin-at-550.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 330 mg/m2: assess LVEF (echo or MUGA)")
+    ],
+    "daunorubicin-past-550.order-sign": [
         (
-            "anthracycline-above-limit-with-cyclophosphamide",
+            "anthracycline-above-own-limit",
             "critical",
-            "would be 420 mg/m2: above 400 mg/m2 (with cyclophosphamide)",
+            "daunorubicin dose would be 570 mg/m2: above its 550",
         )
+    ],
+    "mitoxantrone-aml-course.order-sign": [
+        ("anthracycline-cumulative-300", "warning", "reaches 378 mg/m2")
+    ],
+    "mitoxantrone-at-140.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 1470 mg/m2 (over 400)")
+    ],
+    "mitoxantrone-past-140.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "mitoxantrone dose would be 142 mg/m2: above its 140",
+        )
+    ],
+    "epirubicin-at-900.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 720 mg/m2 (over 400)")
+    ],
+    "epirubicin-past-900.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "epirubicin dose would be 910 mg/m2: above its 900",
+        )
+    ],
+    "idarubicin-no-labelled-limit.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 420 mg/m2 (over 400)")
+    ],
+    "liposomal-doxorubicin-at-550.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 550 mg/m2 (over 400)")
+    ],
+    "liposomal-doxorubicin-past-550.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "liposome dose would be 560 mg/m2: above its 550",
+        )
+    ],
+    "child-daunorubicin-at-300.order-sign": [],
+    "child-daunorubicin-past-300.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "daunorubicin dose would be 310 mg/m2: above its 300",
+        )
+    ],
+    "child-doxorubicin-250.order-sign": [
+        (
+            "anthracycline-child-cumulative-250",
+            "warning",
+            "Child: cumulative doxorubicin-equivalent dose reaches 250",
+        )
+    ],
+    "child-doxorubicin-240.order-sign": [],
+    "doxorubicin-trastuzumab-above-400.order-sign": [
+        ("anthracycline-above-own-limit", "critical", "would be 420 mg/m2: above its 400 mg/m2")
+    ],
+    "doxorubicin-chest-rt-above-400.order-sign": [
+        ("anthracycline-above-own-limit", "critical", "would be 420 mg/m2: above its 400 mg/m2")
+    ],
+    "doxorubicin-no-cotherapy-420.order-sign": [
+        ("anthracycline-cumulative-over-400", "warning", "reaches 420 mg/m2 (over 400)")
     ],
     "anthracycline-epirubicin-prior.order-sign": [
         ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2")
@@ -465,6 +592,13 @@ EXPECTED: dict[str, list[Card]] = {
     "mcode-jenny-m-doxorubicin.order-sign": [
         ("anthracycline-no-baseline-lvef", "warning", "No LVEF on file")
     ],
+    "tdm1-lvef-39.order-sign": [
+        ("tdm1-lvef-below-40", "warning", "LVEF 39% (below 40%): do not give T-DM1")
+    ],
+    "tdm1-lvef-45-fall-10.order-sign": [
+        ("tdm1-lvef-40-45-fall-10", "warning", "LVEF 45% from 55% (-10 points)")
+    ],
+    "tdm1-lvef-46-fall-20.order-sign": [],
     "trastuzumab-lvef-fall-16.order-sign": [
         ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 66% (-16 points): withhold")
     ],
@@ -480,6 +614,9 @@ EXPECTED: dict[str, list[Card]] = {
         ("trastuzumab-active-lvef-fall-16", "warning", "On trastuzumab, LVEF 50% from 66%")
     ],
 }
+EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pairs
+EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)
+EXPECTED.update(fixture_cases_nsclc_orders.EXPECTED)
 
 
 def check(name: str, cards: list[dict]) -> None:
@@ -614,8 +751,11 @@ def test_carboplatin_with_a_zero_creatinine_names_it_as_unusable(client: Client)
         if entry["resource"]["id"] == "obs-creatinine-carboplatin-auc5-11pct-above":
             entry["resource"]["valueQuantity"]["value"] = 0
     cards = client.post(service_path("x.order-sign"), json=body).json()["cards"]
-    assert [card["source"]["topic"]["code"] for card in cards] == ["carboplatin-not-checked"]
-    assert cards[0]["summary"].endswith("no usable creatinine on file")
+    by_topic = {card["source"]["topic"]["code"]: card for card in cards}
+    assert set(by_topic) == {"carboplatin-not-checked", "finding-value-not-interpreted"}
+    assert by_topic["carboplatin-not-checked"]["summary"].endswith("no usable creatinine on file")
+    said = by_topic["finding-value-not-interpreted"]["summary"]  # and why (plausibility.yaml)
+    assert said.endswith("0 mg/dL: implausible (must be above 0 and at most 50)")
 
 
 def test_eligibility_card_offers_the_assay_order(client: Client):

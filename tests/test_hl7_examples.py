@@ -51,7 +51,11 @@ def test_every_example_is_read_without_errors(rule_set: RuleSet):
     for patient, found in patients.items():
         record = PatientRecord(patient, None, found, [])
         extracted = facts.extract(record, rule_set.knowledge, TODAY)
-        assert [f for f in extracted if isinstance(f, facts.Unreadable)] == [], patient
+        unread = [(f.resource, f.gene) for f in extracted if isinstance(f, facts.Unreadable)]
+        # HLA-B "High risk" for carbamazepine (HLA-B*15:02) says nothing of HLA-B*58:01: it
+        # stays unread, and only an allopurinol order is asked to check it (hla-b-allopurinol)
+        carbamazepine = [("Observation/TherapeuticImplicationExample1", "HLA-B")]
+        assert unread == (carbamazepine if patient == "CGPatientExample01" else []), patient
         assert any(isinstance(f, facts.Phenotype) for f in extracted), patient
 
 

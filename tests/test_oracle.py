@@ -260,7 +260,9 @@ def compare_with_oracle(
 
 
 def test_engine_fires_exactly_what_the_conditions_allow(rule_set: RuleSet):
-    seen = compare_with_oracle(rule_set, examples=600)
+    # 800: rules with an unconstrained "absent" condition (no advanced cancer on file) are
+    # reached by fewer generated patients; 600 reached 150 of 171 rules, 800 reaches 154
+    seen = compare_with_oracle(rule_set, examples=800)
     assert len(seen) >= 0.9 * len(rule_set.rules), "the patients must reach nearly every rule"
     # Aimed at the operator rules alone, so that reaching each does not depend on how many
     # rules the bundled set has (every rule added shifts what a fixed seed generates).
@@ -282,7 +284,7 @@ def test_the_oracle_catches_a_wrong_comparison(tmp_path: Path, monkeypatch: pyte
     try:
         with pytest.raises(AssertionError):
             compare_with_oracle(
-                broken, 300, lambda rule_id: rule_id == "oracle-below-and-join", False
+                broken, 600, lambda rule_id: rule_id == "oracle-below-and-join", False
             )
     finally:
         broken.close()

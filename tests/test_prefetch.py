@@ -15,7 +15,7 @@ from cds_service.prefetch import queries
 from cds_service.prefetch.fhirclient import allowed_base
 from cds_service.prefetch.keys import PrefetchUnavailable
 from cds_service.prefetch.queries import KeySpec, OnError
-from cds_service.protocol.messages import OrderSignContext, PatientViewContext
+from cds_service.protocol.messages import PatientViewContext
 from cds_service.protocol.outcomes import ClientError
 from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set
 from tests.conftest import client_for, copy_rules, replace_in, request_fixture
@@ -137,13 +137,13 @@ def test_a_prefetch_value_that_is_not_fhir_is_400():
     assert (raised.value.status, raised.value.issues[0].expression) == (400, "prefetch.pgx")
 
 
-def test_an_unanswered_query_is_412_not_no_cards():
+def test_an_unanswered_query_is_named_with_why_not_no_data():
     planned = plan(OnError.FETCH, {})
-    context = OrderSignContext.model_validate(
-        request_fixture("dpyd-c1905-het-capecitabine.order-sign")["context"]
-    )
-    with pytest.raises(PrefetchUnavailable):
-        prefetch.record(context, planned, {})
+    (issue,) = prefetch.unanswered(planned, {}, {}).values()
+    assert (issue.expression, issue.code) == ("prefetch.pgx", "incomplete")
+    assert "did not fetch" in issue.message
+    assert "Observation?patient=pt-1" in issue.message
+    assert prefetch.unanswered(planned, {"pgx": []}, {}) == {}
 
 
 def test_services_yaml_policies_are_loaded(rule_set, tmp_path: Path):

@@ -163,6 +163,7 @@ def test_a_record_too_large_to_check_is_413():
                 "id": f"c{n}",
                 "code": {"text": "breast cancer"},
                 "subject": {"reference": f"Patient/{patient}"},
+                "onsetDateTime": "not a date",  # one fact each: one cancer is one fact
             }
         }
         for n in range(MAX_FACTS + 1)
@@ -227,11 +228,24 @@ def test_oversize_body(client: Client):
     assert issue["code"] == "too-costly"
 
 
-def test_missing_prefetch_key_is_412_naming_it(client: Client):
+def not_run(response: Any) -> dict[str, str]:
+    """The "checks could not run" cards of a 200 answer: summary -> detail."""
+    assert response.status_code == 200, response.text
+    cards = response.json()["cards"]
+    assert "dpyd-test-first" not in [c["source"]["topic"]["code"] for c in cards]  # not "no data"
+    return {
+        c["summary"]: c["detail"] for c in cards if c["source"]["topic"]["code"] == "checks-not-run"
+    }
+
+
+def test_missing_prefetch_key_blocks_the_checks_that_read_it(client: Client):
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     del body["prefetch"]["pgx"]
-    issue = outcome(client.post(ORDER_SIGN, json=body), 412)
-    assert issue["expression"] == ["prefetch.pgx"]
+    blocked = not_run(client.post(ORDER_SIGN, json=body))
+    (detail,) = [d for s, d in blocked.items() if s.startswith("DPYD and fluoropyrimidines")]
+    assert "No DPYD result on file" in detail
+    assert "prefetch 'pgx'" in detail
+    assert "CDS_FHIR_SERVERS" in detail
 
 
 def test_absent_prefetch_is_412_not_a_crash(client: Client):
@@ -240,14 +254,14 @@ def test_absent_prefetch_is_412_not_a_crash(client: Client):
     outcome(client.post(ORDER_SIGN, json=body), 412)
 
 
-def test_operation_outcome_in_prefetch_is_412(client: Client):
+def test_operation_outcome_in_prefetch_is_said_on_a_card(client: Client):
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     body["prefetch"]["pgx"] = {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "timeout"}],
     }
-    issue = outcome(client.post(ORDER_SIGN, json=body), 412)
-    assert "reported an error" in issue["diagnostics"]
+    blocked = not_run(client.post(ORDER_SIGN, json=body))
+    assert any("reported an error" in detail for detail in blocked.values())
 
 
 def test_null_prefetch_means_no_results_on_file(client: Client):

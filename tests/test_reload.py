@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,19 @@ def test_a_request_in_flight_finishes_on_the_set_it_started_with():
         "dpyd-test-first"
     ]
     live.close()
+
+
+def test_a_swapped_in_rule_set_is_out_of_the_collectors_reach():
+    """Full collections would otherwise walk the new set's objects in the middle of calls."""
+    live = LiveRules(load_rule_set(RULES))
+    new = load_rule_set(RULES)
+    gc.unfreeze()
+    try:
+        live.swap(new)
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is new for obj in gc.get_objects())
+    finally:
+        live.close()
 
 
 def test_the_watcher_survives_a_reload_that_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

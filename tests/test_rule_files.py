@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.knowledge.yamlfile import RuleFileError
 from cds_service.offline.examples import run_examples
+from cds_service.protocol.yamlfile import RuleFileError
 from cds_service.ruleset.compiled import RuleSet
 from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set
 from tests.conftest import DPYD, ROOT, copy_rules, replace_in
@@ -106,7 +106,8 @@ MISTAKES = [
         "gene: DPYDX\n        phenotype: Poor",
         "gene: DPYDX",
         "dpyd-poor",
-        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml (CYP2D6, DPYD, NUDT15",
+        "gene 'DPYDX' is not among the genes in knowledge/genomics.yaml"
+        " (CYP2C19, CYP2D6, CYP3A5, DPYD, G6PD",
         id="unknown-gene",
     ),
     pytest.param(
@@ -118,9 +119,11 @@ MISTAKES = [
         id="unknown-phenotype",
     ),
     pytest.param(
-        "{class: fluoropyrimidine}}\n      dpyd:\n        fact: pgx_phenotype\n        gene: DPYD\n"
+        "{class: fluoropyrimidine}, course_stage: start}\n      dpyd:\n"
+        "        fact: pgx_phenotype\n        gene: DPYD\n"
         "        phenotype: Intermediate metabolizer\n        activity_score: 1.5",
-        "{class: taxane}}\n      dpyd:\n        fact: pgx_phenotype\n        gene: DPYD\n"
+        "{class: taxane}, course_stage: start}\n      dpyd:\n"
+        "        fact: pgx_phenotype\n        gene: DPYD\n"
         "        phenotype: Intermediate metabolizer\n        activity_score: 1.5",
         "{class: taxane}",
         "dpyd-intermediate-as1.5",
@@ -274,10 +277,10 @@ def test_a_missing_file_is_named(tmp_path: Path):
     [
         pytest.param(
             DRUGS,
-            "  fluoropyrimidine: [capecitabine, fluorouracil]",
-            "  fluoropyrimidine: [capecitabine, fluorouracill]",
-            "  fluoropyrimidine: [capecitabine, fluorouracill]",
-            "class fluoropyrimidine: unknown drug fluorouracill",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinib]",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinibb]",
+            "  egfr_tki: [osimertinib, erlotinib, gefitinibb]",
+            "class egfr_tki: unknown drug gefitinibb",
             id="class-member",
         ),
         pytest.param(

@@ -25,7 +25,7 @@ SIGN = "/cds-services/oncology-order-sign"
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The app under uvicorn on 127.0.0.1, an ephemeral port; yields its base URL."""
-    app = create_app(Settings(rules_dir=RULES, today=TODAY, max_body_bytes=256 * 1024))
+    app = create_app(Settings(rules_dir=RULES, today=TODAY, max_body_bytes=256 * 1024, auth="off"))
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)

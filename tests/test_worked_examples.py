@@ -27,7 +27,7 @@ ADDITION = re.compile(
 def apply_worked_example_3(rules: Path) -> None:
     """Each marked YAML block of example 3: a new file, or lines put under an existing key."""
     additions = list(ADDITION.finditer(README))
-    assert len(additions) == 4
+    assert len(additions) == 2
     for addition in additions:
         path = rules / addition["path"]
         if addition["anchor"] is None:
@@ -46,17 +46,17 @@ def with_g6pd(tmp_path: Path) -> RuleSet:
 
 
 def test_example_3_passes_check_and_its_examples(with_g6pd: RuleSet):
-    results = [r for r in run_examples(with_g6pd) if r.file.id == "pgx.g6pd-rasburicase"]
+    results = [r for r in run_examples(with_g6pd) if r.file.id == "pgx.g6pd-pegloticase"]
     assert [(r.name, r.passed) for r in results] == [
-        ("G6PD deficient and rasburicase", True),
-        ("No G6PD result on file gets no card from this rule", True),
+        ("G6PD deficient and pegloticase", True),
+        ("G6PD normal and pegloticase gets no card", True),
     ]
     assert all(r.passed for r in run_examples(with_g6pd))  # nothing else broke
     with_g6pd.close()
 
 
 def test_example_3_reads_a_real_g6pd_result(with_g6pd: RuleSet):
-    """A lab's G6PD phenotype Observation and an Elitek order give the critical card."""
+    """A lab's G6PD phenotype Observation and a Krystexxa order give the critical card."""
     body = request_fixture("cyp2d6-conflict-tamoxifen.order-sign")
     observation = copy.deepcopy(
         next(
@@ -76,10 +76,10 @@ def test_example_3_reads_a_real_g6pd_result(with_g6pd: RuleSet):
         elif code == "therapeutic-implication":
             component["valueCodeableConcept"] = {"text": "G6PD Deficient"}
         else:
-            component["valueCodeableConcept"] = {"text": "rasburicase"}
+            component["valueCodeableConcept"] = {"text": "pegloticase"}
     body["prefetch"]["pgx"]["entry"].append({"resource": observation})
     order = body["context"]["draftOrders"]["entry"][0]["resource"]
-    order["medicationCodeableConcept"] = {"text": "Elitek 7.5 mg injection"}
+    order["medicationCodeableConcept"] = {"text": "Krystexxa 8 mg infusion"}
     response = service.call(
         with_g6pd.service_for("order-sign"),
         service.parse_request(body),
@@ -88,10 +88,10 @@ def test_example_3_reads_a_real_g6pd_result(with_g6pd: RuleSet):
     )
     with_g6pd.close()
     topics = {card.source.topic.code: card for card in response.cards if card.source.topic}
-    card = topics["g6pd-deficient-rasburicase"]
+    card = topics["g6pd-deficient-pegloticase"]
     assert (card.indicator, card.summary) == (
         "critical",
-        "G6PD deficient: do not give rasburicase (acute hemolysis, methemoglobinemia)",
+        "G6PD deficient: do not give pegloticase (acute hemolysis, methemoglobinemia)",
     )
     assert "Observation/g6pd-phenotype" in (card.detail or "")
 

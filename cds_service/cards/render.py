@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
 from ..facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from ..facts.clinical import day_of
+from ..facts.course import APPLIED_SYSTEM
 from ..facts.dosage import format_number, scaled_order
+from ..knowledge.tables import DrugTable
 from ..prefetch.record import PatientRecord
 from ..protocol.messages import (
     FHIR_ID,
@@ -35,9 +37,9 @@ from ..protocol.messages import (
 from ..ruleset.compiled import Rule, RuleSet
 from ..ruleset.conditions import is_absent
 from ..ruleset.placeholders import DUE_UNKNOWN, SUMMARY_MAX, VALUE_MAX, fill
+from .doses import rounded, unit_words
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
-APPLIED_SYSTEM = "urn:oncology-pgx-cds:applied-card"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
 _NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
@@ -58,12 +60,14 @@ def render(
     firing: Firing, record: PatientRecord, rule_set: RuleSet, notes: Sequence[Unreadable]
 ) -> Card:
     rule, template = firing.rule, firing.rule.card
-    values = _values(firing)
-    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)))
+    drugs = rule_set.knowledge.drugs
+    values = _values(firing, drugs)
+    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)), *_sourceless(firing))
     suggestions = [
         suggestion
         for index, spec in enumerate(template.get("suggestions") or [])
-        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record)) is not None
+        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record, drugs))
+        is not None
     ]
     guideline = rule.file.guideline
     return Card(
@@ -101,12 +105,37 @@ def applied(card: Card, record: PatientRecord) -> bool:
     )
 
 
-def _values(firing: Firing) -> dict[tuple[str, str], str]:
+def distinct(cards: Iterable[Card]) -> list[Card]:
+    """The cards with none repeated: the same rule, summary and suggested changes once.
+
+    Facts about one thing can arrive twice (two cancers both lacking an ECOG); the clinician
+    must read each finding once. Cards that change different orders are not repeats.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for card in cards:
+        targets = tuple(
+            (suggestion.label, action.type, action.resourceId, _resource_key(action.resource))
+            for suggestion in card.suggestions or ()
+            for action in suggestion.actions or ()
+        )
+        key = (card.source.topic.code if card.source.topic else None, card.summary, targets)
+        if key not in seen:
+            seen.add(key)
+            kept.append(card)
+    return kept
+
+
+def _resource_key(resource: Mapping[str, Any] | None) -> str | None:
+    return f"{resource.get('resourceType')}/{resource.get('id')}" if resource else None
+
+
+def _values(firing: Firing, drugs: DrugTable) -> dict[tuple[str, str], str]:
     values: dict[tuple[str, str], str] = {}
     for alias, fact in firing.facts.items():
         for item in fields(fact):
             values[(alias, item.name)] = _say(getattr(fact, item.name))
-    ordered, adjusted = _dose_phrases(firing)
+    ordered, adjusted = _dose_phrases(firing, drugs)
     values[("dose", "ordered")] = ordered
     values[("dose", "adjusted")] = adjusted
     due = firing.rule.card.get("due")
@@ -125,11 +154,12 @@ def _due_date(due: Mapping[str, Any], values: Mapping[tuple[str, str], str]) -> 
     return (start + timedelta(weeks=float(due["weeks"]))).isoformat()
 
 
-def _dose_phrases(firing: Firing) -> tuple[str, str]:
+def _dose_phrases(firing: Firing, drugs: DrugTable) -> tuple[str, str]:
     """``{dose.ordered}`` and ``{dose.adjusted}``: "1000 mg/m2 twice daily", "500 ... (50%)".
 
     A rule's ``dose`` gives a ``factor`` of the ordered dose, a range (``factor`` to ``up_to``),
-    or a fixed starting dose (``value`` and ``unit``).
+    or a fixed starting dose (``value`` and ``unit``). A single computed dose of a drug with
+    tablet strengths is shown rounded to what they make, with the exact dose beside it.
     """
     spec = firing.rule.card.get("dose")
     if not spec:
@@ -139,7 +169,7 @@ def _dose_phrases(firing: Firing) -> tuple[str, str]:
     value = order.dose_value if order else None
     ordered = "the ordered dose"
     if order is not None and value is not None:
-        ordered = _dose_text(order, format_number(value))
+        ordered = _dose_text(order, value, drugs)
     if "value" in spec:
         fixed = [format_number(float(spec["value"])), spec["unit"], order and order.frequency]
         return ordered, " ".join(filter(None, fixed))
@@ -148,22 +178,39 @@ def _dose_phrases(firing: Firing) -> tuple[str, str]:
     percent = "-".join(dict.fromkeys(format_number(f * 100) for f in (low, high))) + "%"
     if order is None or value is None:
         return ordered, f"{percent} of the ordered dose"
+    made = rounded(order, value * low, drugs) if low == high else None
+    if made is not None:
+        text = " ".join(filter(None, [made.said, order.frequency]))
+        exact = f"{percent} is {made.exact}" if made.exact != made.said else percent
+        return ordered, f"{text} ({made.made_of}; {exact})"
     amounts = "-".join(dict.fromkeys(format_number(value * f) for f in (low, high)))
-    return ordered, f"{_dose_text(order, amounts)} ({percent})"
+    return ordered, f"{_dose_text(order, amounts, drugs)} ({percent})"
 
 
-def _factor(spec: Mapping[str, Any], order: DraftMedication) -> float | None:
-    """The one factor an updated order can carry; none for a range or a unit that differs."""
-    if "up_to" in spec or order.dose_value is None:
+def _factor(spec: Mapping[str, Any], order: DraftMedication, drugs: DrugTable) -> float | None:
+    """The one factor an updated order can carry; none for a range or a unit that differs.
+
+    A dose rounded to tablets changes the order by the rounded amount, never to a part tablet.
+    """
+    if "up_to" in spec or not order.dose_value:
         return None
     if "value" in spec:
-        same_unit = order.dose_unit == spec["unit"] and order.dose_value
+        same_unit = order.dose_unit == spec["unit"]
         return float(spec["value"]) / order.dose_value if same_unit else None
-    return float(spec["factor"])
+    made = rounded(order, order.dose_value * float(spec["factor"]), drugs)
+    if made is not None and order.dose_unit != "mg" and made.amount != int(made.amount):
+        return None  # a mix of strengths cannot be written as a count of this order's tablets
+    return made.amount / order.dose_value if made is not None else float(spec["factor"])
 
 
-def _dose_text(order: DraftMedication, amount: str) -> str:
-    return " ".join(filter(None, [amount, order.dose_unit, order.frequency]))
+def _dose_text(order: DraftMedication, amount: float | str, drugs: DrugTable) -> str:
+    count = amount if isinstance(amount, float) else 0.0
+    said = format_number(amount) if isinstance(amount, float) else amount
+    return " ".join(filter(None, [said, unit_words(order, count, drugs), order.frequency]))
+
+
+_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+"""A knowledge-table key (``primary_tumor``, ``goals_of_care``): said in words on a card."""
 
 
 def _say(value: Any) -> str:
@@ -172,8 +219,9 @@ def _say(value: Any) -> str:
     if isinstance(value, float):
         return format_number(value)
     if isinstance(value, tuple):
-        return ", ".join(value)
-    return str(value)
+        return ", ".join(map(_say, value))
+    text = str(value)
+    return text.replace("_", " ") if _KEY.fullmatch(text) else text
 
 
 def _clipped(summary: str) -> str:
@@ -205,14 +253,14 @@ def _detail(
         if len(notes) > NOTES_SHOWN:
             shown.append(f"- and {len(notes) - NOTES_SHOWN} more")
         parts.append("\n".join(shown))
-    lenient = [
-        f"- {source}: {repair}"
+    read_as = [
+        f"- {source}: {note}"
         for source in sorted(_sources(firing))
-        for repair in record.repairs.get(source, ())
+        for note in record.read_as.get(source, ())
     ]
-    if lenient:
-        parts.append("**Read leniently**")
-        parts.append("\n".join(lenient))
+    if read_as:
+        parts.append("**Read with care**")
+        parts.append("\n".join(read_as))
     guideline = rule.file.guideline
     lines = []
     if template.get("strength"):
@@ -264,6 +312,14 @@ def _sources(firing: Firing) -> set[str]:
     return found
 
 
+def _sourceless(firing: Firing) -> list[str]:
+    """Facts that cite no resource ("no HER2 on file"), by what they say: without them, three
+    findings missing for one cancer would share one uuid in one answer."""
+    return sorted(
+        repr(sorted(f.engine_view().items())) for f in firing.facts.values() if not f.sources
+    )
+
+
 def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
 
@@ -275,8 +331,9 @@ def _suggestion(
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
+    drugs: DrugTable,
 ) -> Suggestion | None:
-    action = _action(spec, card_uuid, firing, values, record)
+    action = _action(spec, card_uuid, firing, values, record, drugs)
     if action is None:
         return None
     return Suggestion(
@@ -293,6 +350,7 @@ def _action(
     firing: Firing,
     values: Mapping[tuple[str, str], str],
     record: PatientRecord,
+    drugs: DrugTable,
 ) -> Action | None:
     kind = spec["action"]
     if kind in ("order-test", "refer"):
@@ -322,7 +380,7 @@ def _action(
         return None
     dose = firing.rule.card.get("dose")
     original = record.draft_order(order.order)
-    factor = _factor(dose, order) if dose else None
+    factor = _factor(dose, order, drugs) if dose else None
     if original is None or factor is None:
         return None  # no single new dose to put in the order: the card states it
     note = f"{values[('dose', 'adjusted')]} (changed from {values[('dose', 'ordered')]})"

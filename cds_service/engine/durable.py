@@ -18,6 +18,8 @@ durable-rules 2.0.28 is fast, but its C core has defects that a clinical service
 * Limits that hang or fail late (512 equality values on one node, more than 16 conditions, more
   than 256 rules on one alpha node, more than 252 properties) are refused at compile time with
   the rule named.
+* Its C JSON parser misreads ``1e-06`` (crash or no match): numbers are written as it reads
+  them, and a value it cannot hold is refused (``encoding``).
 * Errors come back as bare numbers: each rule is compiled alone to name the one at fault.
 * Absence (``x$not``) is judged when the other facts arrive: a fact asserted later in the same
   batch does not retract the match, and an absence listed first never matches. So "no fact
@@ -32,16 +34,37 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import durable_rules_engine as dre
 import orjson
 
-Scalar = str | float
+from .encoding import FactSchema, Scalar, encode_fact, engine_json, refusal
+
 Conditions = Sequence[tuple[str, dict]]
 """A rule's conditions, each ``(alias, durable expression)``."""
-FactSchema = Mapping[str, Mapping[str, type]]
-"""Fact type (the ``t`` attribute) -> attribute -> ``str`` or ``float``."""
+
+
+class Engine(Protocol):
+    """A compiled rule set, in this process (:class:`CompiledRules`) or in an engine process."""
+
+    def evaluate(
+        self, facts: Sequence[Mapping[str, Scalar]], timeout: float = 1.0
+    ) -> list[Match]: ...
+
+    def close(self) -> None: ...
+
+
+class EngineFactory(Protocol):
+    """Compiles ``rules`` (and the ``absent`` conditions) over ``schema`` into an Engine."""
+
+    def __call__(
+        self,
+        rules: Mapping[str, Conditions],
+        schema: FactSchema,
+        absent: Mapping[str, Conditions] | None = None,
+    ) -> Engine: ...
+
 
 SENTINEL = "$sentinel"
 MAX_CONDITIONS = 16
@@ -60,6 +83,10 @@ class EngineError(Exception):
     def __init__(self, message: str, rule_id: str | None = None):
         super().__init__(f"rule {rule_id}: {message}" if rule_id else message)
         self.rule_id, self.reason = rule_id, message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt with its rule when an engine process sends it back."""
+        return (EngineError, (self.reason, self.rule_id))
 
 
 class EngineBusy(Exception):
@@ -91,6 +118,19 @@ def _distinct_hash_names(names: Iterator[str], count: int) -> list[str]:
 FACT_IDS = _distinct_hash_names((str(i) for i in itertools.count()), 4096)
 SIDS = _distinct_hash_names((f"s{i}" for i in itertools.count()), POOL_SIZE)
 MAX_FACTS = len(FACT_IDS) - 1  # one id is kept for the sentinel
+_ID_TAILS = [f'{fact_id}"}}'.encode() for fact_id in FACT_IDS]
+"""What closes a prepared fact after its sid: its positional id."""
+
+
+def prepare(schema: FactSchema, facts: Sequence[Mapping[str, Scalar]]) -> list[bytes]:
+    """Each fact checked against ``schema`` and written as the engine reads it, its closing
+    brace left off for the sid and id of the state it is asserted in.
+
+    Done by the caller, so that an engine process is sent text, not objects to check again.
+    """
+    if len(facts) > MAX_FACTS:
+        raise ValueError(f"{len(facts)} facts; at most {MAX_FACTS} per evaluation")
+    return [orjson.dumps(encode_fact(schema, i, fact))[:-1] for i, fact in enumerate(facts)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +174,16 @@ class CompiledRules:
 
     def evaluate(self, facts: Sequence[Mapping[str, Scalar]], timeout: float = 1.0) -> list[Match]:
         """Assert ``facts`` as one isolated state and return every rule that fired."""
-        if len(facts) > MAX_FACTS:
-            raise ValueError(f"{len(facts)} facts; at most {MAX_FACTS} per evaluation")
-        batch = [self._encode(index, fact) for index, fact in enumerate(facts)]
+        return self.run(prepare(self._schema, facts), timeout)
+
+    def run(self, prepared: Sequence[bytes], timeout: float = 1.0) -> list[Match]:
+        """:meth:`evaluate` on facts already checked and written by :func:`prepare`."""
         try:
             sid = self._sids.get(timeout=timeout)
         except queue.Empty:
             raise EngineBusy("no free engine state") from None
         try:
-            return self._run(sid, batch)
+            return self._run(sid, prepared)
         finally:
             self._sids.put(sid)
 
@@ -153,31 +194,12 @@ class CompiledRules:
         if handle is not None:
             dre.delete_ruleset(handle)
 
-    def _encode(self, index: int, fact: Mapping[str, Scalar]) -> dict[str, Scalar]:
-        kind = fact.get("t")
-        attributes = self._schema.get(kind) if isinstance(kind, str) else None
-        if attributes is None:
-            raise TypeError(f"fact {index}: unknown fact type {kind!r}")
-        encoded: dict[str, Scalar] = {"t": kind}
-        for name, value in fact.items():
-            if name == "t":
-                continue
-            expected = attributes.get(name)
-            if expected is None:
-                raise TypeError(f"fact {index} ({kind}): unknown attribute {name!r}")
-            if type(value) is not expected:
-                raise TypeError(
-                    f"fact {index} ({kind}): {name} must be {expected.__name__}, "
-                    f"got {type(value).__name__}"
-                )
-            encoded[name] = value
-        return encoded
-
-    def _run(self, sid: str, batch: list[dict[str, Scalar]]) -> list[Match]:
-        for index, fact in enumerate(batch):
-            fact["sid"] = sid
-            fact["id"] = FACT_IDS[index]
-        batch.append({"t": SENTINEL, "sid": sid, "id": FACT_IDS[len(batch)]})
+    def _run(self, sid: str, prepared: Sequence[bytes]) -> list[Match]:
+        if len(prepared) > MAX_FACTS:
+            raise ValueError(f"{len(prepared)} facts; at most {MAX_FACTS} per evaluation")
+        middle = b',"sid":"' + sid.encode() + b'","id":"'
+        batch = [fact + middle + _ID_TAILS[index] for index, fact in enumerate(prepared)]
+        batch.append(b'{"t":"' + SENTINEL.encode() + b'"' + middle + _ID_TAILS[len(prepared)])
         with self._lock:
             handle = self._handle
         if handle is None:
@@ -185,7 +207,7 @@ class CompiledRules:
         matches: list[Match] = []
         vetoed: set[str] = set()
         try:
-            _, state = dre.assert_facts(handle, orjson.dumps(batch).decode())
+            _, state = dre.assert_facts(handle, (b"[" + b",".join(batch) + b"]").decode())
             result = dre.start_action_for_state(handle, state)
             messages = result[1] if result else None
             while messages:
@@ -211,16 +233,12 @@ class CompiledRules:
 
 def _create(definition: dict[str, Any], rule_ids: list[str]) -> int:
     try:
-        return dre.create_ruleset(
-            f"cds{next(CompiledRules._names)}", orjson.dumps(definition).decode()
-        )
+        return dre.create_ruleset(f"cds{next(CompiledRules._names)}", engine_json(definition))
     except dre.error as whole:
         for number, rule_id in enumerate(rule_ids):  # find the rule the bare error code is about
             alone = {f"r{number}": definition[f"r{number}"]}
             try:
-                handle = dre.create_ruleset(
-                    f"cds{next(CompiledRules._names)}", orjson.dumps(alone).decode()
-                )
+                handle = dre.create_ruleset(f"cds{next(CompiledRules._names)}", engine_json(alone))
             except dre.error as error:
                 raise EngineError(f"the engine refused it ({error})", rule_id) from None
             dre.delete_ruleset(handle)
@@ -287,6 +305,9 @@ def _check_literal(where: str, name: str, literal: Any, expected: type) -> None:
             f"{where}: {name} is {expected.__name__}, compared with {literal!r} "
             f"({type(literal).__name__})"
         )
+    reason = refusal(literal)
+    if reason is not None:
+        raise EngineError(f"{where}: {name} is compared with {reason}")
 
 
 def _check_rule_set(rules: Iterable[tuple[str, Conditions]]) -> None:

@@ -19,7 +19,9 @@ from datetime import date
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from . import (
+    assay_orders,
     clinical,
+    course,
     cumulative,
     disease,
     dosing,
@@ -40,8 +42,10 @@ from .types import (
     Cancer,
     CareMissing,
     CareOnFile,
+    ChecksNotRun,
     CumulativeDose,
     DraftMedication,
+    DraftTest,
     Fact,
     Finding,
     FindingTrend,
@@ -68,8 +72,10 @@ __all__ = [
     "Cancer",
     "CareMissing",
     "CareOnFile",
+    "ChecksNotRun",
     "CumulativeDose",
     "DraftMedication",
+    "DraftTest",
     "Fact",
     "Finding",
     "FindingTrend",
@@ -90,12 +96,23 @@ __all__ = [
 
 def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fact]:
     """Every fact the rules can test, from one patient's record and draft orders."""
-    conditions = clinical.read_conditions(record)
+    conditions = clinical.read_conditions(record, knowledge)
     found: list[Fact] = [*conditions.unreadable]
     patient = list(clinical.patient(record, knowledge, today, conditions))
     found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
+    orders = [
+        *course.with_course(
+            record,
+            knowledge,
+            [o for o in orders if isinstance(o, DraftMedication)],
+            [m for m in active if isinstance(m, ActiveMedication)],
+        ),
+        *(o for o in orders if not isinstance(o, DraftMedication)),
+    ]
+    past = list(medications.past_medications(record, knowledge, today))
+    found.extend(past)
     inhibitors = list(medications.inhibitors([*orders, *active], knowledge))
     found.extend([*orders, *active, *inhibitors])
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
@@ -112,17 +129,16 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(advanced)
     extent = disease.extent(advanced, readings, knowledge)
     found.extend(supportive.care(record, knowledge))
+    found.extend(assay_orders.draft_tests(record, knowledge))
     drafts = [o for o in orders if isinstance(o, DraftMedication)]
-    found.extend(
-        dosing.auc_doses(
-            record,
-            knowledge,
-            drafts,
-            next((p for p in patient if isinstance(p, PatientFact)), None),
-            readings,
-        )
-    )
+    person = next((p for p in patient if isinstance(p, PatientFact)), None)
+    found.extend(dosing.auc_doses(record, knowledge, drafts, person, readings))
     taking = [m for m in active if isinstance(m, ActiveMedication)]
-    found.extend(cumulative.cumulative_doses(record, knowledge, drafts, taking, readings))
-    found.extend(targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent))
+    procedures = [p for p in done if isinstance(p, PerformedProcedure)]
+    found.extend(
+        cumulative.cumulative_doses(record, knowledge, drafts, taking, readings, person, procedures)
+    )
+    found.extend(
+        targeted.biomarkers(record, knowledge, results, cancers, drafts, taking, extent, past)
+    )
     return grouped([*found, *unreported(record, found)])

@@ -25,7 +25,6 @@ from .dosage import format_number
 from .types import Fact, PatientFact, Unreadable
 
 _INACTIVE = frozenset({"inactive", "resolved"})  # a leukaemia in remission is still the indication
-_NOT_TRUE = frozenset({"refuted", "entered-in-error"})
 
 
 @dataclass
@@ -40,7 +39,7 @@ class Conditions:
         return next((c for ref, c in self.current if ref == wanted), None)
 
 
-def read_conditions(record: PatientRecord) -> Conditions:
+def read_conditions(record: PatientRecord, knowledge: Knowledge) -> Conditions:
     conditions = Conditions()
     for resource in record.resources:
         if resource.get("resourceType") != "Condition":
@@ -57,15 +56,17 @@ def read_conditions(record: PatientRecord) -> Conditions:
             conditions.unreadable.append(
                 unreadable(fhir.InvalidResource(reference, problem), "Condition")
             )
-        elif _current(condition):
+        elif _current(condition, knowledge):
             conditions.current.append((reference, condition))
     return conditions
 
 
-def _current(condition: Condition) -> bool:
+def _current(condition: Condition, knowledge: Knowledge) -> bool:
+    """Active (or in remission) and a diagnosis: not unconfirmed, refuted or "suspected"."""
     clinical = {code for _, code, _ in fhir.codings(condition.clinicalStatus)}
     verification = {code for _, code, _ in fhir.codings(condition.verificationStatus)}
-    return not (clinical & _INACTIVE or verification & _NOT_TRUE)
+    texts = fhir.concept_words(condition.code)
+    return not clinical & _INACTIVE and knowledge.clinical.diagnosis(verification, texts)
 
 
 def patient(
@@ -90,8 +91,17 @@ def patient(
         age=age,
         menopause=status,
         menopause_basis=basis,
+        deceased=_deceased(resource, today),
         sources=(fhir.reference_of(record.patient),),
     )
+
+
+def _deceased(patient: Patient, today: date) -> str | None:
+    """When the patient died (a date, or ``yes``), if by ``today``; a later date is not yet."""
+    if patient.deceasedBoolean:
+        return "yes"
+    died = day_of(patient.deceasedDateTime)
+    return died.isoformat() if died and died <= today else None
 
 
 def _age(birth: date | str | None, today: date) -> float | None:

@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
-from ..knowledge.anthracyclines import CumulativeDosing
+from ..knowledge.anthracyclines import CumulativeDosing, Limit
+from ..knowledge.plausibility import Plausibility
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .dosage import Course, course, format_number
 from .medications import Given, given
-from .types import ActiveMedication, CumulativeDose, DraftMedication, Finding
+from .types import (
+    ActiveMedication,
+    CumulativeDose,
+    DraftMedication,
+    Finding,
+    PatientFact,
+    PerformedProcedure,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ def cumulative_doses(
     orders: Sequence[DraftMedication],
     active: Sequence[ActiveMedication],
     findings: Mapping[str, Finding],
+    patient: PatientFact | None = None,
+    done: Sequence[PerformedProcedure] = (),
 ) -> Iterable[CumulativeDose]:
     table = knowledge.anthracyclines
     counted = [o for o in orders if o.ingredient in table.ratios]
@@ -59,13 +69,80 @@ def cumulative_doses(
     past = given(
         record, knowledge, table.drugs, table.administration_statuses, table.request_statuses
     )
+    plausible = knowledge.plausibility
     priors = sorted(
-        (_convert(table, bsa, item) for item in past if item.ingredient in table.ratios),
+        (_convert(table, bsa, item, plausible) for item in past if item.ingredient in table.ratios),
         key=lambda c: c.step,
     )
-    cotherapy = _cotherapy(table, orders, active, past)
+    cotherapy = _cotherapy(table, orders, active, past, done)
+    age = patient.age if patient else None
+    weight = findings.get(table.weight)
     for order in counted:
-        yield _total(table, bsa, order, _draft_course(record, order), priors, cotherapy)
+        course_ = _draft_course(record, order)
+        total = _total(table, bsa, order, course_, priors, cotherapy, plausible)
+        yield _with_limit(table, total, age, weight.number if weight else None)
+
+
+def _with_limit(
+    table: CumulativeDosing, total: CumulativeDose, age: float | None, weight: float | None
+) -> CumulativeDose:
+    """The total in the ordered drug itself, checked against that drug's own labelled limit.
+
+    Other drugs' doses come in through the ratios (equivalent / the ordered drug's ratio), so
+    a drug given alone is compared with its own label exactly. A limit in mg/kg is turned into
+    mg/m2 with the patient's weight and BSA; without them the limit is "not checked".
+    """
+    group = "unknown" if age is None else "child" if age < table.child_below_age else "adult"
+    drug_counted = total.counted / total.ratio
+    drug_total = None if total.projected is None else total.projected / total.ratio
+    limit = next(
+        (item for item in table.limits[total.ingredient] if item.fits(age, bool(total.cotherapy))),
+        None,
+    )
+    value, basis = _limit_value(limit, total.bsa, weight)
+    basis = basis or table.no_limit.get(total.ingredient)
+    if limit is None:
+        status = "no labelled limit"
+    elif value is None:
+        status = "not checked"
+    elif drug_counted > value:
+        status = "above"  # what could be counted is already past it: the total can only be more
+    elif drug_total is None:
+        status = "incomplete"
+    else:
+        status = "within"
+    return replace(
+        total,
+        age=age,
+        age_group=group,
+        drug_counted=_round(drug_counted),
+        drug_total=None if drug_total is None else _round(drug_total),
+        limit=None if value is None else _round(value),
+        limit_basis=basis,
+        limit_status=status,
+    )
+
+
+def _limit_value(
+    limit: Limit | None, bsa: float | None, weight: float | None
+) -> tuple[float | None, str | None]:
+    if limit is None:
+        return None, None
+    if limit.per_area is not None:
+        return limit.per_area, limit.source
+    assert limit.per_kg is not None  # the schema asks for one of the two
+    if not bsa or not weight:
+        return None, f"{limit.source} (needs weight and BSA to check)"
+    value = limit.per_kg * weight / bsa
+    how = (
+        f"{format_number(limit.per_kg)} mg/kg x {format_number(weight)} kg / "
+        f"{format_number(bsa)} m2 = {format_number(value)} mg/m2"
+    )
+    return value, f"{limit.source}: {how}"
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
 
 
 def _total(
@@ -75,12 +152,12 @@ def _total(
     order_course: Course,
     priors: Sequence[_Counted],
     cotherapy: str | None,
+    plausible: Plausibility,
 ) -> CumulativeDose:
     ingredient = order.ingredient or ""
     ratio = table.ratios[ingredient]
-    this = _convert(
-        table, bsa, Given(order.order, ingredient, order.drug, course=order_course), "this order"
-    )
+    given_now = Given(order.order, ingredient, order.drug, course=order_course)
+    this = _convert(table, bsa, given_now, plausible, "this order")
     uncounted = [c for c in [*priors, this] if c.equivalent is None]
     missing = list(dict.fromkeys(c.reason or "" for c in uncounted))
     prior_total = sum((c.equivalent or 0.0 for c in priors), 0.0)
@@ -160,7 +237,9 @@ def _per_area(table: CumulativeDosing, bsa: _Bsa, dose: Course) -> tuple[float |
     return value, f" / {format_number(bsa.value)} m2 = {format_number(value)} {table.unit}"
 
 
-def _convert(table: CumulativeDosing, bsa: _Bsa, item: Given, label: str = "") -> _Counted:
+def _convert(
+    table: CumulativeDosing, bsa: _Bsa, item: Given, plausible: Plausibility, label: str = ""
+) -> _Counted:
     """One past dose (or the order) in the reference drug, the step in words, or why not."""
     what = " ".join(filter(None, [label or item.date, item.drug]))
     where = (item.resource,)
@@ -168,6 +247,10 @@ def _convert(table: CumulativeDosing, bsa: _Bsa, item: Given, label: str = "") -
     if item.problem or dose is None:
         step = f"{what} ({item.resource}): {item.problem}"
         return _Counted(None, step, where, reason="a readable record of each dose")
+    problem = None if dose.value is None else plausible.dose_problem(dose.value, dose.unit)
+    if problem:  # a dose that cannot be real is never summed: the total is not computed
+        step = f"{what} ({item.resource}): {problem}"
+        return _Counted(None, step, where, reason="a plausible dose for each (plausibility.yaml)")
     per_area, how = _per_area(table, bsa, dose)
     written = f"{format_number(dose.value or 0)} {dose.unit}" if dose.value is not None else ""
     if per_area is None:
@@ -191,8 +274,9 @@ def _cotherapy(
     orders: Sequence[DraftMedication],
     active: Sequence[ActiveMedication],
     past: Sequence[Given],
+    done: Sequence[PerformedProcedure],
 ) -> str | None:
-    """The drugs on order, on file or given before that lower the limit, with their resources."""
+    """What lowers the limit: drugs on order, on file or given, and procedures done before."""
     found = [
         *(f"{o.ingredient} ({o.order}, draft)" for o in orders if o.ingredient in table.cotherapy),
         *(
@@ -201,5 +285,10 @@ def _cotherapy(
             if a.ingredient in table.cotherapy
         ),
         *(f"{g.ingredient} ({g.resource}, given)" for g in past if g.ingredient in table.cotherapy),
+        *(
+            f"{p.text or p.procedure} ({p.resource}{', ' + p.date if p.date else ''})"
+            for p in done
+            if p.procedure in table.cotherapy_procedures
+        ),
     ]
     return "; ".join(found) or None

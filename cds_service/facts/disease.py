@@ -23,6 +23,7 @@ from fhir.resources.R4B.observation import Observation
 
 from ..knowledge.care import ADVANCED, NOT_ADVANCED, UNKNOWN
 from ..knowledge.oncology import FindingSpec, Oncology
+from ..knowledge.plausibility import Plausibility
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
@@ -41,22 +42,29 @@ NOT_INTERPRETED = "not interpreted"
 
 
 def cancers(conditions: Conditions, knowledge: Knowledge, today: date) -> Iterable[Cancer]:
-    """Current malignant Conditions of a site the table names, with their diagnosis date."""
+    """One fact per cancer site of the current malignant Conditions, dated by the earliest.
+
+    EHR exports record a diagnosis again at each visit (Synthea: one Condition per encounter);
+    the same cancer must give one card, citing every Condition that names it.
+    """
+    by_site: dict[str, list[tuple[date | None, str, Condition]]] = {}
     for reference, condition in conditions.current:
         profiles, codes, texts = _described(condition)
         if knowledge.clinical.indication(profiles, codes, texts) != "malignant":
             continue
         site = knowledge.oncology.site_of(codes, texts)
         if site:
-            diagnosed = diagnosis_date(condition)
-            yield Cancer(
-                site=site,
-                condition=reference,
-                text=fhir.concept_text(condition.code),
-                diagnosed=diagnosed.isoformat() if diagnosed else None,
-                weeks_since_diagnosis=weeks_since(diagnosed, today) if diagnosed else None,
-                sources=(reference,),
-            )
+            by_site.setdefault(site, []).append((diagnosis_date(condition), reference, condition))
+    for site, found in by_site.items():
+        diagnosed, reference, condition = min(found, key=lambda f: (f[0] or date.max, f[1]))
+        yield Cancer(
+            site=site,
+            condition=reference,
+            text=fhir.concept_text(condition.code),
+            diagnosed=diagnosed.isoformat() if diagnosed else None,
+            weeks_since_diagnosis=weeks_since(diagnosed, today) if diagnosed else None,
+            sources=tuple(ref for _, ref, _ in found),
+        )
 
 
 def advanced_cancer(
@@ -169,8 +177,10 @@ def findings(
         found.sort(key=lambda item: _data_absent(item[2]))  # stable: keeps the order above
         seen.add(name)
         after = knowledge.procedures.follow_up.get(name, frozenset())
+        plausible = knowledge.plausibility
         results = (
-            _placed(_read(record, specs[name], resource), after, done) for _, _, resource in found
+            _placed(_plausible(_read(record, specs[name], resource), plausible), after, done)
+            for _, _, resource in found
         )
         for result in results:
             yield result
@@ -212,6 +222,16 @@ def _trend(spec: FindingSpec, latest: Finding, older: Iterable[Fact]) -> Iterabl
         unit=spec.unit,
         sources=(*baseline.sources, *latest.sources),
     )
+
+
+def _plausible(result: Fact, plausibility: Plausibility) -> Fact:
+    """A finding whose number cannot be a real one is not interpreted, and says why."""
+    if not isinstance(result, Finding) or result.number is None:
+        return result
+    problem = plausibility.finding_problem(result.finding, result.number, result.unit)
+    if problem is None:
+        return result
+    return replace(result, value=NOT_INTERPRETED, number=None, band=None, reported=problem)
 
 
 def _placed(result: Fact, after: frozenset[str], done: Sequence[PerformedProcedure]) -> Fact:

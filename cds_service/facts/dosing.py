@@ -9,11 +9,13 @@ not on file is named in ``missing`` and nothing is computed: a check that could 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..knowledge.oncology import AucDosing
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
+from .dosage import format_number
 from .types import AucDose, DraftMedication, Finding, PatientFact
 
 
@@ -30,6 +32,8 @@ def auc_doses(
             continue
         resource = record.draft_order(order.order) or {}
         target, ordered = _auc_and_dose(resource, auc)
+        if ordered is not None and knowledge.plausibility.dose_problem(ordered, auc.dose_unit):
+            ordered = None  # said on the order's data-quality card; never compared
         yield _check(order, auc, target, ordered, patient, findings)
 
 
@@ -68,12 +72,29 @@ def _check(
     if missing:
         return AucDose(missing=missing, **known)
     sex_factor = auc.sex_factors[sex]  # every input is usable from here: _missing said so
-    crcl = (auc.age_from - age) * kg * sex_factor / (auc.divisor * scr)
+    height = findings.get(auc.nccn.height)
+    ways = [
+        _inputs(auc, way, sex, kg, scr, height.number if height else None)
+        for way in sorted(auc.conventions)
+    ]
+    doses = [
+        (way, target * (min(_crcl(auc, age, sex_factor, way), auc.gfr_cap) + auc.add_to_gfr))
+        for way in ways
+    ]
+    (used, calculated), *others = sorted(doses, key=lambda d: abs(ordered - d[1]))
+    crcl = _crcl(auc, age, sex_factor, used)
     gfr = min(crcl, auc.gfr_cap)
-    calculated = target * (gfr + auc.add_to_gfr)
     maximum = target * (auc.gfr_cap + auc.add_to_gfr)
+    other = next((o for o in others if abs(o[1] - calculated) > 0.05), None)
     return AucDose(
-        **known,
+        **{**known, "weight": used.kg, "creatinine": used.scr},
+        actual_weight=kg,
+        measured_creatinine=scr,
+        convention=used.name,
+        weight_basis=used.weight_basis,
+        creatinine_basis=used.creatinine_basis,
+        other_dose=other[1] if other else None,
+        other_basis=_other(other, calculated),
         sex_factor=sex_factor,
         age_from=auc.age_from,
         divisor=auc.divisor,
@@ -87,6 +108,61 @@ def _check(
         direction="above" if ordered > calculated else "below",
         excess_over_max=ordered - maximum,
     )
+
+
+@dataclass(frozen=True)
+class _Way:
+    """One way of computing the dose: the weight and creatinine it uses, and why, in words."""
+
+    name: str
+    kg: float
+    scr: float
+    weight_basis: str
+    creatinine_basis: str
+
+
+def _other(other: tuple[_Way, float] | None, calculated: float) -> str:
+    """The other accepted way's dose, in words, or that it gives the same dose or is not used."""
+    if other is None:
+        return f"none differs ({format_number(round(calculated))} mg either way)"
+    way, dose = other
+    return (
+        f"{way.name}, {way.weight_basis}, {way.creatinine_basis}: {format_number(round(dose))} mg"
+    )
+
+
+def _crcl(auc: AucDosing, age: float, sex_factor: float, way: _Way) -> float:
+    return (auc.age_from - age) * way.kg * sex_factor / (auc.divisor * way.scr)
+
+
+def _inputs(
+    auc: AucDosing, way: str, sex: str, kg: float, scr: float, height: float | None
+) -> _Way:
+    """Actual weight and measured creatinine, or NCCN Appendix B's adjustments."""
+    if way == "actual":
+        return _Way("actual", kg, scr, "actual body weight", "creatinine as measured")
+    nccn = auc.nccn
+    floor = max(scr, nccn.creatinine_floor)
+    creatinine = (
+        f"creatinine {format_number(scr)} raised to the floor of "
+        f"{format_number(nccn.creatinine_floor)} mg/dL"
+        if scr < nccn.creatinine_floor
+        else "creatinine as measured"
+    )
+    if not height or sex not in nccn.ibw_base:
+        return _Way("NCCN", kg, floor, "actual body weight (no height for a BMI)", creatinine)
+    bmi = kg / (height / 100) ** 2
+    if bmi < nccn.adjusted_from_bmi:
+        return _Way("NCCN", kg, floor, f"actual body weight (BMI {bmi:.1f})", creatinine)
+    inches = height / nccn.cm_per_inch
+    ibw = nccn.ibw_base[sex] + nccn.ibw_per_inch * max(inches - 60, 0)
+    adjusted = ibw + nccn.adjusted_fraction * (kg - ibw)
+    weight = (
+        f"adjusted body weight (BMI {bmi:.1f}): IBW {format_number(ibw)} + "
+        f"{format_number(nccn.adjusted_fraction)} x ({format_number(kg)} - {format_number(ibw)})"
+        f" = {format_number(adjusted)} kg"
+    )
+    return _Way("NCCN", adjusted, floor, weight, creatinine)
 
 
 def _missing(

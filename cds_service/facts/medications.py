@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
@@ -22,7 +23,7 @@ from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import Conditions, indication, unreadable
 from .dosage import Course, course, describe_timing, dose_quantity, quantity_units
-from .types import ActiveMedication, DraftMedication, Fact, Inhibitor
+from .types import ActiveMedication, DraftMedication, Fact, Inhibitor, PastMedication
 
 _ACTIVE_KINDS = ("MedicationRequest", "MedicationStatement")
 
@@ -53,24 +54,67 @@ def draft_orders(
             continue  # a draft order with no medication chosen yet has nothing to check
         ingredient, rxnorm, how = identify(concept, knowledge)
         value, unit = dose_quantity(order.dosageInstruction)
+        problem = None if value is None else knowledge.plausibility.dose_problem(value, unit)
+        if problem:  # no dose is ever computed from it: the card says the dose was not read
+            error = fhir.InvalidResource(fhir.reference_of(resource), problem)
+            yield unreadable(error, "MedicationRequest", "dose", ingredient=ingredient)
+            value = None
+        unit = _unit_in_words(unit, ingredient, knowledge)
         reasons = [
             c
             for ref in order.reasonReference or ()
             if ref.reference and (c := conditions.get(ref.reference)) is not None
         ]
         purpose = indication(knowledge, conditions, reasons, order.reasonCode or [])
-        yield DraftMedication(
-            order=fhir.reference_of(resource),
-            drug=fhir.concept_text(concept) or ingredient or "unnamed medication",
-            ingredient=ingredient,
-            rxnorm=rxnorm,
-            identified_by=how,
-            dose_value=value,
-            dose_unit=unit,
-            frequency=describe_timing(order.dosageInstruction),
-            indication=purpose.kind,
-            indication_basis=purpose.basis,
-            sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
+        parts = knowledge.drugs.components(ingredient) if ingredient else (None,)
+        for part in parts:
+            single = len(parts) == 1 and part == ingredient
+            yield DraftMedication(
+                order=fhir.reference_of(resource),
+                drug=fhir.concept_text(concept) or ingredient or "unnamed medication",
+                ingredient=part,
+                rxnorm=rxnorm,
+                identified_by=how if single else f"{how}: {ingredient}",
+                # a regimen's dose is not its ingredients' dose
+                dose_value=value if single else None,
+                dose_unit=unit if single else None,
+                frequency=describe_timing(order.dosageInstruction),
+                indication=purpose.kind,
+                indication_basis=purpose.basis,
+                sources=tuple(filter(None, [fhir.reference_of(resource), purpose.condition])),
+            )
+
+
+def _unit_in_words(unit: str | None, ingredient: str | None, knowledge: Knowledge) -> str | None:
+    """A UCUM annotation (``{pill}``) as the drug's form in words ("tablets"), never in braces."""
+    if not unit or not (unit.startswith("{") and unit.endswith("}")):
+        return unit
+    made = knowledge.drugs.strengths.get(ingredient or "")
+    return made.forms if made is not None else unit[1:-1]
+
+
+_PAST_ADMINISTRATIONS = ("completed", "in-progress", "on-hold", "stopped")
+_PAST_REQUESTS = ("completed", "stopped")
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def past_medications(
+    record: PatientRecord, knowledge: Knowledge, today: date
+) -> Iterable[PastMedication]:
+    """Drugs given or ordered and finished before: administrations and completed or stopped
+    orders, with how long ago, so that a rule can tell therapy already given (adjuvant
+    chemotherapy before endocrine therapy, a completed targeted course) from none at all."""
+    for item in given(
+        record, knowledge, knowledge.drugs.ingredients, _PAST_ADMINISTRATIONS, _PAST_REQUESTS
+    ):
+        when = _date(item.date)
+        yield PastMedication(
+            resource=item.resource,
+            drug=item.drug,
+            ingredient=item.ingredient,
+            date=item.date,
+            months_ago=None if when is None else round((today - when).days / _DAYS_PER_MONTH, 1),
+            sources=(item.resource,),
         )
 
 
@@ -98,12 +142,13 @@ def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[
         ingredient = identify(concept, knowledge)[0] if concept else None
         if ingredient:
             reference = fhir.reference_of(resource)
-            yield ActiveMedication(
-                resource=reference,
-                drug=fhir.concept_text(concept) or ingredient,
-                ingredient=ingredient,
-                sources=(reference,),
-            )
+            for part in knowledge.drugs.components(ingredient):
+                yield ActiveMedication(
+                    resource=reference,
+                    drug=fhir.concept_text(concept) or ingredient,
+                    ingredient=part,
+                    sources=(reference,),
+                )
 
 
 @dataclass(frozen=True)
@@ -217,6 +262,14 @@ def _day(value: Any) -> str | None:
     return str(value)[:10] if value else None
 
 
+def _date(day: str | None) -> date | None:
+    """A day to count months from; a partial date (2026-05) gives none."""
+    try:
+        return date.fromisoformat(day) if day else None
+    except ValueError:
+        return None
+
+
 def inhibitors(medications: Iterable[Fact], knowledge: Knowledge) -> Iterable[Inhibitor]:
     for medication in medications:
         if isinstance(medication, DraftMedication):
@@ -254,7 +307,7 @@ def identify(
     for text in texts:
         ingredient = knowledge.drugs.by_name(text)
         if ingredient:
-            return ingredient, rxnorm, "name"
+            return knowledge.drugs.form(ingredient, texts), rxnorm, "name"
     return None, rxnorm, None
 
 

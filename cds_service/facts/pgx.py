@@ -91,7 +91,7 @@ def pharmacogenomics(
             phenotype = _lab_phenotype(observation, knowledge)
             if phenotype:
                 entry.lab_phenotypes.append((observation, phenotype))
-            elif gene in genomics.genes:  # e.g. HLA-B "high risk": no rule reads it
+            elif gene in genomics.genes:  # e.g. HLA-B "High risk" for carbamazepine
                 yield _not_read(reference, gene, "phenotype value not recognised")
 
     phenotypes: dict[str, Phenotype] = {}
@@ -194,7 +194,7 @@ def _phenotype(
     table: AlleleTable | None,
     inhibitors: Sequence[Inhibitor],
 ) -> Phenotype | None:
-    genotype = _latest(entry.genotypes)
+    genotype = _unphased(entry.genotypes, table) or _latest(entry.genotypes)
     lab = _latest(entry.lab_phenotypes)
     sources = tuple(
         dict.fromkeys(
@@ -228,6 +228,37 @@ def _phenotype(
         effective_phenotype=effective[1],
         inhibited_by=effective[2],
         sources=(*sources, *(i.resource for i in inhibitors if i.enzyme == gene)),
+    )
+
+
+def _unphased(
+    genotypes: Sequence[tuple[Observation, Genotype]], table: AlleleTable | None
+) -> Genotype | None:
+    """Two variants each reported heterozygous on its own, read together (CPIC, PharmCAT).
+
+    Separate reports do not say whether the variants sit on one chromosome or on both; CPIC
+    and PharmCAT read two decreased- or no-function DPYD variants of unknown phase as being on
+    different chromosomes, the lower activity. The diplotype says that this was assumed.
+    """
+    if table is None or len(genotypes) < 2:
+        return None
+    variants: dict[str, Genotype] = {}
+    for _, genotype in genotypes:
+        alleles = (genotype.diplotype or "").split("/")
+        if len(alleles) != 2 or alleles.count(table.reference) != 1:
+            return None  # a full diplotype, or a homozygous variant: nothing to combine
+        variants.setdefault(next(a for a in alleles if a != table.reference), genotype)
+    if len(variants) != 2:
+        return None
+    first, second = variants
+    read = table.interpret(f"{first}/{second}")
+    return Genotype(
+        gene=table.gene,
+        reported="; ".join(g.reported for g in variants.values()),
+        diplotype=f"{read.text} (phase unknown: read as on different chromosomes)",
+        activity_score=read.activity_score,
+        phenotype=read.phenotype,
+        sources=tuple(s for g in variants.values() for s in g.sources),
     )
 
 

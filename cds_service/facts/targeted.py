@@ -34,6 +34,7 @@ from .types import (
     DraftMedication,
     Fact,
     Finding,
+    PastMedication,
     TargetedOrder,
     Unreadable,
 )
@@ -64,11 +65,13 @@ def biomarkers(
     orders: Sequence[DraftMedication],
     active: Sequence[ActiveMedication],
     extent: Extent,
+    past: Sequence[PastMedication] = (),
 ) -> Iterable[Fact]:
     """Biomarker facts per cancer site, targeted-order facts, and the variants not read.
 
     ``results`` are the oncology findings already read (findings, and unreadable ones);
-    ``extent`` is how far the record shows the cancer has spread.
+    ``extent`` is how far the record shows the cancer has spread. A matched drug active or
+    given before (``past``: a completed adjuvant course) counts as therapy on file.
     """
     found, broken = variant_reader.read(record, knowledge)
     yield from broken
@@ -79,9 +82,10 @@ def biomarkers(
         name: _status(biomarker, found, findings, unusable) for name, biomarker in table.items()
     }
     sites = list(dict.fromkeys(cancer.site for cancer in cancers))
+    present = frozenset(n for n, s in statuses.items() if s.status == PRESENT)
     for name, status in statuses.items():
         if status.status != NOT_ON_FILE:
-            yield from _results(table[name], status, sites, active, extent)
+            yield from _results(table[name], status, sites, [*active, *past], extent, present)
     yield from _targeted_orders(record, knowledge, statuses, sites, orders)
 
 
@@ -98,8 +102,8 @@ def _targeted_orders(
     ordered = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for order in orders:
         for requirement in table.requirements_for(order.ingredient or ""):
-            here = [s for s in sites if requirement.sites is None or s in requirement.sites]
-            if requirement.sites is not None and not here:
+            here = requirement.sites_here(sites)
+            if here is not None and not here:
                 continue
             name, status = min(
                 ((n, statuses[n]) for n in requirement.biomarkers),
@@ -121,7 +125,7 @@ def _targeted_orders(
                 status=status.status,
                 result=status.result,
                 category=status.category,
-                site=next(iter(here), None),
+                site=next(iter(here if here is not None else sites), None),
                 test_ordered=next(
                     (ordered[n] for n in requirement.biomarkers if n in ordered), None
                 ),
@@ -133,8 +137,9 @@ def _results(
     biomarker: Biomarker,
     status: Status,
     sites: Sequence[str],
-    active: Sequence[ActiveMedication],
+    active: Sequence[ActiveMedication | PastMedication],
     extent: Extent,
+    present: frozenset[str],
 ) -> Iterable[BiomarkerResult]:
     """One fact per cancer site (one without a site when no cancer is on file).
 
@@ -147,7 +152,7 @@ def _results(
         sources: list[str] = []
         if status.status == PRESENT and site is not None:
             for therapy in biomarker.therapies:
-                if therapy.applies(site, status.origins):
+                if therapy.applies(site, status.origins) and not therapy.unless & present:
                     now = not therapy.advanced_only or extent.value == ADVANCED
                     chosen = drugs if now else held
                     chosen.extend(d for d in therapy.drugs if d not in chosen)
@@ -166,7 +171,7 @@ def _results(
             extent_basis=extent.basis,
             drugs=", ".join(drugs) or None,
             drugs_if_advanced=", ".join(held) or None,
-            on_therapy=", ".join(f"{m.ingredient} ({m.resource})" for m in taking) or None,
+            on_therapy=", ".join(_taking(m) for m in taking) or None,
             source="; ".join(sources) or None,
             sources=(
                 *status.sources,
@@ -174,6 +179,13 @@ def _results(
                 *(m.resource for m in taking),
             ),
         )
+
+
+def _taking(medication: ActiveMedication | PastMedication) -> str:
+    if isinstance(medication, PastMedication):
+        when = f", {medication.date}" if medication.date else ""
+        return f"{medication.ingredient} (given before: {medication.resource}{when})"
+    return f"{medication.ingredient} ({medication.resource})"
 
 
 def _status(

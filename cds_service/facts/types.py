@@ -36,6 +36,8 @@ class PatientFact(Fact):
     menopause: str | None = None
     """``postmenopausal``, ``premenopausal``, ``unknown`` or ``not applicable``."""
     menopause_basis: str | None = None
+    deceased: str | None = None
+    """The date of death, or ``yes``, when the Patient is recorded as deceased by the day."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -51,8 +53,16 @@ class DraftMedication(Fact):
     dose_unit: str | None = None
     frequency: str | None = None
     indication: str | None = None
-    """``malignant`` or ``non-malignant``, from the order's reason or the active Conditions."""
+    """``malignant``, ``non-malignant`` or ``risk-reduction`` (knowledge/conditions.yaml), from
+    the order's reason or the active Conditions."""
     indication_basis: str | None = None
+    earlier_doses: float | None = None
+    """Administrations, finished and active orders of the same drug on file."""
+    course_stage: str | None = None
+    """``start``; ``start-reduced`` (a first order below the full starting dose);
+    ``start-adjusted`` (the same, reduced by a card's suggestion); ``continuing``."""
+    full_starting_dose: str | None = None
+    percent_of_full_dose: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,6 +72,21 @@ class ActiveMedication(Fact):
     resource: str
     drug: str
     ingredient: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PastMedication(Fact):
+    """A drug given or ordered before and finished: an administration, or a completed or
+    stopped order (none of whose administrations is on file)."""
+
+    kind = "past_med"
+    label = "Past medication"
+    resource: str
+    drug: str
+    ingredient: str
+    date: str | None = None
+    """The administration's date, or the order's authoredOn (else its start)."""
+    months_ago: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -229,6 +254,16 @@ class MissingFinding(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class DraftTest(Fact):
+    kind = "draft_test"
+    label = "Test being ordered"
+    order: str
+    finding: str
+    """The finding of knowledge/oncology.yaml whose ``ordered_when`` words the order names."""
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PerformedProcedure(Fact):
     kind = "procedure"
     label = "Procedure"
@@ -279,6 +314,16 @@ class AucDose(Fact):
     """``above`` or ``below`` the calculated dose."""
     excess_over_max: float | None = None
     """Ordered dose minus the maximum dose, mg (negative when under it)."""
+    actual_weight: float | None = None
+    measured_creatinine: float | None = None
+    convention: str | None = None
+    """The accepted way nearest the ordered dose (``actual``, ``NCCN``): ``weight`` and
+    ``creatinine`` are the values it used, ``weight_basis``/``creatinine_basis`` say why."""
+    weight_basis: str | None = None
+    creatinine_basis: str | None = None
+    other_dose: float | None = None
+    """The dose by the other accepted way, when it differs; ``other_basis`` says how."""
+    other_basis: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -375,7 +420,20 @@ class CumulativeDose(Fact):
     bsa: float | None = None
     bsa_basis: str | None = None
     cotherapy: str | None = None
-    """Drugs on file or on order that lower the lifetime limit (cyclophosphamide)."""
+    """Drugs on file or on order, and procedures done, that lower the lifetime limit."""
+    age: float | None = None
+    age_group: str | None = None
+    """``child``, ``adult`` or ``unknown`` (no usable birth date)."""
+    drug_counted: float | None = None
+    """``counted`` in the ordered drug itself (the equivalent divided by its ratio)."""
+    drug_total: float | None = None
+    """``projected`` in the ordered drug itself: what its own labelled limit is checked with."""
+    limit: float | None = None
+    """The ordered drug's labelled lifetime limit for this patient, in mg/m2."""
+    limit_basis: str | None = None
+    limit_status: str | None = None
+    """``above``, ``within``, ``incomplete`` (doses not counted, those counted within),
+    ``not checked`` (a limit in mg/kg with no weight or BSA) or ``no labelled limit``."""
     missing: str | None = None
     """What is needed to count every dose, in a few words ("BSA (or height and weight)")."""
     not_counted: str | None = None
@@ -397,6 +455,20 @@ class Unreadable(Fact):
     biomarker: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChecksNotRun(Fact):
+    """The checks of one rule file that did not run: data they read could not be obtained."""
+
+    kind = "checks_not_run"
+    label = "Checks that could not run"
+    area: str
+    checks: str
+    count: float
+    keys: str
+    why: str
+    """Per prefetch key: the query and what the FHIR server (or the client) answered."""
+
+
 ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)
 """Facts about one draft order (``order``, ``drug``): a remove-order suggestion may name them."""
 
@@ -404,6 +476,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     PatientFact,
     DraftMedication,
     ActiveMedication,
+    PastMedication,
     Inhibitor,
     Genotype,
     Phenotype,
@@ -414,6 +487,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     Finding,
     FindingTrend,
     MissingFinding,
+    DraftTest,
     CareOnFile,
     CareMissing,
     PerformedProcedure,
@@ -422,6 +496,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     TargetedOrder,
     CumulativeDose,
     Unreadable,
+    ChecksNotRun,
 )
 
 

@@ -11,11 +11,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .oncology import FindingSpec
-from .yamlfile import RuleFileError, YamlMap
 
 _MOSTELLER_UNITS = {"finding": "m2", "height": "cm", "weight": "kg"}
 """Mosteller's formula takes centimetres and kilograms and gives square metres."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One labelled lifetime limit of a drug, and for whom it holds.
+
+    ``per_area`` is in the table's unit (mg/m2); ``per_kg`` (mg/kg) is for the youngest children,
+    where a label states its limit by weight. The first limit of a drug whose age range and
+    co-therapy condition fit the patient is the one checked.
+    """
+
+    per_area: float | None
+    per_kg: float | None
+    age_below: float | None
+    age_at_least: float | None
+    cotherapy: bool | None
+    """True: only with co-therapy; False: only without; None: either way."""
+    source: str
+
+    def fits(self, age: float | None, cotherapy: bool) -> bool:
+        """Whether this limit is the patient's: an age range needs a known age."""
+        if self.cotherapy is not None and self.cotherapy != cotherapy:
+            return False
+        if self.age_below is None and self.age_at_least is None:
+            return True
+        if age is None:
+            return False
+        return (self.age_below is None or age < self.age_below) and (
+            self.age_at_least is None or age >= self.age_at_least
+        )
 
 
 @dataclass(frozen=True)
@@ -35,6 +65,14 @@ class CumulativeDosing:
     administration_statuses: frozenset[str]
     request_statuses: frozenset[str]
     cotherapy: frozenset[str]
+    cotherapy_procedures: frozenset[str]
+    """Procedures of knowledge/procedures.yaml (chest radiotherapy) that count as co-therapy."""
+    limits: Mapping[str, tuple[Limit, ...]]
+    """Ingredient -> its labelled lifetime limits, most specific first (none: no labelled cap)."""
+    no_limit: Mapping[str, str]
+    """Ingredient with no labelled cap -> what its label says instead, for the cards."""
+    child_below_age: float
+    """Below this age a patient is a child for the cards (age_group)."""
 
     @property
     def drugs(self) -> frozenset[str]:
@@ -43,13 +81,21 @@ class CumulativeDosing:
 
 
 def load_cumulative(
-    doc: YamlMap, path: Path, ingredients: frozenset[str], findings: Mapping[str, FindingSpec]
+    doc: YamlMap,
+    path: Path,
+    ingredients: frozenset[str],
+    findings: Mapping[str, FindingSpec],
+    procedures: frozenset[str],
 ) -> CumulativeDosing:
     for key in ("drugs", "cotherapy"):
         unknown = sorted(set(doc[key]) - ingredients)
         if unknown:
             message = f"{key}: {unknown[0]!r} is not an ingredient of knowledge/drugs.yaml"
             raise RuleFileError(path, message, doc.line_of(key))
+    unknown = sorted(set(doc["cotherapy_procedures"]) - procedures)
+    if unknown:
+        message = f"cotherapy_procedures: {unknown[0]!r} is not a procedure of procedures.yaml"
+        raise RuleFileError(path, message, doc.line_of("cotherapy_procedures"))
     if doc["equivalent_of"] not in doc["drugs"]:
         message = f"equivalent_of: {doc['equivalent_of']!r} is not one of the drugs listed"
         raise RuleFileError(path, message, doc.line_of("equivalent_of"))
@@ -75,4 +121,27 @@ def load_cumulative(
         administration_statuses=frozenset(doc["administration_statuses"]),
         request_statuses=frozenset(doc["request_statuses"]),
         cotherapy=frozenset(doc["cotherapy"]),
+        cotherapy_procedures=frozenset(doc["cotherapy_procedures"]),
+        limits={
+            drug: tuple(_limit(limit) for limit in entry.get("limits") or ())
+            for drug, entry in doc["drugs"].items()
+        },
+        no_limit={
+            drug: entry["no_limit"] for drug, entry in doc["drugs"].items() if "no_limit" in entry
+        },
+        child_below_age=float(doc["child_below_age"]),
+    )
+
+
+def _limit(entry: YamlMap) -> Limit:
+    def number(key: str) -> float | None:
+        return float(entry[key]) if key in entry else None
+
+    return Limit(
+        per_area=number("mg_m2"),
+        per_kg=number("mg_kg"),
+        age_below=number("age_below"),
+        age_at_least=number("age_at_least"),
+        cotherapy=entry.get("cotherapy"),
+        source=entry["source"],
     )

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .words import word_pattern
-from .yamlfile import RuleFileError, YamlMap
 
 
 def normal_code(system: str | None, code: str | None) -> Code:
@@ -104,6 +104,8 @@ class Therapy:
     origin: str | None = None
     advanced_only: bool = False
     """Labelled only for advanced disease (unresectable or metastatic), at any stage when False."""
+    unless: frozenset[str] = frozenset()
+    """Biomarkers whose presence takes the label away (olaparib in breast: HER2-negative only)."""
 
     def applies(self, site: str, origins: Iterable[str]) -> bool:
         """Whether it is matched at ``site`` for variants of these origins (none stated: yes)."""
@@ -129,8 +131,18 @@ class Requirement:
     drugs: frozenset[str]
     biomarkers: tuple[str, ...]
     sites: frozenset[str] | None = None
+    excluded: frozenset[str] = frozenset()
+    """Sites where another requirement for the same drug applies (BRAF V600K in melanoma)."""
     origin: str | None = None
     """``germline`` when the label needs a germline variant (a somatic one does not do)."""
+
+    def sites_here(self, sites: Iterable[str]) -> list[str] | None:
+        """The patient's sites this applies to; None when it applies wherever the cancer is."""
+        if self.sites is None and not self.excluded:
+            return None
+        return [
+            s for s in sites if (self.sites is None or s in self.sites) and s not in self.excluded
+        ]
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,16 @@ def load_biomarkers(
     components = variants["components"]
     implications = doc["implications"]
     table: dict[str, Biomarker] = {}
+    for entry in doc["biomarkers"].values():
+        for therapy in entry["therapies"]:
+            if "unless" in therapy:
+                known(
+                    therapy["unless"],
+                    doc["biomarkers"],
+                    "a biomarker of this table",
+                    therapy,
+                    "unless",
+                )
     for name, entry in doc["biomarkers"].items():
         variant, finding = entry.get("variant"), entry.get("finding")
         if variant:
@@ -221,6 +243,7 @@ def load_biomarkers(
                     excluded=site_set(therapy, "except") or frozenset(),
                     origin=therapy.get("origin"),
                     advanced_only=therapy.get("extent") == "advanced",
+                    unless=frozenset(therapy.get("unless") or ()),
                 )
                 for therapy in entry["therapies"]
             ),
@@ -237,6 +260,7 @@ def load_biomarkers(
                 drugs=frozenset(entry["drugs"]),
                 biomarkers=tuple(entry["biomarkers"]),
                 sites=site_set(entry, "sites"),
+                excluded=site_set(entry, "except") or frozenset(),
                 origin=entry.get("origin"),
             )
         )

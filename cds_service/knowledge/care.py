@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .concepts import Concept, concept
 from .oncology import Oncology
-from .yamlfile import RuleFileError, YamlMap
 
 
 @dataclass(frozen=True)

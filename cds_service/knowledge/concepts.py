@@ -22,12 +22,18 @@ class Concept:
     name: str
     codes: frozenset[Code] = frozenset()
     words: tuple[re.Pattern[str], ...] = ()
+    unless: tuple[re.Pattern[str], ...] = ()
+    """Words that, in the same text, undo a word's match ("lymph node" after "secondary")."""
 
     def by_code(self, codes: Iterable[Code]) -> bool:
         return not self.codes.isdisjoint(codes)
 
     def by_words(self, texts: Iterable[str]) -> bool:
-        return any(pattern.search(text) for text in texts for pattern in self.words)
+        return any(
+            pattern.search(text) and not any(other.search(text) for other in self.unless)
+            for text in texts
+            for pattern in self.words
+        )
 
 
 def concept_of(
@@ -50,9 +56,12 @@ def load_concepts(entries: Mapping[str, Any], systems: Mapping[str, str]) -> tup
 
 
 def concept(name: str, entry: Mapping[str, Any], systems: Mapping[str, str]) -> Concept:
-    """One ``{codes: [{system, code}], words: [...]}`` entry, systems by their table alias."""
+    """One ``{codes: [{system, code}], words: [...], unless: [...]}`` entry (systems by alias)."""
     return Concept(
-        name, frozenset(codes(entry.get("codes") or (), systems)), words(entry.get("words"))
+        name,
+        frozenset(codes(entry.get("codes") or (), systems)),
+        words(entry.get("words")),
+        words(entry.get("unless")),
     )
 
 

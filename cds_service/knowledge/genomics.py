@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap, line_of, load_yaml
 from .words import normal_text
-from .yamlfile import RuleFileError, YamlMap, line_of, load_yaml
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
 
@@ -67,11 +67,20 @@ class AlleleTable:
     bands: tuple[tuple[float, float, str], ...] = ()
     function_phenotypes: Mapping[frozenset[str], str] = field(default_factory=dict)
     inhibitor_factors: Mapping[str, float] = field(default_factory=dict)
+    hemizygous: Mapping[str, str] = field(default_factory=dict)
+    """Function of a single allele -> phenotype, for an X-linked gene (G6PD) in a male."""
 
     def interpret(self, text: str) -> Diplotype:
-        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``."""
+        """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``.
+
+        A gene with ``hemizygous`` phenotypes also reads one allele alone (``A-``, ``A-
+        hemizygous``): an X-linked gene in a male carries one copy.
+        """
         names = self._split(text)
         found = [self._find(name) for name in names]
+        single = found[0] if len(found) == 1 else None
+        if single is not None and single.function in self.hemizygous:
+            return Diplotype((single.label,), (), None, self.hemizygous[single.function])
         if len(names) != 2 or None in found:
             unknown = tuple(n for n, a in zip(names, found, strict=True) if a is None)
             return Diplotype(tuple(names), unknown or (text.strip(),))
@@ -95,9 +104,18 @@ class AlleleTable:
 
     def _split(self, text: str) -> list[str]:
         text = text.strip()
-        zygosity = re.fullmatch(r"(.+?)[\s,(]+(heterozygous|homozygous|het|hom)\)?", text, re.I)
+        leading = re.fullmatch(
+            r"(heterozygous|homozygous|hemizygous)(?:\s+for)?\s+(.+)", text, re.I
+        )
+        if leading:  # "heterozygous for c.1905+1G>A"
+            text = f"{leading.group(2)} {leading.group(1)}"
+        zygosity = re.fullmatch(
+            r"(.+?)[\s,(]+(heterozygous|homozygous|hemizygous|het|hom|hemi)\)?", text, re.I
+        )
         if zygosity:
             allele, state = zygosity.group(1), zygosity.group(2).lower()
+            if state.startswith("hemi"):
+                return [self._strip_gene(allele)]
             other = allele if state.startswith("hom") else self.reference
             return [self._strip_gene(allele), other]
         return [self._strip_gene(part) for part in text.split("/")]
@@ -109,7 +127,10 @@ class AlleleTable:
         return part
 
     def _find(self, name: str) -> Allele | None:
-        key = _normal(name)
+        key = re.sub(r"^nm_\d+(\.\d+)?:", "", _normal(name))  # NM_000110.4:c.1905+1G>A
+        named = re.fullmatch(r"(.+?)\((.+)\)", key)  # "c.1905+1G>A (*2A)": either name
+        if named and key not in self.alleles:
+            return self._find(named.group(1)) or self._find(named.group(2))
         copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
         if copies and key not in self.alleles:
             single = self._find(copies.group(1))
@@ -250,7 +271,8 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
                 )
             alleles[key] = allele
     factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
-    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors)
+    hemizygous = {e["function"]: e["phenotype"] for e in doc.get("hemizygous_phenotypes") or ()}
+    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors, hemizygous)
 
 
 def _normal(name: str) -> str:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .concepts import Concept, codes, concept_of, load_concepts, words
 from .words import normal_text
-from .yamlfile import RuleFileError, YamlMap
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,24 @@ class AucDosing:
     """Cockcroft-Gault's factor per sex; a sex the table does not list cannot be computed."""
     creatinine: str
     weight: str
+    conventions: frozenset[str]
+    """How a dose is accepted: ``actual`` (actual weight, raw creatinine), ``nccn`` (NCCN
+    Appendix B: adjusted weight from a BMI, a creatinine floor), or both."""
+    nccn: NccnAdjustment
+
+
+@dataclass(frozen=True)
+class NccnAdjustment:
+    """NCCN Appendix B guardrails: adjusted body weight from a BMI, a creatinine floor."""
+
+    height: str
+    adjusted_from_bmi: float
+    adjusted_fraction: float
+    creatinine_floor: float
+    ibw_base: Mapping[str, float]
+    """Devine ideal body weight, kg at 60 inches, per sex."""
+    ibw_per_inch: float
+    cm_per_inch: float
 
 
 @dataclass(frozen=True)
@@ -156,6 +174,10 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
     }
     auc = doc["auc_dosing"]
     formula = auc["cockcroft_gault"]
+    nccn = auc["nccn"]
+    if nccn["height"] not in findings:
+        message = f"auc_dosing.nccn.height: {nccn['height']!r} is not a finding of this table"
+        raise RuleFileError(path, message, nccn.line_of("height"))
     for key in ("creatinine", "weight"):
         if formula[key] not in findings:
             message = (
@@ -178,6 +200,16 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
             sex_factors={sex: float(f) for sex, f in formula["sex_factors"].items()},
             creatinine=formula["creatinine"],
             weight=formula["weight"],
+            conventions=frozenset(auc["accept"]),
+            nccn=NccnAdjustment(
+                height=nccn["height"],
+                adjusted_from_bmi=float(nccn["adjusted_weight_from_bmi"]),
+                adjusted_fraction=float(nccn["adjusted_weight_fraction"]),
+                creatinine_floor=float(nccn["creatinine_floor"]),
+                ibw_base={sex: float(kg) for sex, kg in nccn["ibw_at_60_inches"].items()},
+                ibw_per_inch=float(nccn["ibw_per_inch"]),
+                cm_per_inch=float(nccn["cm_per_inch"]),
+            ),
         ),
     )
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .concepts import Concept, concept_of, load_concepts
-from .yamlfile import RuleFileError, YamlMap
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.fhir import Code
+from ..protocol.yamlfile import RuleFileError, line_of, load_yaml
 from .anthracyclines import CumulativeDosing, load_cumulative
 from .biomarkers import Biomarkers, load_biomarkers
 from .care import Care, load_care
 from .genomics import Genomics, load_genomics
 from .oncology import Oncology, load_oncology
+from .plausibility import Plausibility, load_plausibility
 from .procedures import Procedures, load_procedures
 from .words import word_pattern
-from .yamlfile import RuleFileError, line_of, load_yaml
+
+
+@dataclass(frozen=True)
+class Strengths:
+    """The sizes a solid oral dose is made of: capecitabine tablets of 150 and 500 mg."""
+
+    form: str
+    forms: str
+    """The form's plural, as a prescriber writes it ("tablets")."""
+    unit: str
+    sizes: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,28 @@ class DrugTable:
     """Product form (liposomal irinotecan) -> the ingredient whose RxNorm code it shares."""
     inhibits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Ingredient -> enzyme (gene) -> inhibitor strength."""
+    full_starting_doses: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Ingredient -> dose unit -> the lowest labelled full starting dose in that unit."""
+    strengths: Mapping[str, Strengths] = field(default_factory=dict)
+    """Ingredient -> the unit sizes an oral dose is made of."""
+    route_forms: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = field(default_factory=dict)
+    """Ingredient -> (a word of a route, the product form given by it): "topical" -> cream."""
+    administration_statuses: tuple[str, ...] = ()
+    request_statuses: tuple[str, ...] = ()
+    """What counts as an earlier dose of a drug (``treatment_history``)."""
+    contains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Regimen or combination product (FOLFOX, S-1) -> the ingredients it is read as."""
+    _by_first_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
+    """First word of a name, case-folded -> the positions in ``names`` of names starting so."""
+
+    def __post_init__(self) -> None:
+        # Most medication texts name no drug in the table; trying all ~200 patterns on each one
+        # was most of what an extra medication cost. A name can only match where the text has
+        # its first word, so one pass over the text's words picks the few patterns worth trying.
+        index: dict[str, list[int]] = {}
+        for position, (pattern, _) in enumerate(self.names):
+            index.setdefault(_first_word(pattern), []).append(position)
+        object.__setattr__(self, "_by_first_word", {k: tuple(v) for k, v in index.items()})
 
     @property
     def ingredients(self) -> frozenset[str]:
@@ -46,17 +80,32 @@ class DrugTable:
         return self.by_code.get(code)
 
     def by_name(self, text: str) -> str | None:
-        for pattern, ingredient in self.names:
+        words = {word.casefold() for word in _WORD.findall(text)}
+        candidates = sorted(p for word in words for p in self._by_first_word.get(word, ()))
+        for position in candidates:
+            pattern, ingredient = self.names[position]
             if pattern.search(text):
                 return ingredient
         return None
 
+    def components(self, drug: str) -> tuple[str, ...]:
+        """What an order of ``drug`` gives: a regimen's ingredients, else the drug itself."""
+        return self.contains.get(drug, (drug,))
+
     def form(self, ingredient: str, texts: Iterable[str]) -> str:
-        """The product form a text names if it is a form of ``ingredient``, else the ingredient."""
+        """The product form a text names if it is a form of ``ingredient``, else the ingredient.
+
+        A form given by another route is also found by a word of that route in the drug's text
+        ("fluorouracil 50 MG/ML Topical Cream"), never for a drug that is not its ingredient.
+        """
+        texts = list(texts)
         for text in texts:
             named = self.by_name(text)
             if named and self.forms.get(named) == ingredient:
                 return named
+        for pattern, form in self.route_forms.get(ingredient, ()):
+            if any(pattern.search(text) for text in texts):
+                return form
         return ingredient
 
 
@@ -72,6 +121,16 @@ class Clinical:
     postmenopausal_from_age: float
     menopause_not_applicable: frozenset[str]
     """``Patient.gender`` values for which a menopausal status does not apply."""
+    not_verified: frozenset[str]
+    """``Condition.verificationStatus`` codes that make a Condition no diagnosis."""
+    not_diagnosis_words: tuple[re.Pattern[str], ...]
+    """Words ("suspected") that make a Condition no diagnosis."""
+
+    def diagnosis(self, verification: Iterable[str], texts: Iterable[str]) -> bool:
+        """Whether a Condition states a diagnosis: not unconfirmed, refuted or "suspected"."""
+        if not self.not_verified.isdisjoint(verification):
+            return False
+        return not any(p.search(text) for text in texts for p in self.not_diagnosis_words)
 
     def indication(
         self, profiles: Iterable[str], codes: Iterable[Code], texts: Iterable[str]
@@ -100,6 +159,19 @@ class Knowledge:
     procedures: Procedures
     biomarkers: Biomarkers
     anthracyclines: CumulativeDosing
+    plausibility: Plausibility
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _first_word(pattern: re.Pattern[str]) -> str:
+    """The first word of the name a :func:`word_pattern` was made from."""
+    name = re.sub(r"\\(.)", r"\1", pattern.pattern.removeprefix(r"(?<![\w-])"))
+    first = _WORD.match(name)
+    if first is None:
+        raise ValueError(f"a drug name must start with a letter or digit: {name!r}")
+    return first.group().casefold()
 
 
 def load_knowledge(directory: Path) -> Knowledge:
@@ -126,9 +198,15 @@ def load_knowledge(directory: Path) -> Knowledge:
         sites=frozenset(site.name for site in oncology.sites),
         findings=frozenset(oncology.findings),
     )
+    plausible_file = directory / "plausibility.yaml"
     anthracyclines_file = directory / "anthracyclines.yaml"
+    procedures = load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings)
     anthracyclines = load_cumulative(
-        load_yaml(anthracyclines_file), anthracyclines_file, drugs.ingredients, oncology.findings
+        load_yaml(anthracyclines_file),
+        anthracyclines_file,
+        drugs.ingredients,
+        oncology.findings,
+        procedures.names,
     )
     return Knowledge(
         drugs,
@@ -136,9 +214,10 @@ def load_knowledge(directory: Path) -> Knowledge:
         _clinical(load_yaml(conditions_file), conditions_file),
         oncology,
         load_care(load_yaml(care_file), care_file, oncology),
-        load_procedures(load_yaml(procedures_file), procedures_file, oncology.findings),
+        procedures,
         biomarkers,
         anthracyclines,
+        load_plausibility(load_yaml(plausible_file), plausible_file, oncology.findings),
     )
 
 
@@ -148,6 +227,9 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     drugs = doc["drugs"]
     forms: dict[str, str] = {}
     inhibits: dict[str, dict[str, str]] = {}
+    full: dict[str, dict[str, float]] = {}
+    strengths: dict[str, Strengths] = {}
+    contains: dict[str, tuple[str, ...]] = {}
     for ingredient, entry in drugs.items():
         for code in entry.get("rxnorm", []):
             by_code[code] = ingredient
@@ -160,6 +242,20 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             forms[ingredient] = entry["form_of"]
         if entry.get("inhibits"):
             inhibits[ingredient] = {str(k): str(v) for k, v in entry["inhibits"].items()}
+        if entry.get("full_starting_doses"):
+            full[ingredient] = {
+                str(d["unit"]): float(d["dose"]) for d in entry["full_starting_doses"]
+            }
+        if entry.get("strengths"):
+            made = entry["strengths"]
+            sizes = tuple(sorted(float(x) for x in made["sizes"]))
+            strengths[ingredient] = Strengths(made["form"], made["forms"], made["unit"], sizes)
+        if entry.get("contains"):
+            for part in entry["contains"]:
+                if part not in drugs or drugs[part].get("contains"):
+                    message = f"{ingredient}: contains {part!r}, which is not a single drug here"
+                    raise RuleFileError(path, message, line_of(entry, "contains"))
+            contains[ingredient] = tuple(entry["contains"])
     written = doc["classes"]
     classes = {name: tuple(members) for name, members in written.items()}
     for name, members in classes.items():
@@ -168,9 +264,33 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
                 raise RuleFileError(
                     path, f"class {name}: unknown drug {member}", line_of(written, name)
                 )
-    # product forms first ("irinotecan (Onivyde)"), then the longest name: "5-fluorouracil"
-    names.sort(key=lambda item: (item[1] not in forms, -len(item[0].pattern)))
-    return DrugTable(by_code, tuple(names), classes, forms, inhibits)
+    # product forms and regimens first ("irinotecan (Onivyde)", "FOLFIRI: irinotecan, ..."),
+    # then the longest name: "5-fluorouracil"
+    names.sort(key=lambda item: (item[1] not in forms | contains.keys(), -len(item[0].pattern)))
+    route_forms: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for ingredient, entry in drugs.items():
+        if entry.get("route") and entry.get("form_of"):
+            words = doc.get("route_words", {}).get(entry["route"])
+            if not words:
+                message = f"{ingredient}: route {entry['route']} has no route_words"
+                raise RuleFileError(path, message, line_of(entry, "route"))
+            route_forms.setdefault(entry["form_of"], []).extend(
+                (word_pattern(word), ingredient) for word in words
+            )
+    history = doc["treatment_history"]
+    return DrugTable(
+        by_code,
+        tuple(names),
+        classes,
+        forms,
+        inhibits,
+        full,
+        strengths,
+        {k: tuple(v) for k, v in route_forms.items()},
+        tuple(history["administration_statuses"]),
+        tuple(history["request_statuses"]),
+        contains,
+    )
 
 
 def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
@@ -189,4 +309,6 @@ def _clinical(doc: Mapping[str, Any], path: Path) -> Clinical:
         menopause_codes={(c["system"], c["code"]): c["status"] for c in menopause["codes"]},
         postmenopausal_from_age=float(menopause["postmenopausal_from_age"]),
         menopause_not_applicable=frozenset(menopause["not_applicable_for"]),
+        not_verified=frozenset(doc["not_diagnoses"]["verification"]),
+        not_diagnosis_words=tuple(map(word_pattern, doc["not_diagnoses"].get("words") or ())),
     )

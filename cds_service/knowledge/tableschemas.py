@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .schemaparts import CODE, KNOWLEDGE_META, META_COMMON, TEXT, array, closed, document, mapping
 
+POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+
 
 def drugs_schema() -> dict:
     drug = closed(
@@ -11,8 +13,22 @@ def drugs_schema() -> dict:
             "rxnorm": array(TEXT),
             "names": array(TEXT),
             "form_of": TEXT,
+            "route": TEXT,
+            "contains": array(TEXT, minItems=1),
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
+            "full_starting_doses": array(
+                closed({"dose": POSITIVE, "unit": TEXT}, ["dose", "unit"]), minItems=1
+            ),
+            "strengths": closed(
+                {"form": TEXT, "forms": TEXT, "unit": TEXT, "sizes": array(POSITIVE, minItems=1)},
+                ["form", "forms", "unit", "sizes"],
+            ),
         }
+    )
+    statuses = array(TEXT, minItems=1)
+    history = closed(
+        {"administration_statuses": statuses, "request_statuses": statuses},
+        ["administration_statuses", "request_statuses"],
     )
     return document(
         "knowledge-drugs",
@@ -20,10 +36,12 @@ def drugs_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
+                "route_words": mapping(array(TEXT, minItems=1)),
+                "treatment_history": history,
                 "drugs": mapping(drug),
                 "classes": mapping(array(TEXT, minItems=1)),
             },
-            ["meta", "drugs", "classes"],
+            ["meta", "treatment_history", "drugs", "classes"],
         ),
     )
 
@@ -99,6 +117,7 @@ def alleles_schema() -> dict:
         {"functions": array(TEXT, minItems=2, maxItems=2), "phenotype": TEXT},
         ["functions", "phenotype"],
     )
+    single = closed({"function": TEXT, "phenotype": TEXT}, ["function", "phenotype"])
     return document(
         "knowledge-alleles",
         "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
@@ -110,11 +129,26 @@ def alleles_schema() -> dict:
                 "alleles": array(allele, minItems=1),
                 "phenotypes": array(band, minItems=1),
                 "function_phenotypes": array(pair, minItems=1),
+                "hemizygous_phenotypes": array(single, minItems=1),
                 "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
             },
             ["meta", "reference", "alleles"],
             oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
         ),
+    )
+
+
+def notations_schema() -> dict:
+    """The accepted ways labs write a result, each with what it must read as (a test each)."""
+    notation = closed(
+        {"gene": TEXT, "text": TEXT, "diplotype": TEXT, "phenotype": TEXT, "source": TEXT},
+        ["gene", "text", "phenotype", "source"],
+    )
+    return document(
+        "knowledge-notations",
+        "Result notations the allele tables accept, with the diplotype and phenotype each reads"
+        " as; tests/test_notations.py reads every one.",
+        closed({"meta": KNOWLEDGE_META, "notations": array(notation, minItems=1)}),
     )
 
 
@@ -130,6 +164,9 @@ def conditions_schema() -> dict:
         closed(
             {
                 "meta": KNOWLEDGE_META,
+                "not_diagnoses": closed(
+                    {"verification": array(TEXT), "words": array(TEXT)}, ["verification"]
+                ),
                 "indications": mapping(indication),
                 "menopause": closed(
                     {
@@ -140,7 +177,7 @@ def conditions_schema() -> dict:
                     ["codes", "postmenopausal_from_age", "not_applicable_for"],
                 ),
             },
-            ["meta", "indications", "menopause"],
+            ["meta", "not_diagnoses", "indications", "menopause"],
         ),
     )
 
@@ -186,8 +223,38 @@ def oncology_schema() -> dict:
                 },
                 ["age_from", "divisor", "sex_factors", "creatinine", "weight"],
             ),
+            "accept": array({"enum": ["actual", "nccn"]}, minItems=1, uniqueItems=True),
+            "nccn": closed(
+                {
+                    "height": TEXT,
+                    "adjusted_weight_from_bmi": number,
+                    "adjusted_weight_fraction": number,
+                    "creatinine_floor": number,
+                    "ibw_at_60_inches": mapping(number),
+                    "ibw_per_inch": number,
+                    "cm_per_inch": number,
+                },
+                [
+                    "height",
+                    "adjusted_weight_from_bmi",
+                    "adjusted_weight_fraction",
+                    "creatinine_floor",
+                    "ibw_at_60_inches",
+                    "ibw_per_inch",
+                    "cm_per_inch",
+                ],
+            ),
         },
-        ["drugs", "auc_units", "auc_patterns", "dose_unit", "calvert", "cockcroft_gault"],
+        [
+            "drugs",
+            "auc_units",
+            "auc_patterns",
+            "dose_unit",
+            "calvert",
+            "cockcroft_gault",
+            "accept",
+            "nccn",
+        ],
     )
     return document(
         "knowledge-oncology",
@@ -219,7 +286,9 @@ def care_schema() -> dict:
                 "advanced_cancer": closed(
                     {
                         "findings": mapping(array(TEXT, minItems=1)),
-                        "conditions": closed({"profiles": array(TEXT)} | recognised),
+                        "conditions": closed(
+                            {"profiles": array(TEXT), "unless": array(TEXT)} | recognised
+                        ),
                     },
                     ["findings", "conditions"],
                 ),
@@ -295,6 +364,7 @@ def biomarkers_schema() -> dict:
             "except": names,
             "origin": {"enum": ["germline", "somatic"]},
             "extent": {"enum": ["advanced"]},
+            "unless": names,
             "drugs": names,
             "source": TEXT,
         },
@@ -315,6 +385,7 @@ def biomarkers_schema() -> dict:
         {
             "drugs": names,
             "sites": names,
+            "except": names,
             "biomarkers": names,
             "origin": {"enum": ["germline", "somatic"]},
         },
@@ -365,6 +436,20 @@ def biomarkers_schema() -> dict:
 def anthracyclines_schema() -> dict:
     positive = {"type": "number", "exclusiveMinimum": 0}
     statuses = array(TEXT, minItems=1, uniqueItems=True)
+    limit = {
+        **closed(
+            {
+                "mg_m2": positive,
+                "mg_kg": positive,
+                "age_below": positive,
+                "age_at_least": {"type": "number", "minimum": 0},
+                "cotherapy": {"type": "boolean"},
+                "source": TEXT,
+            },
+            ["source"],
+        ),
+        "oneOf": [{"required": ["mg_m2"]}, {"required": ["mg_kg"]}],
+    }
     return document(
         "knowledge-anthracyclines",
         "Drugs counted toward the cumulative doxorubicin-equivalent dose, their ratios, how dose"
@@ -374,7 +459,18 @@ def anthracyclines_schema() -> dict:
                 "meta": KNOWLEDGE_META,
                 "equivalent_of": TEXT,
                 "unit": TEXT,
-                "drugs": mapping(closed({"ratio": positive, "source": TEXT}, ["ratio", "source"])),
+                "drugs": mapping(
+                    closed(
+                        {
+                            "ratio": positive,
+                            "source": TEXT,
+                            "limits": array(limit, minItems=1),
+                            "no_limit": TEXT,
+                        },
+                        ["ratio", "source"],
+                        oneOf=[{"required": ["limits"]}, {"required": ["no_limit"]}],
+                    )
+                ),
                 "dose_units": closed(
                     {"per_area": mapping(positive), "mass": mapping(positive)},
                     ["per_area", "mass"],
@@ -391,6 +487,8 @@ def anthracyclines_schema() -> dict:
                 "administration_statuses": statuses,
                 "request_statuses": statuses,
                 "cotherapy": array(TEXT, uniqueItems=True),
+                "cotherapy_procedures": array(TEXT, uniqueItems=True),
+                "child_below_age": positive,
             },
             [
                 "meta",
@@ -402,6 +500,8 @@ def anthracyclines_schema() -> dict:
                 "administration_statuses",
                 "request_statuses",
                 "cotherapy",
+                "cotherapy_procedures",
+                "child_below_age",
             ],
         ),
     )

@@ -7,6 +7,7 @@ templates: reads by id, and searches by resource type, patient and the ``code``,
 
 from __future__ import annotations
 
+import difflib
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,11 +23,7 @@ _TOKEN = re.compile(r"\{\{\s*context\.patientId\s*\}\}")
 def request_from_bundle(
     bundle: Mapping[str, Any], service: Service, orders: Sequence[str], knowledge: Knowledge
 ) -> dict[str, Any]:
-    resources = [
-        e["resource"]
-        for e in bundle.get("entry") or []
-        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-    ]
+    resources = resolved(bundle)
     patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
     if patient is None or not patient.get("id"):
         raise ValueError("the Bundle holds no Patient with an id")
@@ -49,6 +46,43 @@ def request_from_bundle(
     }
 
 
+def resolved(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Bundle's resources, each reference to an entry's ``fullUrl`` made ``Type/id``.
+
+    Transaction Bundles (Synthea, EHR exports) refer to their entries by ``urn:uuid:`` fullUrls,
+    which a FHIR server turns into ``Type/id`` when it stores them; the service reads what the
+    server would answer. An entry with a ``urn:uuid:`` fullUrl and no id takes the uuid as id.
+    """
+    resources: list[dict[str, Any]] = []
+    local: dict[str, str] = {}
+    for entry in bundle.get("entry") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        resource, full_url = entry["resource"], entry.get("fullUrl")
+        if isinstance(full_url, str) and full_url.startswith(_UUID) and not resource.get("id"):
+            resource = {**resource, "id": full_url.removeprefix(_UUID)}
+        if isinstance(full_url, str) and resource.get("id") and resource.get("resourceType"):
+            local[full_url] = f"{resource['resourceType']}/{resource['id']}"
+        resources.append(resource)
+    return [_references_made_local(r, local) for r in resources] if local else resources
+
+
+_UUID = "urn:uuid:"
+
+
+def _references_made_local(value: Any, local: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: local.get(v, v)
+            if k == "reference" and isinstance(v, str)
+            else _references_made_local(v, local)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_references_made_local(item, local) for item in value]
+    return value
+
+
 def answer_prefetch(
     resources: Sequence[Mapping[str, Any]], service: Service, patient_id: str
 ) -> dict[str, Any]:
@@ -63,8 +97,16 @@ def _draft_order(order: str, patient_id: str, number: int, knowledge: Knowledge)
     concept: dict[str, Any] = {"text": order}
     if order.isdigit():
         name = knowledge.drugs.by_rxnorm(order)
+        if name is None:
+            raise ValueError(f"--order {order}: no drug of the rules has RxNorm code {order}")
         coding = {"system": knowledge.genomics.systems["rxnorm"], "code": order}
-        concept = {"coding": [coding | ({"display": name} if name else {})], "text": name or order}
+        concept = {"coding": [coding | {"display": name}], "text": name}
+    elif knowledge.drugs.by_name(order) is None:
+        # An order no rule can recognise would come back as "0 cards", read as an all-clear.
+        known = sorted(knowledge.drugs.ingredients)
+        close = difflib.get_close_matches(order.lower(), known, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"--order {order!r} is no drug the rules know{hint}")
     return {
         "resourceType": "MedicationRequest",
         "id": f"cli-draft-{number + 1}",

@@ -18,9 +18,9 @@ from typing import Any
 from .. import service
 from ..cards.render import Firing, render
 from ..facts import FACT_TYPES, Fact, Unreadable, schema
-from ..knowledge.yamlfile import YamlMap
 from ..prefetch.record import PatientRecord
 from ..protocol.outcomes import ClientError
+from ..protocol.yamlfile import YamlMap
 from ..ruleset.compiled import RuleFile, RuleSet
 from . import bundles
 

@@ -8,8 +8,9 @@ base, so the service cannot be made a proxy to other hosts. The bearer token fro
 log line, not an error message. Redirects are not followed and cookies are not kept, so the token
 and one patient's session cannot travel to another host or another call.
 
-Any query that cannot be answered makes the call a 412 whose OperationOutcome names each key and
-the cause (timeout, refused token, server error, unreadable answer, ...).
+A query that cannot be answered is returned as an Issue naming its key and the cause (timeout,
+refused token, server error with what the server said, unreadable answer, ...): the checks that
+read that key do not run and the answer says why; a 412 only when no check can run.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from typing import Any
 import httpx
 import orjson
 
+from ..auth.fhirurl import allowed_base, under
 from ..config import Settings
+from ..observability import metrics
 from ..protocol.messages import HookRequest
 from ..protocol.outcomes import Issue
-from .keys import Malformed, PrefetchUnavailable, Query, next_page, unavailable, unpack
+from .keys import Malformed, Query, next_page, unavailable, unpack
 
 log = logging.getLogger("cds_service.fhir")
 
@@ -48,26 +51,6 @@ def new_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-def allowed_base(server: str, allow_list: tuple[str, ...]) -> httpx.URL | None:
-    """``server`` as a base URL ending in ``/``, if it is an allowed server or lies under one."""
-    try:
-        url = httpx.URL(server)
-    except httpx.InvalidURL:
-        return None
-    if url.userinfo or url.query or url.fragment:
-        return None
-    for allowed in allow_list:
-        if _under(url, httpx.URL(allowed.rstrip("/") + "/")):
-            return url.copy_with(path=url.path.rstrip("/") + "/")
-    return None
-
-
-def _under(url: httpx.URL, base: httpx.URL) -> bool:
-    return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port) and (
-        url.path.rstrip("/") + "/"
-    ).startswith(base.path)
-
-
 class _Failed(Exception):
     def __init__(self, code: str, message: str):
         self.code, self.message = code, message
@@ -82,18 +65,17 @@ class Access:
     headers: Mapping[str, str] = field(repr=False)
 
 
-def access(queries: Mapping[str, Query], request: HookRequest, settings: Settings) -> Access:
-    """The request's FHIR server, if it may be queried; otherwise a 412 naming every key."""
+def access(request: HookRequest, settings: Settings) -> Access:
+    """The request's FHIR server, if it may be queried; otherwise why not (_Failed)."""
     if request.fhirServer is None:
-        why = "the request names no fhirServer to fetch it from"
-        raise PrefetchUnavailable(*(unavailable(q, why) for q in queries.values()))
+        raise _Failed("incomplete", "the request names no fhirServer to fetch it from")
     base = allowed_base(request.fhirServer, settings.fhir_servers)
     if base is None:
         why = (
             f"fhirServer {request.fhirServer} is not a server this service may query "
             "(the operator lists them in CDS_FHIR_SERVERS)"
         )
-        raise PrefetchUnavailable(*(unavailable(q, why, "forbidden") for q in queries.values()))
+        raise _Failed("forbidden", why)
     headers = {"Accept": "application/fhir+json"}
     if request.fhirAuthorization is not None:
         headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
@@ -102,11 +84,20 @@ def access(queries: Mapping[str, Query], request: HookRequest, settings: Setting
 
 async def fetch(
     queries: Mapping[str, Query],
-    server: Access,
-    client: httpx.AsyncClient,
+    request: HookRequest,
+    client: httpx.AsyncClient | None,
     settings: Settings,
-) -> dict[str, list[Mapping[str, Any]]]:
-    """Each query's resources, every page; a query that cannot be answered raises a 412."""
+) -> tuple[dict[str, list[Mapping[str, Any]]], dict[str, Issue]]:
+    """Each query's resources (every page), and per query that could not be answered, why.
+
+    ``client`` is the app's shared one, made by its lifespan; None only where no lifespan ran.
+    """
+    try:
+        server = access(request, settings)
+    except _Failed as refused:
+        return {}, {k: unavailable(q, refused.message, refused.code) for k, q in queries.items()}
+    if client is None:
+        raise RuntimeError("no FHIR client: the app runs without its lifespan")
     base, headers = server.base, server.headers
     started = time.perf_counter()
     tasks = {
@@ -118,27 +109,28 @@ async def fetch(
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)  # let their connections close
     results: dict[str, list[Mapping[str, Any]]] = {}
-    issues: list[Issue] = []
+    issues: dict[str, Issue] = {}
     for key, task in tasks.items():
         query = queries[key]
         if task in pending:
             why = f"the FHIR server did not answer within {settings.fhir_deadline:g} s"
-            issues.append(unavailable(query, why, "timeout"))
+            issues[key] = unavailable(query, why, "timeout")
+            metrics.count_fallback("timeout")
         elif isinstance(failed := task.exception(), _Failed):
-            issues.append(unavailable(query, failed.message, failed.code))
+            issues[key] = unavailable(query, failed.message, failed.code)
+            metrics.count_fallback(failed.code)
         else:
             results[key] = task.result()  # re-raises anything unforeseen: a 500 with a log line
+            metrics.count_fallback("ok")
     elapsed = (time.perf_counter() - started) * 1000
     log.info(
         "fhir fallback server=%s keys=%s failed=%s ms=%.0f",
         base.host,
         ",".join(queries),
-        ",".join(issue.expression or "" for issue in issues) or "-",
+        ",".join(issues) or "-",
         elapsed,
     )
-    if issues:
-        raise PrefetchUnavailable(*issues)
-    return results
+    return results, issues
 
 
 async def _resources(
@@ -163,7 +155,7 @@ async def _resources(
             target = base.join(url)
         except httpx.InvalidURL:
             raise _Failed("structure", f"a next link is not a valid URL: {url!r}") from None
-        if not _under(target, base):
+        if not under(target, base):
             raise _Failed("security", "a link from the FHIR server leads outside fhirServer")
         body = await _get(client, target, headers, settings, query.read)
         if body is None:
@@ -195,7 +187,9 @@ async def _get(
                     continue
                 if is_read and response.status_code in (404, 410):
                     return None
-                _check_status(response, "Authorization" in headers)
+                if response.status_code != 200:
+                    said = await _said(response)
+                    _check_status(response, "Authorization" in headers, said)
                 return _resource(await _read(response, settings.fhir_max_bytes))
         except httpx.ConnectError:
             # Nothing reached the server, so a second try cannot do anything twice.
@@ -217,10 +211,33 @@ async def _get(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _check_status(response: httpx.Response, sent_token: bool) -> None:
+_SAID_BYTES = 16 * 1024
+_SAID_CHARACTERS = 200
+
+
+async def _said(response: httpx.Response) -> str:
+    """What an error answer's OperationOutcome says, briefly (``: text``), or nothing."""
+    try:
+        outcome = orjson.loads(await _read(response, _SAID_BYTES))
+    except (_Failed, orjson.JSONDecodeError, httpx.HTTPError):
+        return ""
+    if not isinstance(outcome, dict) or not isinstance(outcome.get("issue"), list):
+        return ""
+    texts = []
+    for issue in outcome["issue"]:
+        details = issue.get("details") if isinstance(issue, dict) else None
+        text = (details or {}).get("text") if isinstance(details, dict) else None
+        text = text or (issue.get("diagnostics") if isinstance(issue, dict) else None)
+        if isinstance(text, str) and text.strip():
+            texts.append(" ".join(text.split()))
+    said = "; ".join(texts)
+    if len(said) > _SAID_CHARACTERS:
+        said = said[: _SAID_CHARACTERS - 3] + "..."
+    return f": {said}" if said else ""
+
+
+def _check_status(response: httpx.Response, sent_token: bool, said: str) -> None:
     status = response.status_code
-    if status == 200:
-        return
     if status == 401:
         said = "refused the access token" if sent_token else "asks for a token the request lacks"
         raise _Failed("login", f"the FHIR server {said} (HTTP 401)")
@@ -231,7 +248,7 @@ def _check_status(response: httpx.Response, sent_token: bool) -> None:
     if 300 <= status < 400:
         raise _Failed("not-supported", f"the FHIR server redirected (HTTP {status}); not followed")
     code = "transient" if status >= 500 else "processing"
-    raise _Failed(code, f"the FHIR server answered HTTP {status}")
+    raise _Failed(code, f"the FHIR server answered HTTP {status}{said}")
 
 
 async def _read(response: httpx.Response, limit: int) -> bytes:

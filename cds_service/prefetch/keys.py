@@ -9,8 +9,9 @@ CDS Hooks gives each prefetch key four states the service must keep apart:
   (``prefetch_policy``) says whether to ``fetch`` it, ``skip`` it as no data, or ``fail``.
 
 :func:`plan` sorts a request into the resources in hand and the queries still needed;
-:func:`record` puts the two together once the queries are answered. A key that stays unanswered
-is a 412, never "no cards": without the data a check cannot run.
+:func:`record` puts the two together once the queries are answered, and :func:`unanswered` says
+which keys stayed unanswered and why. Never "no data": the rules that read such a key do not run
+and the answer says so (``ruleset/sources.py``), or it is a 412 when no rule can run.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..protocol.fhir import reference_of
 from ..protocol.messages import ID_MAX, OrderSelectContext, OrderSignContext, PatientViewContext
 from ..protocol.outcomes import ClientError, Issue
-from ..protocol.shape import conform
+from ..protocol.shape import Shaped, conform
 from .queries import KeySpec, OnError, render
 from .record import PatientRecord
+from .zones import with_zone
+
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,15 @@ class PrefetchUnavailable(ClientError):
         super().__init__(412, *issues)
 
 
+_URL_SHOWN = 100
+"""Enough of a query to see what it asked for; the oncology search lists 40 codes."""
+
+
 def unavailable(query: Query, why: str, code: str = "incomplete") -> Issue:
-    return Issue(
-        code, f"prefetch '{query.key}': {query.reason}, and {why}", f"prefetch.{query.key}"
-    )
+    """Why key ``query.key`` has no data: the query, why the service ran it, what came back."""
+    url = query.url if len(query.url) <= _URL_SHOWN else query.url[: _URL_SHOWN - 3] + "..."
+    message = f"prefetch '{query.key}' ({url}): {query.reason}, and {why}"
+    return Issue(code, message, f"prefetch.{query.key}")
 
 
 def plan(
@@ -184,17 +194,17 @@ def record(
     context: PatientViewContext,
     planned: Plan,
     fetched: Mapping[str, list[Mapping[str, Any]]],
+    zone: ZoneInfo = _UTC,
 ) -> PatientRecord:
-    """The patient's record from what was sent and what was fetched; every query is answered."""
-    missing = [q for key, q in planned.queries.items() if key not in fetched]
-    if missing:
-        raise PrefetchUnavailable(
-            *(unavailable(q, "the service did not fetch it") for q in missing)
-        )
+    """The patient's record from what was sent and what was fetched (see :func:`unanswered`).
+
+    A time sent without a zone is read in ``zone``, the service's (``zones.py``).
+    """
     patient: Mapping[str, Any] | None = None
     resources: list[Mapping[str, Any]] = []
+    read_as: dict[str, list[str]] = {}
     for key, sent in planned.have.items():
-        for resource in map(conform, [*sent, *fetched.get(key, ())]):
+        for resource in (_read(r, zone, read_as) for r in [*sent, *fetched.get(key, ())]):
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
@@ -202,19 +212,38 @@ def record(
                 patient = resource
             else:
                 resources.append(resource)
-    orders = _draft_orders(context)
-    repairs = {
-        reference_of(r): r.repairs
-        for r in [*resources, *orders, *([patient] if patient else [])]
-        if getattr(r, "repairs", ())
-    }
+    orders = [_read(r, zone, read_as) for r in _draft_orders(context)]
     return PatientRecord(
         patient_id=context.patientId,
         patient=patient,
         resources=resources,
         draft_orders=orders,
-        repairs=repairs,
+        read_as={reference: tuple(notes) for reference, notes in read_as.items()},
     )
+
+
+def _read(resource: Mapping[str, Any], zone: ZoneInfo, read_as: dict[str, list[str]]) -> Shaped:
+    """``resource`` as the rules read it: a time without a zone in the service's zone, a lone
+    item of a list as a list of one, a member of the wrong type left out (``shape.py``). What
+    was read so is noted under the resource's reference, for each card that cites it."""
+    reference = reference_of(resource)
+    shaped = conform(with_zone(resource, zone, read_as, reference))
+    if shaped.repairs:
+        read_as.setdefault(reference, []).extend(shaped.repairs)
+    return shaped
+
+
+def unanswered(
+    planned: Plan,
+    fetched: Mapping[str, list[Mapping[str, Any]]],
+    failed: Mapping[str, Issue],
+) -> dict[str, Issue]:
+    """The keys still without data, each with why: the FHIR server's failure, or not fetched."""
+    return {
+        key: failed.get(key) or unavailable(query, "the service did not fetch it")
+        for key, query in planned.queries.items()
+        if key not in fetched
+    }
 
 
 def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
@@ -225,7 +254,7 @@ def _draft_orders(context: PatientViewContext) -> list[Mapping[str, Any]]:
     """
     if not isinstance(context, OrderSignContext):
         return []
-    orders = [conform(r) for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
+    orders = [r for r in context.draftOrders.resources() if not _drug_not_chosen(r)]
     if isinstance(context, OrderSelectContext):
         selected = set(context.selections)
         return [

@@ -20,8 +20,9 @@ class PatientRecord:
     resources: list[Mapping[str, Any]] = field(default_factory=list)
     """Every resource found in the prefetch (search Bundles are unpacked)."""
     draft_orders: list[Mapping[str, Any]] = field(default_factory=list)
-    repairs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Per ``Type/id``, what was read leniently (a lone object read as a list of one)."""
+    read_as: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per resource (``Type/id``), how a value was read that was not sent as FHIR requires (a
+    time without a zone, a lone item of a list): each card citing the resource says so."""
 
     def medication_concept(
         self, reference: str | None, container: Mapping[str, Any]

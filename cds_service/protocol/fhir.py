@@ -2,15 +2,19 @@
 
 EHRs send R4 JSON; the R4B models read it unchanged (the package's default models are R5 and
 reject it). Validation costs about 0.3 ms a resource, so only the resources a rule reads are
-validated. A resource that fails is not a reason to reject the request: it becomes an
-:class:`InvalidResource` that the cards report.
+validated, and each distinct content once: an EHR resends the same genotypes, Patient and
+Conditions at every order-select and order-sign of a patient. A resource that fails is not a
+reason to reject the request: it becomes an :class:`InvalidResource` that the cards report.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
@@ -48,8 +52,60 @@ def reference_of(resource: Mapping[str, Any]) -> str:
     return f"{kind}/{ident}" if isinstance(ident, str) and ident else f"{kind}/(no id)"
 
 
+class _Validated:
+    """What validation made of each distinct resource content, most recently used kept.
+
+    Keyed by a digest of the resource's exact JSON, so a cached answer is the answer for that
+    content by construction: another patient's resource, or the same resource changed by one
+    character, has another key. Never keyed by id. Models are shared between calls and only
+    read. Bounded by entries: 4,096 lab and genotype Observations hold about 40 MiB.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._entries: OrderedDict[bytes, FHIRResourceModel | InvalidResource] = OrderedDict()
+
+    def get(self, resource: Mapping[str, Any]) -> FHIRResourceModel:
+        key = _digest(resource)
+        if key is None:
+            return _validate(resource)
+        found = self._entries.get(key)
+        if found is None:
+            try:
+                found = _validate(resource)
+            except InvalidResource as error:
+                found = error
+            self._entries[key] = found
+            if len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        if isinstance(found, InvalidResource):
+            raise InvalidResource(found.reference, found.reason)
+        return found
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _digest(resource: Mapping[str, Any]) -> bytes | None:
+    """A digest of the resource's content, or None for content JSON cannot hold (no caching)."""
+    try:
+        content = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return hashlib.blake2b(content, digest_size=20).digest()
+
+
+validated_models = _Validated(capacity=4096)
+
+
 def validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     """The R4B model of ``resource``, or :class:`InvalidResource` saying which fields are wrong."""
+    return validated_models.get(resource)
+
+
+def _validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     reference = reference_of(resource)
     if isinstance(resource, Shaped) and resource.problems:
         raise InvalidResource(reference, "; ".join(resource.problems))

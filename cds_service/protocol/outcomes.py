@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..observability.calls import request_id
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -44,7 +46,10 @@ def operation_outcome(*issues: Issue) -> dict[str, Any]:
         if issue.expression:
             item["expression"] = [issue.expression]
         items.append(item)
-    return {"resourceType": "OperationOutcome", "issue": items}
+    outcome: dict[str, Any] = {"resourceType": "OperationOutcome", "issue": items}
+    if (reference := request_id()) is not None:  # the X-Request-ID an operator greps the log for
+        outcome["id"] = reference
+    return outcome
 
 
 _MAX_ISSUES = 20

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import Headers
 
+from ..observability.calls import request_id
 from .outcomes import ClientError, Issue, operation_outcome
 
 log = logging.getLogger("cds_service")
@@ -71,7 +72,7 @@ class ContainErrors:
         except Exception as error:
             if started:
                 raise
-            reference = uuid.uuid4().hex[:12]
+            reference = request_id() or uuid.uuid4().hex[:12]
             log.error("unexpected error %s", reference, exc_info=error)
             message = f"internal error (reference {reference}); the service log has the details"
             body = orjson.dumps(operation_outcome(Issue("exception", message)))

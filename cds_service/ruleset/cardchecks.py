@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .. import facts as fact_types
 from ..knowledge.tables import Knowledge
-from ..knowledge.yamlfile import RuleFileError
+from ..protocol.yamlfile import RuleFileError
 from . import placeholders
 from .compiled import Rule
 from .conditions import VOCABULARIES, is_absent, pinned_values

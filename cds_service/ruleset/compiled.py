@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import facts as fact_types
-from ..engine.durable import CompiledRules, Conditions, Match
+from ..engine.durable import Conditions, Engine, Match
 from ..knowledge.tables import Knowledge
-from ..knowledge.yamlfile import YamlMap
 from ..prefetch.queries import KeySpec
+from ..protocol.yamlfile import YamlMap
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class RuleFile:
     links: tuple[Mapping[str, str], ...] = ()
     override_reasons: tuple[Mapping[str, str], ...] = ()
     examples: tuple[YamlMap, ...] = ()
+    forward_looking: bool = False
+    """Its cards are about care still to come: none for a patient recorded as deceased."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Rule:
     conditions: Conditions
     absent: Conditions
     card: YamlMap
+    needs: frozenset[str] = frozenset()
+    """The prefetch keys whose data its conditions test (``fact_sources`` in services.yaml)."""
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,14 @@ class RuleSet:
     services: dict[str, Service]
     files: list[RuleFile]
     rules: dict[str, Rule]
-    engines: dict[str, CompiledRules]
+    engines: dict[str, Engine]
 
     def evaluate(self, hook: str, facts: Sequence[fact_types.Fact]) -> list[tuple[Rule, Match]]:
         matches = self.engines[hook].evaluate([fact.engine_view() for fact in facts])
         return [(self.rules[match.rule_id], match) for match in matches]
+
+    def of_hook(self, hook: str) -> list[Rule]:
+        return [rule for rule in self.rules.values() if hook in rule.file.hooks]
 
     def service_for(self, hook: str) -> Service | None:
         """The service in ``services.yaml`` that serves ``hook``."""

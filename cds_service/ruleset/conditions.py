@@ -24,7 +24,7 @@ from ..engine.durable import Conditions
 from ..knowledge.care import EXTENTS
 from ..knowledge.genomics import INDETERMINATE
 from ..knowledge.tables import Knowledge
-from ..knowledge.yamlfile import RuleFileError, YamlMap
+from ..protocol.yamlfile import RuleFileError, YamlMap
 from .schemas import COMPARISONS
 
 Vocabulary = Callable[[Knowledge], frozenset[str]]
@@ -32,9 +32,14 @@ Vocabulary = Callable[[Knowledge], frozenset[str]]
 
 def _phenotypes(knowledge: Knowledge) -> frozenset[str]:
     genomics = knowledge.genomics
-    bands = {band[2] for table in genomics.genes.values() if table for band in table.bands}
+    tables = [table for table in genomics.genes.values() if table]
+    derived = {
+        *(band[2] for table in tables for band in table.bands),
+        *(phenotype for table in tables for phenotype in table.function_phenotypes.values()),
+        *(phenotype for table in tables for phenotype in table.hemizygous.values()),
+    }
     return frozenset(
-        {*genomics.answer_codes.values(), *genomics.answer_texts.values(), *bands, INDETERMINATE}
+        {*genomics.answer_codes.values(), *genomics.answer_texts.values(), *derived, INDETERMINATE}
     )
 
 

@@ -13,14 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .. import facts as fact_types
-from ..engine.durable import CompiledRules, EngineError
+from ..engine.durable import CompiledRules, Engine, EngineError, EngineFactory
 from ..knowledge.tables import Knowledge, load_knowledge
-from ..knowledge.yamlfile import RuleFileError, YamlMap, load_yaml
 from ..prefetch.queries import KeySpec, OnError, template_problem
+from ..protocol.yamlfile import RuleFileError, YamlMap, load_yaml
 from .cardchecks import card_problems
 from .compiled import Guideline, Rule, RuleFile, RuleSet, Service
 from .conditions import Compiler
 from .schemas import HOOKS, kind_of
+from .sources import fact_sources, needs
 from .validation import validate
 
 _REQUIRED = (
@@ -33,6 +34,7 @@ _REQUIRED = (
     "knowledge/procedures.yaml",
     "knowledge/biomarkers.yaml",
     "knowledge/anthracyclines.yaml",
+    "knowledge/plausibility.yaml",
 )
 
 
@@ -46,8 +48,12 @@ class RuleSetInvalid(Exception):
         super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n{lines}")
 
 
-def load_rule_set(directory: Path) -> RuleSet:
-    """Load, check and compile every file under ``directory``; problems raise RuleSetInvalid."""
+def load_rule_set(directory: Path, compile_rules: EngineFactory = CompiledRules) -> RuleSet:
+    """Load, check and compile every file under ``directory``; problems raise RuleSetInvalid.
+
+    ``compile_rules`` makes the engine of each hook: in this process by default, or in the
+    service's engine processes (``EnginePool.rules``).
+    """
     directory = directory.resolve()
     problems: list[RuleFileError] = [
         RuleFileError(directory / name, "missing: every rules folder needs this file")
@@ -64,13 +70,17 @@ def load_rule_set(directory: Path) -> RuleSet:
     schema = fact_types.schema()
     services_path = directory / "services.yaml"
     services = _services(services_path, documents[services_path], problems)
+    prefetch_keys = {key for service in services.values() for key in service.prefetch}
+    sources = fact_sources(services_path, documents[services_path], prefetch_keys, problems)
     files: list[tuple[RuleFile, set[str]]] = []
     rules: dict[str, Rule] = {}
     for path, document in documents.items():
         if kind_of(path, directory) != "rule-file":
             continue
         skip = broken.get(path, set())
-        rule_file, file_rules = _rule_file(path, document, knowledge, schema, problems, skip)
+        rule_file, file_rules = _rule_file(
+            path, document, knowledge, schema, problems, skip, sources
+        )
         files.append((rule_file, {rule.id for rule in file_rules} | skip))
         for rule in file_rules:
             if rule.id in rules:
@@ -88,7 +98,7 @@ def load_rule_set(directory: Path) -> RuleSet:
     problems += _example_problems(files, rules)
     if problems:
         raise RuleSetInvalid(_ordered(problems))
-    engines = _compile(directory, rules)
+    engines = _compile(directory, rules, compile_rules)
     rule_files = [rule_file for rule_file, _ in files]
     return RuleSet(
         directory, version_of(directory), knowledge, services, rule_files, rules, engines
@@ -168,6 +178,7 @@ def _rule_file(
     schema: Mapping[str, Mapping[str, type]],
     problems: list[RuleFileError],
     skip: set[str],
+    sources: Mapping[str, frozenset[str]],
 ) -> tuple[RuleFile, list[Rule]]:
     meta = document["meta"]
     rule_file = RuleFile(
@@ -180,6 +191,7 @@ def _rule_file(
         links=tuple(meta.get("links") or ()),
         override_reasons=tuple(meta.get("override_reasons") or ()),
         examples=tuple(document.get("examples") or ()),
+        forward_looking=bool(meta.get("forward_looking")),
     )
     rules = []
     for entry in document["rules"]:
@@ -196,6 +208,7 @@ def _rule_file(
             conditions=conditions,
             absent=absent,
             card=entry["card"],
+            needs=needs(entry["when"], sources),
         )
         problems += compiler.problems
         problems += card_problems(rule, knowledge, schema)
@@ -235,13 +248,15 @@ def _example_problems(
     return found
 
 
-def _compile(directory: Path, rules: Mapping[str, Rule]) -> dict[str, CompiledRules]:
-    engines: dict[str, CompiledRules] = {}
+def _compile(
+    directory: Path, rules: Mapping[str, Rule], compile_rules: EngineFactory
+) -> dict[str, Engine]:
+    engines: dict[str, Engine] = {}
     schema = fact_types.schema()
     try:
         for hook in HOOKS:
             chosen = [r for r in rules.values() if hook in r.file.hooks]
-            engines[hook] = CompiledRules(
+            engines[hook] = compile_rules(
                 {r.id: r.conditions for r in chosen},
                 schema,
                 absent={r.id: r.absent for r in chosen if r.absent},

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..facts import FACT_TYPES, schema
+from ..knowledge.plausibility import plausibility_schema
 from ..knowledge.schemaparts import ID, TEXT, array, closed, document, mapping
 from ..knowledge.tableschemas import (
     alleles_schema,
@@ -23,6 +24,7 @@ from ..knowledge.tableschemas import (
     conditions_schema,
     drugs_schema,
     genomics_schema,
+    notations_schema,
     oncology_schema,
     procedures_schema,
 )
@@ -31,6 +33,10 @@ from ..protocol.messages import CONTEXTS
 
 HOOKS = tuple(CONTEXTS)
 ACTIONS = ("adjust-dose", "remove-order", "order-test", "refer")
+REPEATS = ("show", "info", "hide")
+"""What a card does after it was overridden for the same patient and evidence (store/repeats)."""
+FACT_SOURCE = r"^[a-z_]+(\.[a-z_]+)?$"
+"""A fact (``pgx_phenotype``) or one of its attributes (``pgx_phenotype.inhibited_by``)."""
 COMPARISONS = {"not": "$neq", "below": "$lt", "at_most": "$lte", "above": "$gt", "at_least": "$gte"}
 """The comparison tests a condition may use, and the engine operator each becomes."""
 
@@ -132,6 +138,16 @@ def _suggestion() -> dict:
     )
 
 
+def _critical_never_hidden() -> dict:
+    """A critical card may be shown as info after an override, never hidden."""
+    return {
+        "if": {"properties": {"indicator": {"const": "critical"}}, "required": ["indicator"]},
+        "then": {
+            "properties": {"after_override": {"properties": {"repeat": {"enum": ["show", "info"]}}}}
+        },
+    }
+
+
 def rule_file_schema() -> dict:
     factor = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
     card = closed(
@@ -161,8 +177,16 @@ def rule_file_schema() -> dict:
                 ["after", "weeks"],
             ),
             "suggestions": array(_suggestion()),
+            "after_override": closed(
+                {
+                    "repeat": {"enum": list(REPEATS)},
+                    "within_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 2160},
+                },
+                ["repeat", "within_hours"],
+            ),
         },
         ["indicator", "summary"],
+        allOf=[_critical_never_hidden()],
     )
     rule = closed(
         {"id": ID, "title": TEXT, "when": _conditions(), "card": card},
@@ -201,6 +225,7 @@ def rule_file_schema() -> dict:
             ),
             "links": array(closed({"label": TEXT, "url": TEXT}, ["label", "url"])),
             "override_reasons": array(closed({"code": TEXT, "display": TEXT}, ["code", "display"])),
+            "forward_looking": {"type": "boolean"},
         },
         ["id", "title", "version", "hooks", "guideline"],
     )
@@ -229,7 +254,13 @@ def services_schema() -> dict:
     return document(
         "services",
         "The CDS services the discovery endpoint lists, with their prefetch templates.",
-        closed({"services": array(service)}, ["services"]),
+        closed(
+            {
+                "services": array(service),
+                "fact_sources": mapping(array({"type": "string", "pattern": FACT_SOURCE})),
+            },
+            ["services"],
+        ),
     )
 
 
@@ -245,6 +276,8 @@ SCHEMAS = {
     "knowledge-procedures": procedures_schema,
     "knowledge-biomarkers": biomarkers_schema,
     "knowledge-anthracyclines": anthracyclines_schema,
+    "knowledge-plausibility": plausibility_schema,
+    "knowledge-notations": notations_schema,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from ..knowledge.yamlfile import RuleFileError, YamlList, YamlMap, how_written, is_surprising_bool
+from ..protocol.yamlfile import RuleFileError, YamlList, YamlMap, how_written, is_surprising_bool
 from .schemas import SCHEMAS
 
 
@@ -73,6 +73,8 @@ def _message(error: ValidationError, document: YamlMap) -> str:
         )
     if validator == "required":
         return f"{prefix}missing {error.message.split(' is a required')[0]}"
+    if validator == "enum" and path[-2:] == ["after_override", "repeat"] and "hide" not in expected:
+        return f"{prefix}a critical card is never hidden after an override; use show or info"
     if validator in ("enum", "const"):
         options = expected if validator == "enum" else [expected]
         return f"{prefix}{error.instance!r} is not one of: {', '.join(map(str, options))}"

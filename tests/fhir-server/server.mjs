@@ -8,9 +8,12 @@
 // sends: a bare id on a reference parameter with one target type (patient=123) is read as
 // Patient/123, as FHIR search allows, and a search with _count gets a "next" link (_offset) when
 // more results remain. With --token, a request without "Authorization: Bearer TOKEN" gets 401.
+// With --refuse TYPE, a search on that resource type gets a 400 OperationOutcome, as servers
+// that do not support a resource type (often MedicationStatement) answer.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import {
+  badRequest,
   getSearchParameter,
   getStatus,
   indexSearchParameterBundle,
@@ -25,11 +28,13 @@ indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
 indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'));
 
 const args = process.argv.slice(2);
-let token;
-if (args[0] === '--token') {
-  token = args[1];
+const options = {};
+while (args[0]?.startsWith('--')) {
+  options[args[0].slice(2)] = args[1];
   args.splice(0, 2);
 }
+const token = options.token;
+const refused = options.refuse;
 const router = new FhirRouter();
 const repo = new MemoryRepository();
 for (const file of args) {
@@ -64,6 +69,8 @@ const server = http.createServer(async (req, res) => {
   let resource;
   if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
     outcome = unauthorized;
+  } else if (refused !== undefined && url.pathname.split('/')[1] === refused) {
+    outcome = badRequest(`Search on ${refused} is not supported`);
   } else {
     const search = new URLSearchParams(url.searchParams);
     withTypedReferences(url.pathname.split('/')[1], search);

@@ -1,4 +1,4 @@
-"""Reading rule and knowledge files so that every problem can name its file and line.
+"""Reading rule, knowledge and trust files so that every problem can name its file and line.
 
 PyYAML follows YAML 1.1, which reads ``no`` as false, ``0123`` as 83 and ``1.10`` as 1.1, and keeps
 the last of two equal keys without a word. Rule authors are not expected to know this: the

@@ -1,0 +1,261 @@
+"""Server CPU per call of this service beside a bare FastAPI app, on the same request bodies.
+
+Wall-clock latency on a shared two-core machine moves with whatever else runs; the CPU time a
+server process spends per call does not, much. So the headline figure is CPU per call, read from
+``/proc`` for each server's whole process tree (the engine's child processes included), and the
+ratio to the floor: ``bench/floor_app.py``, which parses the body and answers one fixed card.
+
+Both servers run under uvicorn on 127.0.0.1, each pinned to its own core with ``taskset``
+(core 0 for the service, core 1 for the floor); this script is the client. Each request is sent
+
+- **cold**: every call a body the service has not seen (resource ids and the Patient's
+  ``meta.versionId`` changed per call), as at a patient's first order;
+- **warm**: the same body again and again, as when an EHR resends the same genotypes, Patient
+  and Conditions at each order-select and order-sign;
+
+at concurrency 1 (one kept-alive connection; p50 and p99 are per call) and 32.
+
+The requests (``--only`` picks some by name):
+
+- ``dpyd-55``: order-sign, the DPYD fixture with 48 more Observations (``order_sign.py``'s).
+- ``breast-order``: order-sign, mCODE breast patient ``mcode-jenny-m-doxorubicin``.
+- ``breast-view``: patient-view, the same patient.
+- ``dpyd-1000``: order-sign, the DPYD fixture padded to 1,000 prefetched resources; with
+  ``dpyd-55`` it gives the cost per added resource.
+
+Usage: ``.venv/bin/python bench/vs_floor.py [--calls N] [--only NAME ...]``. Linux only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import order_sign  # noqa: E402
+from live import SERVICE, Server, server  # noqa: E402
+
+REQUESTS = ROOT / "fixtures/fhir/requests"
+CONCURRENCY = (1, 32)
+
+
+# --- the requests ------------------------------------------------------------------------------
+
+
+def padded_request(total: int) -> dict[str, Any]:
+    """The ``dpyd-55`` request with more visits of vitals and labs, to ``total`` resources."""
+    request = order_sign.build_request()
+    patient_id = request["context"]["patientId"]
+    bundle = request["prefetch"]["pgx"]
+    visit = -1
+    while count_resources(request) < total:
+        for measurement in order_sign.MEASUREMENTS:
+            if count_resources(request) >= total:
+                break
+            resource = order_sign._observation(patient_id, visit, measurement)
+            bundle["entry"].append({"resource": resource, "search": {"mode": "match"}})
+        visit -= 1
+    bundle["total"] = len(bundle["entry"])
+    return request
+
+
+def count_resources(request: dict[str, Any]) -> int:
+    total = 0
+    for value in (request.get("prefetch") or {}).values():
+        if value and value.get("resourceType") == "Bundle":
+            total += len(value.get("entry", []))
+        elif value:
+            total += 1
+    return total
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return orjson.loads((REQUESTS / f"{name}.json").read_bytes())
+
+
+REQUEST_BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "dpyd-55": order_sign.build_request,
+    "breast-order": lambda: fixture("mcode-jenny-m-doxorubicin.order-sign"),
+    "breast-view": lambda: fixture("mcode-jenny-m.patient-view"),
+    "dpyd-1000": lambda: padded_request(1000),
+}
+
+
+class Bodies:
+    """Request bodies for one request: the same bytes (warm) or new content per call (cold)."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.service = request["hook"]
+        self.path = "/cds-services/" + (
+            "oncology-order-sign" if request["hook"] == "order-sign" else "oncology-patient-view"
+        )
+        self.resources = count_resources(request)
+        self.template = orjson.dumps(request).decode()
+        self.ids = sorted(
+            {
+                resource["id"]
+                for resource in _resources(request)
+                if resource.get("resourceType") != "Patient" and resource.get("id")
+            },
+            key=len,
+            reverse=True,
+        )
+        self.warm = self.template.encode()
+
+    def cold(self, n: int) -> bytes:
+        """The body with every resource id but the Patient's suffixed and a new Patient version."""
+        text = self.template
+        for resource_id in self.ids:
+            text = text.replace(f'"id":"{resource_id}"', f'"id":"{resource_id}-{n}"')
+            text = text.replace(f'/{resource_id}"', f'/{resource_id}-{n}"')
+        return text.replace(
+            '"resourceType":"Patient",',
+            f'"resourceType":"Patient","meta":{{"versionId":"v{n}"}},',
+            1,
+        ).encode()
+
+
+def _resources(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for value in (request.get("prefetch") or {}).values():
+        if value and value.get("resourceType") == "Bundle":
+            yield from (entry["resource"] for entry in value.get("entry", []))
+        elif value:
+            yield value
+    orders = (request.get("context") or {}).get("draftOrders") or {}
+    yield from (entry["resource"] for entry in orders.get("entry", []))
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    cpu_ms: float
+    p50_ms: float
+    p99_ms: float
+
+
+def measure(target: Server, bodies: Bodies, cold: bool, calls: int, concurrency: int) -> Result:
+    offset = time.monotonic_ns()  # cold bodies never repeat across runs of the same request
+    make = (lambda n: bodies.cold(offset + n)) if cold else (lambda n: bodies.warm)
+    before = target.cpu_seconds()
+    if concurrency == 1:
+        latencies = _sequential(target, bodies.path, make, calls)
+    else:
+        latencies = asyncio.run(_concurrent(target, bodies.path, make, calls, concurrency))
+    cpu = (target.cpu_seconds() - before) / calls
+    latencies.sort()
+    return Result(
+        cpu * 1000,
+        statistics.median(latencies) * 1000,
+        latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    )
+
+
+HEADERS = {"content-type": "application/json"}
+
+
+def _check(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        raise SystemExit(f"{response.request.url} answered {response.status_code}")
+
+
+def _sequential(target: Server, path: str, make: Callable[[int], bytes], calls: int) -> list[float]:
+    latencies = []
+    with httpx.Client(base_url=target.base, timeout=60) as client:
+        for n in range(calls):
+            body = make(n)
+            start = time.perf_counter()
+            response = client.post(path, content=body, headers=HEADERS)
+            latencies.append(time.perf_counter() - start)
+            _check(response)
+    return latencies
+
+
+async def _concurrent(
+    target: Server, path: str, make: Callable[[int], bytes], calls: int, concurrency: int
+) -> list[float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    counter = iter(range(calls))
+    async with httpx.AsyncClient(base_url=target.base, timeout=120, limits=limits) as client:
+
+        async def worker() -> None:
+            for n in counter:
+                body = make(n)
+                start = time.perf_counter()
+                response = await client.post(path, content=body, headers=HEADERS)
+                latencies.append(time.perf_counter() - start)
+                _check(response)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--calls", type=int, default=1000, help="calls per row (a tenth at 1,000 resources)"
+    )
+    parser.add_argument("--warm-up", type=int, default=100)
+    parser.add_argument("--only", nargs="*", choices=sorted(REQUEST_BUILDERS), default=None)
+    args = parser.parse_args()
+    names = args.only or list(REQUEST_BUILDERS)
+    floor_cmd = [sys.executable, "-m", "uvicorn", "floor_app:app"]
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; CPU per call from /proc")
+    header = (
+        f"{'request':<14}{'mode':<6}{'c':>3}  {'service CPU':>11} {'floor CPU':>9} {'ratio':>6}"
+        f"  {'service p50/p99 ms':>18}  {'floor p50/p99 ms':>16}"
+    )
+    with server("service", SERVICE, 0) as service, server("floor", floor_cmd, 1) as floor:
+        print(header)
+        per_resource: dict[str, dict[str, float]] = {}
+        for name in names:
+            bodies = Bodies(REQUEST_BUILDERS[name]())
+            calls = max(args.calls // 10, 20) if bodies.resources > 500 else args.calls
+            for target in (service, floor):
+                measure(target, bodies, cold=True, calls=args.warm_up, concurrency=1)
+            for mode in ("cold", "warm"):
+                for concurrency in CONCURRENCY:
+                    ours = measure(service, bodies, mode == "cold", calls, concurrency)
+                    base = measure(floor, bodies, mode == "cold", calls, concurrency)
+                    print(
+                        f"{name:<14}{mode:<6}{concurrency:>3}  {ours.cpu_ms:>9.2f}ms "
+                        f"{base.cpu_ms:>7.2f}ms {ours.cpu_ms / base.cpu_ms:>5.1f}x  "
+                        f"{ours.p50_ms:>9.2f}/{ours.p99_ms:<8.2f}"
+                        f"{base.p50_ms:>8.2f}/{base.p99_ms:<7.2f}"
+                    )
+                    if mode == "cold" and concurrency == 1:
+                        per_resource[name] = {
+                            "service": ours.cpu_ms,
+                            "floor": base.cpu_ms,
+                            "resources": bodies.resources,
+                        }
+        if {"dpyd-55", "dpyd-1000"} <= per_resource.keys():
+            small, large = per_resource["dpyd-55"], per_resource["dpyd-1000"]
+            added = large["resources"] - small["resources"]
+            ours = (large["service"] - small["service"]) / added * 1000
+            base = (large["floor"] - small["floor"]) / added * 1000
+            print(
+                f"per added resource (cold, c=1): service {ours:.1f} µs, "
+                f"floor {base:.1f} µs, {ours / base:.1f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""What the service reports about itself: Prometheus metrics, one log line a call, readiness."""

@@ -1,0 +1,193 @@
+"""The store, through the real HTTP endpoints, against SQLite and the real PostgreSQL.
+
+A card served is kept with the patient as a keyed hash; feedback is kept before it is
+acknowledged, also for a card uuid never served; migrations run from an empty database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from cds_service.config import Settings
+from cds_service.store.db import connect, feedback, migrate, served_card
+from tests.conftest import Client, client_for, request_fixture
+
+KEY = "a test key of enough length"
+SIGN = "dpyd-c1905-het-capecitabine.order-sign"
+PATIENT = "pt-dpyd-c1905-het"
+
+
+@contextmanager
+def stored(url: str, **settings: Any) -> Iterator[Client]:
+    """A client of an app whose store is ``url``, migrated before the test goes on."""
+    with client_for(database_url=url, patient_hash_key=KEY, **settings) as client:
+        assert client.app.state.store.recorder.ready.wait(30)
+        yield client
+
+
+def rows(url: str, table: Any) -> list[Any]:
+    engine = connect(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(select(table).order_by(table.c.id)))
+    finally:
+        engine.dispose()
+
+
+def overridden(card: dict[str, Any], code: str = "tolerated-before") -> dict[str, Any]:
+    reason = next(r for r in card["overrideReasons"] if r["code"] == code)
+    return {
+        "card": card["uuid"],
+        "outcome": "overridden",
+        "overrideReason": {"reason": reason, "userComment": "tolerated 2 cycles"},
+        "outcomeTimestamp": datetime.now(UTC).isoformat(),
+    }
+
+
+def test_a_served_card_and_its_override_are_kept_without_the_patient_id(store_url: str) -> None:
+    with stored(store_url) as client:
+        answer = client.post("/cds-services/oncology-order-sign", json=request_fixture(SIGN))
+        card = answer.json()["cards"][0]
+        sent = client.post(
+            "/cds-services/oncology-order-sign/feedback", json={"feedback": [overridden(card)]}
+        )
+        assert sent.status_code == 200, sent.text
+        assert client.get("/health").json()["store"]["unknownCardFeedback"] == 0
+
+    [kept] = rows(store_url, served_card)
+    assert (kept.card_uuid, kept.rule_id, kept.indicator) == (
+        card["uuid"],
+        "dpyd-intermediate-as1",
+        "warning",
+    )
+    assert kept.service == "oncology-order-sign"
+    assert kept.suggestion_uuids == card["suggestions"][0]["uuid"]
+    assert kept.hook_instance == request_fixture(SIGN)["hookInstance"]
+    expected = hmac.new(KEY.encode(), PATIENT.encode(), hashlib.sha256).hexdigest()
+    assert kept.patient_hash == expected
+    assert PATIENT not in str(tuple(kept))
+    [item] = rows(store_url, feedback)
+    assert (item.card_uuid, item.outcome, item.override_code) == (
+        card["uuid"],
+        "overridden",
+        "tolerated-before",
+    )
+    assert item.user_comment == "tolerated 2 cycles"
+    assert item.received_at - item.outcome_at < timedelta(minutes=1)
+
+
+def test_feedback_on_a_card_never_served_is_kept_and_counted(store_url: str) -> None:
+    item = {
+        "card": "00000000-0000-0000-0000-000000000000",
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": "s-1"}],
+        "outcomeTimestamp": "2026-11-21T10:00:00+01:00",
+    }
+    with stored(store_url) as client:
+        sent = client.post("/cds-services/oncology-order-sign/feedback", json={"feedback": [item]})
+        assert sent.status_code == 200
+        assert client.get("/health").json()["store"]["unknownCardFeedback"] == 1
+    [kept] = rows(store_url, feedback)
+    assert (kept.card_uuid, kept.accepted_suggestions) == (item["card"], "s-1")
+    assert kept.outcome_at == datetime(2026, 11, 21, 9, tzinfo=UTC)
+
+
+def test_migrations_run_from_empty_and_again_from_the_latest(store_url: str) -> None:
+    engine = connect(store_url)
+    try:
+        migrate(engine)
+        migrate(engine)  # already at head: nothing to do, nothing broken
+        tables = set(inspect(engine).get_table_names())
+        assert {"served_card", "feedback", "alembic_version"} <= tables
+    finally:
+        engine.dispose()
+
+
+def test_migrations_keep_the_cards_of_the_previous_version(store_url: str) -> None:
+    engine = connect(store_url)
+    old = {
+        "card_uuid": "c-1",
+        "service": "oncology-order-sign",
+        "hook": "order-sign",
+        "rule_id": "dpyd-poor",
+        "rule_set_version": "v1",
+        "indicator": "critical",
+        "suggestion_uuids": "s-1",
+        "patient_hash": "0" * 64,
+        "hook_instance": "h-1",
+        "served_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    try:
+        migrate(engine, "0001")  # the store as the first release left it
+        with engine.begin() as connection:
+            connection.execute(text_insert(old))
+        migrate(engine)
+        with engine.connect() as connection:
+            [row] = connection.execute(select(served_card))
+    finally:
+        engine.dispose()
+    assert (row.card_uuid, row.served_at, row.suggestion_labels) == ("c-1", old["served_at"], None)
+
+
+def text_insert(values: dict[str, Any]) -> Any:
+    """An insert naming only the columns of the first version (the table object has more)."""
+    columns = ", ".join(values)
+    return text(f"INSERT INTO served_card ({columns}) VALUES (:{', :'.join(values)})").bindparams(
+        **{k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in values.items()}
+    )
+
+
+def test_without_a_key_patients_are_hashed_with_one_kept_in_the_data_folder(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    for _ in range(2):  # the second app finds the key the first one made
+        with client_for(database_url=url, data_dir=tmp_path) as client:
+            assert client.app.state.store.recorder.ready.wait(30)
+            client.post("/cds-services/oncology-order-sign", json=request_fixture(SIGN))
+    key = (tmp_path / "patient-hash.key").read_text()
+    assert (tmp_path / "patient-hash.key").stat().st_mode & 0o077 == 0
+    hashes = {row.patient_hash for row in rows(url, served_card)}
+    assert hashes == {hmac.new(key.encode(), PATIENT.encode(), hashlib.sha256).hexdigest()}
+
+
+def test_values_longer_than_a_column_are_the_clients_mistake_not_a_lost_batch(
+    store_url: str,
+) -> None:
+    request = request_fixture(SIGN)
+    request["hookInstance"] = "h" * 300  # PostgreSQL would refuse the batch: it is clipped
+    with stored(store_url) as client:
+        [card] = client.post("/cds-services/oncology-order-sign", json=request).json()["cards"]
+        item = overridden(card) | {"card": "c" * 100}
+        refused = client.post(
+            "/cds-services/oncology-order-sign/feedback", json={"feedback": [item]}
+        )
+        assert refused.status_code == 400
+        assert refused.json()["issue"][0]["expression"] == ["feedback[0].card"]
+        accepted = {"feedback": [overridden(card)]}
+        assert (
+            client.post("/cds-services/oncology-order-sign/feedback", json=accepted).status_code
+            == 200
+        )
+        assert client.get("/health").json()["store"]["lostCards"] == 0
+    [kept] = rows(store_url, served_card)
+    assert kept.hook_instance == "h" * 128
+
+
+def test_the_store_is_sqlite_in_the_data_folder_unless_a_url_or_off_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CDS_DATABASE_URL", raising=False)
+    assert Settings.from_env().database_url == f"sqlite:///{tmp_path / 'cds-store.sqlite3'}"
+    monkeypatch.setenv("CDS_DATABASE_URL", "postgresql://cds@db.example/cds")
+    assert Settings.from_env().database_url == "postgresql://cds@db.example/cds"
+    monkeypatch.setenv("CDS_DATABASE_URL", "off")
+    assert Settings.from_env().database_url == ""

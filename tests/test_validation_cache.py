@@ -1,0 +1,76 @@
+"""The cache of validated resources answers for exact content only, never for an id."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from cds_service.protocol import fhir
+from tests.conftest import Client, request_fixture
+
+NAME = "dpyd-c1905-het-capecitabine.order-sign"
+PATH = "/cds-services/oncology-order-sign"
+
+
+def genotype_of(request: dict[str, Any]) -> dict[str, Any]:
+    return request["prefetch"]["pgx"]["entry"][0]["resource"]
+
+
+def dpyd_summaries(client: Client, request: dict[str, Any]) -> list[str]:
+    response = client.post(PATH, json=request)
+    assert response.status_code == 200
+    return [card["summary"] for card in response.json()["cards"] if "DPYD" in card["summary"]]
+
+
+def test_the_same_content_is_validated_once():
+    resource = genotype_of(request_fixture(NAME))
+    assert fhir.validate(resource) is fhir.validate(copy.deepcopy(resource))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (("subject", "reference"), "Patient/pt-dpyd-c1905-heu"),  # another patient
+        (("valueCodeableConcept", "text"), "DPYD c.1905+1G>A/c.1905+1G>A"),  # a result amended
+        (("effectiveDateTime",), "2026-09-19"),
+    ],
+)
+def test_a_resource_changed_by_one_value_is_read_afresh(field: tuple[str, ...], value: str):
+    original = genotype_of(request_fixture(NAME))
+    changed = copy.deepcopy(original)
+    *path, last = field
+    target = changed
+    for step in path:
+        target = target[step]
+    target[last] = value
+    first, second = fhir.validate(original), fhir.validate(changed)
+    assert second is not first
+    assert second.model_dump(mode="json", exclude_none=True) == changed
+
+
+def test_an_invalid_resource_stays_invalid_and_its_valid_twin_does_not():
+    valid = genotype_of(request_fixture(NAME))
+    broken = {**copy.deepcopy(valid), "status": 42}
+    for _ in range(2):
+        with pytest.raises(fhir.InvalidResource):
+            fhir.validate(broken)
+    assert fhir.validate(valid).status == "final"
+
+
+def test_content_json_cannot_hold_is_validated_without_the_cache():
+    resource = {"resourceType": "Patient", "id": "p", "birthDate": "1970-01-01", "x": {1, 2}}
+    with pytest.raises(fhir.InvalidResource):
+        fhir.validate(resource)
+
+
+def test_a_second_patient_and_an_amended_result_get_their_own_cards(client: Client):
+    """Through the service: cards follow the content sent, whatever was seen before."""
+    heterozygous = request_fixture(NAME)
+    (before,) = dpyd_summaries(client, heterozygous)
+    normal = request_fixture(NAME)
+    genotype_of(normal)["valueCodeableConcept"]["text"] = "DPYD Reference/Reference"
+    after = dpyd_summaries(client, normal)
+    assert before not in after
+    assert dpyd_summaries(client, request_fixture(NAME)) == [before]

@@ -1,0 +1,50 @@
+"""Time zones: "today" and times sent without a zone are the service's zone (CDS_TIMEZONE).
+
+R4 requires a zone on a dateTime with a time; real EHR exports often leave it out. Such a time
+is read in the service's zone, and the card that uses it says so, instead of the result being
+unreadable and the check not running.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cds_service.config import Settings
+from tests.conftest import FIXTURES, client_for
+
+CREATININE = "Observation/obs-creatinine-carboplatin-auc5-11pct-above"
+
+
+def test_today_is_the_date_in_the_service_zone():
+    east, west = Settings(timezone="Pacific/Kiritimati"), Settings(timezone="Etc/GMT+12")
+    assert east.day() - west.day() >= timedelta(days=1)  # UTC+14 and UTC-12: 26 hours apart
+    assert Settings().day() == datetime.now(ZoneInfo("UTC")).date()  # the default is UTC
+
+
+def test_an_unknown_zone_stops_the_service_at_start(monkeypatch):
+    monkeypatch.setenv("CDS_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ValueError, match="CDS_TIMEZONE"):
+        Settings.from_env()
+    monkeypatch.setenv("CDS_TIMEZONE", "America/Chicago")
+    assert Settings.from_env().timezone == "America/Chicago"
+
+
+@pytest.mark.parametrize(("zone", "offset"), [("UTC", "+00:00"), ("America/Chicago", "-05:00")])
+def test_a_creatinine_without_a_zone_is_read_in_the_service_zone(zone: str, offset: str):
+    body = json.loads(
+        (FIXTURES / "edge-cases" / "carboplatin-creatinine-no-zone.order-sign.json").read_text()
+    )
+    with client_for(timezone=zone) as client:
+        response = client.post("/cds-services/oncology-order-sign", json=body)
+    assert response.status_code == 200, response.text
+    cards = {c["source"]["topic"]["code"]: c for c in response.json()["cards"]}
+    assert "carboplatin-not-checked" not in cards
+    assert "finding-unreadable" not in cards
+    detail = cards["carboplatin-dose-off"]["detail"]
+    assert "10.71% above the Calvert dose" in cards["carboplatin-dose-off"]["summary"]
+    assert f"{CREATININE}: effectiveDateTime 2026-09-20T08:30:00 has no time zone" in detail
+    assert f"read as 2026-09-20T08:30:00{offset} ({zone}, CDS_TIMEZONE)" in detail
