@@ -162,10 +162,13 @@ ORDER_CHECKS = {
     "dosing": "carboplatin",
     "patient-factors/anthracyclines": "anthracycline",
     "patient-factors/trastuzumab-lvef": "LVEF",
+    "patient-factors/trastuzumab-emtansine-lvef": "trastuzumab emtansine",
     "patient-factors/performance-status": "performance status",
     "supportive-care/fertility-preservation": "fertility",
     "biomarkers/targeted-orders": "targeted therapy",
+    "biomarkers/nsclc-chemotherapy-with-driver": "advanced NSCLC",
     "assays/oncotype-dx-breast-orders": "Oncotype DX",
+    "assays/oncotype-dx-breast-test-orders": "genomic assay orders",
     "data-quality": "could not read",
 }
 """Each rule file or folder served at order entry, and the words discovery must say it with."""

@@ -46,7 +46,7 @@ def test_a_zero_dose_is_not_compared_with_calvert():
 def test_a_tumour_of_1p2e12_cm_is_unreadable_with_its_range():
     found = cards("mammaprint-tumor-size-1p2e12cm.patient-view", "oncology-patient-view")
     summary = found["finding-value-not-interpreted"]["summary"]
-    assert "tumor_size result on file could not be read: 1.2e+12 cm: implausible" in summary
+    assert "tumor size result on file could not be read: 1.2e+12 cm: implausible" in summary
     assert "mammaprint-size-not-read" in found  # MINDACT risk is not assessed from it
     assert not [code for code in found if code.startswith("mammaprint-high")]
 
