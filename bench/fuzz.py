@@ -30,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -51,12 +52,14 @@ SLOW = 2.0
 JSON = {"content-type": "application/json"}
 
 
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "CDS_TODAY": TODAY.isoformat(), "CDS_MAX_BODY_BYTES": str(8 << 20)}
     env["CDS_RULES_RELOAD_SECONDS"] = "0"
+    env["CDS_AUTH"] = "off"  # the benchmark's own server on loopback
+    env["CDS_DATA_DIR"] = data_dir  # the store, as served by default
     command = [sys.executable, "-m", "cds_service.cli", "--rules", str(ROOT / "rules"), "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "critical"]
     process = subprocess.Popen(command, env=env)
@@ -212,15 +215,16 @@ def main() -> int:
     parser.add_argument("--only", type=int, help="replay one request by its number")
     options = parser.parse_args()
     numbers = [options.only] if options.only is not None else list(range(options.requests))
-    process, base = start_server()
-    try:
-        started = time.monotonic()
-        tally = asyncio.run(run(base, numbers, options.clients, options.seed))
-        seconds = time.monotonic() - started
-        alive = process.poll() is None
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="cds-fuzz-") as data_dir:
+        process, base = start_server(data_dir)
+        try:
+            started = time.monotonic()
+            tally = asyncio.run(run(base, numbers, options.clients, options.seed))
+            seconds = time.monotonic() - started
+            alive = process.poll() is None
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
     print(f"server process alive at the end: {alive}")
     return report(tally, seconds) or (0 if alive else 1)
 

@@ -260,9 +260,9 @@ def compare_with_oracle(
 
 
 def test_engine_fires_exactly_what_the_conditions_allow(rule_set: RuleSet):
-    # 800: rules with an unconstrained "absent" condition (no advanced cancer on file) are
-    # reached by fewer generated patients; 600 reached 150 of 171 rules, 800 reaches 154
-    seen = compare_with_oracle(rule_set, examples=800)
+    # 1200: rules with an unconstrained "absent" condition (no advanced cancer on file) are
+    # reached by fewer generated patients; with 219 rules 800 reached 196, 1200 reach more
+    seen = compare_with_oracle(rule_set, examples=1200)
     assert len(seen) >= 0.9 * len(rule_set.rules), "the patients must reach nearly every rule"
     # Aimed at the operator rules alone, so that reaching each does not depend on how many
     # rules the bundled set has (every rule added shifts what a fixed seed generates).
