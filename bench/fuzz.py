@@ -61,7 +61,7 @@ def start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
     env["CDS_AUTH"] = "off"  # the benchmark's own server on loopback
     env["CDS_DATA_DIR"] = data_dir  # the store, as served by default
     command = [sys.executable, "-m", "cds_service.cli", "--rules", str(ROOT / "rules"), "serve"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "critical"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -120,8 +120,9 @@ class Bodies:
         """The body with every resource id but the Patient's suffixed and a new Patient version."""
         text = self.template
         for resource_id in self.ids:
-            text = text.replace(f'"id":"{resource_id}"', f'"id":"{resource_id}-{n}"')
-            text = text.replace(f'/{resource_id}"', f'/{resource_id}-{n}"')
+            new = f"{resource_id[:40]}-{n:x}"  # within FHIR's 64 characters
+            text = text.replace(f'"id":"{resource_id}"', f'"id":"{new}"')
+            text = text.replace(f'/{resource_id}"', f'/{new}"')
         return text.replace(
             '"resourceType":"Patient",',
             f'"resourceType":"Patient","meta":{{"versionId":"v{n}"}},',
@@ -150,7 +151,7 @@ class Result:
 
 
 def measure(target: Server, bodies: Bodies, cold: bool, calls: int, concurrency: int) -> Result:
-    offset = time.monotonic_ns()  # cold bodies never repeat across runs of the same request
+    offset = time.monotonic_ns() % 2**40  # cold bodies never repeat across runs of a request
     make = (lambda n: bodies.cold(offset + n)) if cold else (lambda n: bodies.warm)
     before = target.cpu_seconds()
     if concurrency == 1:

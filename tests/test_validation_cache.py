@@ -74,3 +74,22 @@ def test_a_second_patient_and_an_amended_result_get_their_own_cards(client: Clie
     after = dpyd_summaries(client, normal)
     assert before not in after
     assert dpyd_summaries(client, request_fixture(NAME)) == [before]
+
+
+def test_a_resource_read_leniently_is_noted_at_every_call(client: Client):
+    """Content read as sent is not walked again; content that needed a lenient reading is."""
+    lone = request_fixture(NAME)
+    order = lone["context"]["draftOrders"]["entry"][0]["resource"]
+    order["reasonReference"] = order["reasonReference"][0]  # one object where FHIR has a list
+    for _ in range(2):
+        (card,) = [
+            c for c in client.post(PATH, json=lone).json()["cards"] if "DPYD" in c["summary"]
+        ]
+        assert "**Read with care**" in card["detail"]
+        assert "read as a list of one" in card["detail"]
+    plain = request_fixture(NAME)
+    for _ in range(2):
+        (card,) = [
+            c for c in client.post(PATH, json=plain).json()["cards"] if "DPYD" in c["summary"]
+        ]
+        assert "**Read with care**" not in card["detail"]

@@ -66,7 +66,7 @@ class _Validated:
         self._entries: OrderedDict[bytes, FHIRResourceModel | InvalidResource] = OrderedDict()
 
     def get(self, resource: Mapping[str, Any]) -> FHIRResourceModel:
-        key = _digest(resource)
+        key = content_digest(resource)
         if key is None:
             return _validate(resource)
         found = self._entries.get(key)
@@ -88,7 +88,7 @@ class _Validated:
         self._entries.clear()
 
 
-def _digest(resource: Mapping[str, Any]) -> bytes | None:
+def content_digest(resource: Mapping[str, Any]) -> bytes | None:
     """A digest of the resource's content, or None for content JSON cannot hold (no caching)."""
     try:
         content = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
