@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cds_service.observability import workers
 from tests.conftest import RULES, request_fixture
 from tests.fixture_cases import TODAY
 
@@ -186,3 +187,15 @@ def test_a_worker_that_dies_is_replaced(tmp_path):
     assert replacement not in (first, second)
     assert f"worker {first} exited with -9; starting another" in log
     assert statuses == [200] * 8
+
+
+def test_answers_are_sent_at_once_not_held_for_the_clients_ack():
+    """Each connection inherits TCP_NODELAY from the listening socket. Without it, Nagle's
+    algorithm held the last segment of every answer until the client's delayed ACK: about
+    40 ms added to each call on loopback, nine times the service's own time."""
+    for reuse_port in (False, True):
+        sock = workers._bind("127.0.0.1", 0, reuse_port=reuse_port)
+        try:
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        finally:
+            sock.close()
