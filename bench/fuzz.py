@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -75,6 +76,14 @@ def start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the service did not start within 60 s")
 
 
+def _dumps(request: Mapping[str, Any]) -> bytes:
+    """The request as JSON; the standard library writes the integers past 64 bits orjson cannot."""
+    try:
+        return orjson.dumps(request)
+    except TypeError:
+        return json.dumps(request).encode()
+
+
 def rule_facts() -> dict[str, frozenset[str]]:
     rule_set = load_rule_set(ROOT / "rules")
     try:
@@ -116,7 +125,7 @@ async def one(
     rng = random.Random(seed * 1_000_003 + number)
     request, mutation = mutations.mutate(name, fixtures[name], rng)
     path = f"/cds-services/oncology-{fixtures[name]['hook']}"
-    body = orjson.dumps(request)
+    body = _dumps(request)
     started = time.monotonic()
     try:
         response = await client.post(
