@@ -236,11 +236,12 @@ def _unphased(
 ) -> Genotype | None:
     """Two variants each reported heterozygous on its own, read together (CPIC, PharmCAT).
 
-    Separate reports do not say whether the variants sit on one chromosome or on both; CPIC
-    and PharmCAT read two decreased- or no-function DPYD variants of unknown phase as being on
-    different chromosomes, the lower activity. The diplotype says that this was assumed.
+    Separate reports do not say whether the variants sit on one chromosome or on both. Where
+    the gene's allele table says so (``unphased_heterozygous``: CPIC and PharmCAT for DPYD), they
+    are read as on different chromosomes, the lower activity, and the diplotype says it was
+    assumed in the table's words.
     """
-    if table is None or len(genotypes) < 2:
+    if table is None or table.unphased is None or len(genotypes) < 2:
         return None
     variants: dict[str, Genotype] = {}
     for _, genotype in genotypes:
@@ -255,7 +256,7 @@ def _unphased(
     return Genotype(
         gene=table.gene,
         reported="; ".join(g.reported for g in variants.values()),
-        diplotype=f"{read.text} (phase unknown: read as on different chromosomes)",
+        diplotype=f"{read.text} ({table.unphased})",
         activity_score=read.activity_score,
         phenotype=read.phenotype,
         sources=tuple(s for g in variants.values() for s in g.sources),

@@ -69,6 +69,9 @@ class AlleleTable:
     inhibitor_factors: Mapping[str, float] = field(default_factory=dict)
     hemizygous: Mapping[str, str] = field(default_factory=dict)
     """Function of a single allele -> phenotype, for an X-linked gene (G6PD) in a male."""
+    unphased: str | None = None
+    """For a gene whose guideline reads two variants reported heterozygous apart as on different
+    chromosomes: what the card says of that assumption. None: such reports are not combined."""
 
     def interpret(self, text: str) -> Diplotype:
         """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``.
@@ -272,7 +275,8 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
             alleles[key] = allele
     factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
     hemizygous = {e["function"]: e["phenotype"] for e in doc.get("hemizygous_phenotypes") or ()}
-    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors, hemizygous)
+    unphased = doc.get("unphased_heterozygous")
+    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors, hemizygous, unphased)
 
 
 def _normal(name: str) -> str:

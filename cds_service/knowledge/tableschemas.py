@@ -131,6 +131,7 @@ def alleles_schema() -> dict:
                 "function_phenotypes": array(pair, minItems=1),
                 "hemizygous_phenotypes": array(single, minItems=1),
                 "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
+                "unphased_heterozygous": TEXT,
             },
             ["meta", "reference", "alleles"],
             oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
