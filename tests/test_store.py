@@ -129,7 +129,7 @@ def test_migrations_keep_the_cards_of_the_previous_version(store_url: str) -> No
     try:
         migrate(engine, "0001")  # the store as the first release left it
         with engine.begin() as connection:
-            connection.execute(text_insert(old))
+            connection.execute(text_insert("served_card", old))
         migrate(engine)
         with engine.connect() as connection:
             [row] = connection.execute(select(served_card))
@@ -138,10 +138,54 @@ def test_migrations_keep_the_cards_of_the_previous_version(store_url: str) -> No
     assert (row.card_uuid, row.served_at, row.suggestion_labels) == ("c-1", old["served_at"], None)
 
 
-def text_insert(values: dict[str, Any]) -> Any:
-    """An insert naming only the columns of the first version (the table object has more)."""
+def test_feedback_sent_again_is_kept_once(store_url: str) -> None:
+    """The EHR retries after a 503 whose write landed late, or after losing the 200: the same
+    item is the same event. Another answer on the same card is a new one."""
+    with stored(store_url) as client:
+        answer = client.post("/cds-services/oncology-order-sign", json=request_fixture(SIGN))
+        card = answer.json()["cards"][0]
+        item = overridden(card)
+        path = "/cds-services/oncology-order-sign/feedback"
+        for sent in ({"feedback": [item]}, {"feedback": [item, item]}):
+            assert client.post(path, json=sent).status_code == 200
+        later = {**item, "overrideReason": {**item["overrideReason"], "userComment": "now reduced"}}
+        assert client.post(path, json={"feedback": [later]}).status_code == 200
+    kept = rows(store_url, feedback)
+    assert [row.user_comment for row in kept] == ["tolerated 2 cycles", "now reduced"]
+
+
+def test_migrations_keep_feedback_once_per_event(store_url: str) -> None:
+    engine = connect(store_url)
+    item = {
+        "card_uuid": "c-1",
+        "service": "oncology-order-sign",
+        "outcome": "overridden",
+        "accepted_suggestions": "",
+        "override_code": "tolerated-before",
+        "outcome_at": datetime(2026, 1, 1, 9, tzinfo=UTC),
+        "received_at": datetime(2026, 1, 1, 9, 1, tzinfo=UTC),
+    }
+    try:
+        migrate(engine, "0002")
+        with engine.begin() as connection:
+            for values in (item, {**item, "received_at": item["received_at"] + timedelta(1)}):
+                connection.execute(text_insert("feedback", values))
+            connection.execute(text_insert("feedback", {**item, "outcome": "accepted"}))
+        migrate(engine)
+    finally:
+        engine.dispose()
+    kept = rows(store_url, feedback)
+    assert [(row.outcome, row.received_at) for row in kept] == [
+        ("overridden", item["received_at"]),
+        ("accepted", item["received_at"]),
+    ]
+    assert len({row.event for row in kept}) == 2
+
+
+def text_insert(table: str, values: dict[str, Any]) -> Any:
+    """An insert naming only the columns an earlier version had (the table object has more)."""
     columns = ", ".join(values)
-    return text(f"INSERT INTO served_card ({columns}) VALUES (:{', :'.join(values)})").bindparams(
+    return text(f"INSERT INTO {table} ({columns}) VALUES (:{', :'.join(values)})").bindparams(
         **{k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in values.items()}
     )
 

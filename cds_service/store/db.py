@@ -94,8 +94,10 @@ feedback = Table(
     Column("user_comment", Text),
     Column("outcome_at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    Column("event", String(64), nullable=False),  # see feedback.event_digest
     Index("ix_feedback_card_outcome", "card_uuid", "outcome"),
     Index("ix_feedback_received", "received_at"),
+    Index("ux_feedback_event", "event", unique=True),
 )
 
 

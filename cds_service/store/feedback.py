@@ -2,15 +2,22 @@
 
 Feedback for a card uuid the service never served is kept as well (a client's mix-up, or a card
 from before the store existed) and counted: the report shows it per service.
+
+Keeping is idempotent: an item sent again (the EHR retries after a 503 whose write landed
+late, or after losing the 200) is the same event and is kept once, so no override reason is
+counted twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+import orjson
+from sqlalchemy import Connection, Engine, Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..protocol.messages import FeedbackItem
 from ..protocol.outcomes import ClientError
@@ -35,7 +42,7 @@ def rows(service: str, items: Sequence[FeedbackItem], received: datetime) -> lis
 def _row(service: str, item: FeedbackItem, received: datetime) -> dict[str, Any]:
     reason = item.overrideReason
     coding = reason.reason if reason else None
-    return {
+    row = {
         "card_uuid": item.card,
         "service": service,
         "outcome": item.outcome,
@@ -47,6 +54,32 @@ def _row(service: str, item: FeedbackItem, received: datetime) -> dict[str, Any]
         "outcome_at": item.outcomeTimestamp,
         "received_at": received,
     }
+    return {**row, "event": event_digest(row)}
+
+
+EVENT_COLUMNS = (
+    "service",
+    "card_uuid",
+    "outcome",
+    "outcome_at",
+    "accepted_suggestions",
+    "override_system",
+    "override_code",
+    "override_display",
+    "user_comment",
+)
+"""What makes one feedback event: everything the client said, not when it reached us."""
+
+
+def event_digest(row: Mapping[str, Any]) -> str:
+    """The identity of a feedback item: equal for an item sent twice, whatever the backend gave
+    back for its time (aware or naive UTC)."""
+    said = [row[column] for column in EVENT_COLUMNS]
+    at = row["outcome_at"]
+    said[EVENT_COLUMNS.index("outcome_at")] = (
+        at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    ).isoformat()
+    return hashlib.sha256(orjson.dumps(said)).hexdigest()
 
 
 def keep(engine: Engine, kept: list[dict[str, Any]]) -> int:
@@ -61,5 +94,11 @@ def keep(engine: Engine, kept: list[dict[str, Any]]) -> int:
                 select(served_card.c.card_uuid).where(served_card.c.card_uuid.in_(uuids)).distinct()
             )
         )
-        connection.execute(insert(feedback), kept)
+        connection.execute(_insert_new(connection), kept)
     return sum(row["card_uuid"] not in served for row in kept)
+
+
+def _insert_new(connection: Connection) -> Insert:
+    """An insert that skips an event already kept (the unique ``event`` column)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(feedback).on_conflict_do_nothing(index_elements=["event"])

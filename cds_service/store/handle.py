@@ -51,8 +51,7 @@ class Store:
         """:meth:`keep_feedback` in a worker thread, given up (503) after ``FEEDBACK_SECONDS``.
 
         A write given up on may still land later and the EHR then sends the item again: the
-        report counts a card by its latest answer, so the repeat changes no card's outcome
-        (only its reason is counted twice).
+        repeat is the same event and is kept once (``feedback.event_digest``).
         """
         try:
             return await asyncio.wait_for(
