@@ -110,7 +110,11 @@ FINDINGS = {  # finding -> (system, code, display); codes from clinical-facts.md
     "creatinine": (LOINC, "2160-0", "Creatinine [Mass/volume] in Serum or Plasma"),
     "weight": (LOINC, "29463-7", "Body weight"),
 }
-PN = {"N0": ("1229947003", "pN0"), "N1": ("1229951001", "pN1")}
+PN = {
+    "N0": ("1229947003", "pN0"),
+    "N1": ("1229951001", "pN1"),
+    "N2": ("1229957002", "pN2"),  # 4-9 nodes (knowledge/oncology.yaml)
+}
 ECOG_ANSWERS = {3: ("LA9625-0", "Limited self-care")}
 
 
