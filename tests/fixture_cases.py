@@ -71,6 +71,8 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "entrectinib": None,
     "selpercatinib": None,
     "sotorasib": None,
+    "nilotinib": "662281",
+    "pazopanib": "714438",
     "cyclophosphamide": "3002",
     "anastrozole": "84857",
     "paclitaxel": "56946",
