@@ -30,8 +30,23 @@ from tests.fixture_cases_oncotype_orders import finished_course
 EXAMPLES = FIXTURES / "biomarker-examples"
 HGVS = "http://varnomen.hgvs.org"
 PROFILES = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition"
-GENES = {"EGFR": "HGNC:3236", "BRAF": "HGNC:1097", "BRCA1": "HGNC:1100"}
-"""HGNC ids, clinical-facts 4.1 (verified)."""
+GENES = {
+    "EGFR": "HGNC:3236",
+    "BRAF": "HGNC:1097",
+    "BRCA1": "HGNC:1100",
+    "ROS1": "HGNC:10261",
+    "CD74": "HGNC:1697",
+    "MET": "HGNC:7029",
+    "RET": "HGNC:9967",
+    "KIF5B": "HGNC:6324",
+    "KRAS": "HGNC:6407",
+    "NTRK1": "HGNC:8031",
+    "NTRK2": "HGNC:8032",
+    "NTRK3": "HGNC:8033",
+    "ETV6": "HGNC:3495",
+}
+"""HGNC ids: clinical-facts 4.1 (verified) and rules/knowledge/biomarkers.yaml (its sources).
+CD74 1697, KIF5B 6324 and ETV6 3495, fusion partners only, from the same public gene lists."""
 PRESENT, ABSENT = ("LA9633-4", "Present"), ("LA9634-2", "Absent")
 SOMATIC, GERMLINE = ("LA6684-0", "Somatic"), ("LA6683-2", "Germline")
 MSI_ANSWERS = {"MSI-H": ("LA26203-2", "MSI-H"), "stable": ("LA14122-8", "Stable")}

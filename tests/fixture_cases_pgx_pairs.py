@@ -15,6 +15,8 @@ LYMPHOMA = [(None, "Peripheral T-cell lymphoma, relapsed")]
 BREAST = [(None, "Triple-negative breast cancer, metastatic")]
 
 COLON = [(None, "Adenocarcinoma of colon, stage III")]
+CML = [(None, "Chronic myeloid leukemia, chronic phase")]
+RCC = [(None, "Renal cell carcinoma, metastatic")]
 
 CASES: tuple[Case, ...] = (
     # Regimens and combination products read as their fluoropyrimidine and irinotecan
@@ -223,6 +225,39 @@ CASES: tuple[Case, ...] = (
         conditions=BREAST,
         order=("sacituzumab govitecan", "Trodelvy 10 mg/kg IV", None, None, None),
     ),
+    # UGT1A1 and nilotinib, pazopanib (hyperbilirubinemia; information, no dose change)
+    Case(
+        "ugt1a1-28-28-nilotinib",
+        "male",
+        "1971-05-14",
+        genotypes={"UGT1A1": "*28/*28"},
+        conditions=CML,
+        order=("nilotinib", "Tasigna 300 mg capsule", 300, "mg", "daily"),
+    ),
+    Case(
+        "ugt1a1-1-28-nilotinib",
+        "male",
+        "1971-05-15",
+        genotypes={"UGT1A1": "*1/*28"},
+        conditions=CML,
+        order=("nilotinib", "Tasigna 300 mg capsule", 300, "mg", "daily"),
+    ),
+    Case(
+        "ugt1a1-6-28-pazopanib",
+        "female",
+        "1963-08-21",
+        genotypes={"UGT1A1": "UGT1A1*6/*28"},
+        conditions=RCC,
+        order=("pazopanib", "Votrient 800 mg", 800, "mg", "daily"),
+    ),
+    Case(
+        "ugt1a1-1-1-pazopanib",
+        "female",
+        "1963-08-22",
+        genotypes={"UGT1A1": "*1/*1"},
+        conditions=RCC,
+        order=("pazopanib", "Votrient 800 mg", 800, "mg", "daily"),
+    ),
 )
 
 Card = tuple[str, str, str]
@@ -277,4 +312,12 @@ EXPECTED: dict[str, list[Card]] = {
     "ugt1a1-28-28-sacituzumab.order-sign": [
         ("ugt1a1-poor-sacituzumab", "info", "watch closely for neutropenia")
     ],
+    "ugt1a1-28-28-nilotinib.order-sign": [
+        ("ugt1a1-poor-nilotinib", "info", "more hyperbilirubinemia on nilotinib (no dose change)")
+    ],
+    "ugt1a1-1-28-nilotinib.order-sign": [],
+    "ugt1a1-6-28-pazopanib.order-sign": [
+        ("ugt1a1-poor-pazopanib", "info", "indirect hyperbilirubinemia on pazopanib")
+    ],
+    "ugt1a1-1-1-pazopanib.order-sign": [],
 }

@@ -123,7 +123,11 @@ def test_stage_ii_nsclc_is_offered_osimertinib_and_not_the_metastatic_only_inhib
     ("site", "drugs", "held"),
     [
         (("Malignant melanoma of skin", None), "dabrafenib, trametinib", None),  # adjuvant too
-        (("Non-small cell lung cancer", "254637007"), None, "dabrafenib, trametinib"),
+        (
+            ("Non-small cell lung cancer", "254637007"),
+            None,
+            "dabrafenib, trametinib, encorafenib, binimetinib",  # Braftovi + Mektovi, 2023
+        ),
         (("Malignant tumor of colon", "363406005"), None, "encorafenib, cetuximab"),
     ],
     ids=["melanoma", "nsclc", "colon"],

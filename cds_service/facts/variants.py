@@ -46,8 +46,13 @@ class Variant:
     """The Observations the significance and implications were read from."""
 
     def describe(self) -> str:
-        """The variant as a card shows it: ``EGFR NP_005219.2:p.Leu858Arg (somatic)``."""
-        named = next(iter([*self.changes, *self.type_texts]), None)
+        """The variant as a card shows it: ``EGFR NP_005219.2:p.Leu858Arg (somatic)``.
+
+        A change type named by its Sequence Ontology label (``gene_fusion``) is shown in words;
+        HGVS changes keep their underscores (``p.E746_A750del``).
+        """
+        types = (text.replace("_", " ") for text in self.type_texts)
+        named = next(iter([*self.changes, *types]), None)
         change = named if self.found == PRESENT else self.found
         extra = [e for e in (self.origin, self.significance) if e]
         said = " ".join(filter(None, [", ".join(self.genes), change]))
