@@ -21,7 +21,7 @@ from fhir.resources.R4B.observation import Observation
 from ..knowledge.genomics import INDETERMINATE, AlleleTable, GeneGroup
 from ..knowledge.tables import Knowledge
 from ..knowledge.words import word_pattern
-from ..prefetch.record import PatientRecord
+from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import tests_ordered, unreadable
 from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
@@ -45,9 +45,13 @@ def pharmacogenomics(
     parent_genes: dict[str, str] = {}
     """Genotypes and variants by reference, with their gene: implications derive from them."""
     relevant = genomics.genotype_codes | genomics.phenotype_codes
+    on_file: dict[str, bool] = {}
+    """Every Observation by reference: whether it is a genotype."""
     for resource in record.resources:
         if resource.get("resourceType") != "Observation":
             continue
+        is_genotype = fhir.raw_has_code(resource.get("code"), genomics.genotype_codes)
+        on_file[fhir.reference_of(resource)] = is_genotype
         if fhir.raw_has_code(resource.get("code"), knowledge.biomarkers.variants.codes):
             gene = _raw_gene(resource, knowledge)  # the variant reader validates it
             if gene:
@@ -78,6 +82,8 @@ def pharmacogenomics(
     for observation in parsed:
         reference = f"Observation/{observation.id}"
         gene = _gene(observation, knowledge) or _derived_gene(observation, parent_genes)
+        if gene is None and _derived_from_other(observation, on_file):
+            continue  # a TMB's or a located variant's implication: the biomarker readers' own
         if gene is None:
             yield _not_read(reference, None, "no gene named (component 48018-6) and none derivable")
             continue
@@ -137,6 +143,17 @@ def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> 
         if parent.reference in parent_genes:
             return parent_genes[parent.reference]
     return None
+
+
+def _derived_from_other(observation: Observation, on_file: Mapping[str, bool]) -> bool:
+    """An implication derived from results on file none of which is a genotype.
+
+    It interprets a tumour finding (TMB, MSI) or a variant located by position, not a
+    pharmacogenomic result; an implication whose parents are not on file may still be one.
+    """
+    parents = [relative(p.reference or "") for p in observation.derivedFrom or ()]
+    known = [on_file[p] for p in parents if p in on_file]
+    return bool(known) and not any(known)
 
 
 def _raw_gene(resource: Mapping[str, Any], knowledge: Knowledge) -> str | None:

@@ -392,7 +392,7 @@ def biomarkers_schema() -> dict:
         },
         ["drugs", "biomarkers"],
     )
-    components = ["gene", "change", "type", "origin", "significance"]
+    components = ["gene", "change", "type", "origin", "significance", "location"]
     return document(
         "knowledge-biomarkers",
         "How genomic variants and biomarkers are read, where each is actionable with which"
