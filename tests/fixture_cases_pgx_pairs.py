@@ -99,6 +99,22 @@ CASES: tuple[Case, ...] = (
         conditions=HEME,
         order=("allopurinol", "allopurinol 300 mg tablet", None, None, None),
     ),
+    Case(  # a full two-allele typing at three fields, as HLA labs report it
+        "hla-b-typing-5801-4403-allopurinol",
+        "male",
+        "1969-02-11",
+        genotypes={"HLA-B": "HLA-B*58:01:01/HLA-B*44:03:01"},
+        conditions=HEME,
+        order=("allopurinol", "allopurinol 300 mg tablet", None, None, None),
+    ),
+    Case(  # the same typing without *58:01: negative (CPIC: *X/*X, X not *58:01)
+        "hla-b-typing-4403-0702-allopurinol",
+        "male",
+        "1969-02-12",
+        genotypes={"HLA-B": "HLA-B*44:03:01/HLA-B*07:02:01"},
+        conditions=HEME,
+        order=("allopurinol", "allopurinol 300 mg tablet", None, None, None),
+    ),
     Case(
         "hla-b-negative-allopurinol",
         "female",
@@ -251,6 +267,10 @@ EXPECTED: dict[str, list[Card]] = {
         ("hla-b-5801-allopurinol", "critical", "HLA-B*58:01 positive: do not give allopurinol")
     ],
     "hla-b-negative-allopurinol.order-sign": [],
+    "hla-b-typing-5801-4403-allopurinol.order-sign": [
+        ("hla-b-5801-allopurinol", "critical", "HLA-B*58:01 positive: do not give allopurinol")
+    ],
+    "hla-b-typing-4403-0702-allopurinol.order-sign": [],
     "cyp2d6-um-ondansetron.order-sign": [
         ("cyp2d6-ultrarapid-5ht3", "warning", "choose granisetron")
     ],

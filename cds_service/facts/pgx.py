@@ -171,7 +171,10 @@ def _raw_gene(resource: Mapping[str, Any], knowledge: Knowledge) -> str | None:
 
 
 def _genotype(observation: Observation, gene: str, knowledge: Knowledge) -> Genotype | None:
-    reported = fhir.concept_text(observation.valueCodeableConcept) or observation.valueString
+    concept = observation.valueCodeableConcept
+    codes = [code for _, code, _ in fhir.codings(concept) if code]
+    # a GL String or a ClinVar id coded without a display is still a result: read its code
+    reported = fhir.concept_text(concept) or observation.valueString or next(iter(codes), None)
     if not reported:
         return None
     table = knowledge.genomics.genes.get(gene)

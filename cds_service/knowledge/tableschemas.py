@@ -118,6 +118,18 @@ def alleles_schema() -> dict:
         ["functions", "phenotype"],
     )
     single = closed({"function": TEXT, "phenotype": TEXT}, ["function", "phenotype"])
+    notation = closed(
+        {
+            "prefixes": array(TEXT, minItems=1),
+            "drop": array(TEXT, minItems=1),
+            "chromosomes": TEXT,
+            "fields": {"type": "integer", "minimum": 1},
+            "other": closed({"pattern": TEXT, "function": TEXT}, ["pattern", "function"]),
+            "stated": array(
+                closed({"pattern": TEXT, "phenotype": TEXT}, ["pattern", "phenotype"]), minItems=1
+            ),
+        }
+    )
     return document(
         "knowledge-alleles",
         "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
@@ -132,6 +144,7 @@ def alleles_schema() -> dict:
                 "hemizygous_phenotypes": array(single, minItems=1),
                 "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
                 "unphased_heterozygous": TEXT,
+                "notation": notation,
             },
             ["meta", "reference", "alleles"],
             oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
