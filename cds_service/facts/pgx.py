@@ -33,6 +33,8 @@ _T = TypeVar("_T")
 class _GeneResults:
     genotypes: list[tuple[Observation, Genotype]] = field(default_factory=list)
     lab_phenotypes: list[tuple[Observation, str]] = field(default_factory=list)
+    measured: dict[str, str] = field(default_factory=dict)
+    """Observation reference -> the enzyme activity as read (it stands for a diplotype)."""
 
 
 def pharmacogenomics(
@@ -44,7 +46,8 @@ def pharmacogenomics(
     parsed: list[Observation] = []
     parent_genes: dict[str, str] = {}
     """Genotypes and variants by reference, with their gene: implications derive from them."""
-    relevant = genomics.genotype_codes | genomics.phenotype_codes
+    activity_codes = frozenset(c for a in genomics.activities for c in a.codes)
+    relevant = genomics.genotype_codes | genomics.phenotype_codes | activity_codes
     on_file: dict[str, bool] = {}
     """Every Observation by reference: whether it is a genotype."""
     for resource in record.resources:
@@ -89,7 +92,17 @@ def pharmacogenomics(
             continue
         seen_genes.add(gene)
         entry = results.setdefault(gene, _GeneResults())
-        if fhir.has_code(observation.code, genomics.genotype_codes):
+        activity = genomics.activity_of(fhir.codes_of(observation.code))
+        if activity is not None:
+            phenotype, read = activity.read(
+                observation.valueQuantity, observation.referenceRange or []
+            )
+            if phenotype is None:
+                yield _not_read(reference, gene, f"enzyme activity {read}")
+                continue
+            entry.lab_phenotypes.append((observation, phenotype))
+            entry.measured[reference] = f"enzyme activity {read}"
+        elif fhir.has_code(observation.code, genomics.genotype_codes):
             genotype = _genotype(observation, gene, knowledge)
             if genotype:
                 entry.genotypes.append((observation, genotype))
@@ -135,7 +148,8 @@ def _gene(observation: Observation, knowledge: Knowledge) -> str | None:
         gene = genomics.code_genes.get((system or "", code or ""))
         if gene:
             return gene
-    return None
+    activity = genomics.activity_of(fhir.codes_of(observation.code))
+    return activity.gene if activity else None
 
 
 def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> str | None:
@@ -216,6 +230,8 @@ def _phenotype(
 ) -> Phenotype | None:
     genotype = _unphased(entry.genotypes, table) or _latest(entry.genotypes)
     lab = _latest(entry.lab_phenotypes)
+    latest_lab = max(entry.lab_phenotypes, key=_when, default=None)
+    measured = entry.measured.get(f"Observation/{latest_lab[0].id}") if latest_lab else None
     sources = tuple(
         dict.fromkeys(
             f"Observation/{obs.id}" for obs, _ in [*entry.lab_phenotypes, *entry.genotypes]
@@ -227,7 +243,7 @@ def _phenotype(
         consistent = comparable and derived == lab
         phenotype, basis = lab, "lab"
         score = genotype.activity_score if consistent and genotype else None
-        diplotype = genotype.diplotype if genotype else None
+        diplotype = measured or (genotype.diplotype if genotype else None)
         concordance = ("concordant" if consistent else "discordant") if comparable else None
     elif genotype is not None:
         phenotype, basis = derived or INDETERMINATE, "diplotype"
@@ -329,6 +345,8 @@ def _group(group: GeneGroup, phenotypes: Mapping[str, Phenotype]) -> PhenotypeGr
 
 
 def _latest(items: Sequence[tuple[Observation, _T]]) -> _T | None:
-    if not items:
-        return None
-    return max(items, key=lambda item: str(item[0].effectiveDateTime or item[0].issued or ""))[1]
+    return max(items, key=_when)[1] if items else None
+
+
+def _when(item: tuple[Observation, Any]) -> str:
+    return str(item[0].effectiveDateTime or item[0].issued or "")

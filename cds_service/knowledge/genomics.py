@@ -16,6 +16,7 @@ from typing import Any
 
 from ..protocol.fhir import Code
 from ..protocol.yamlfile import RuleFileError, YamlMap, line_of, load_yaml
+from .activity import Activity, load_activity
 from .words import normal_text
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -229,6 +230,11 @@ class Genomics:
     """Gene-specific phenotype codes (LOINC 79713-4 is TPMT) -> gene symbol."""
     test_order_statuses: frozenset[str] = frozenset()
     groups: tuple[GeneGroup, ...] = ()
+    activities: tuple[Activity, ...] = ()
+    """Enzyme activity results read as a phenotype of their gene (G6PD)."""
+
+    def activity_of(self, codes: list[Code]) -> Activity | None:
+        return next((a for a in self.activities if a.codes & set(codes)), None)
 
     def gene_of(self, system: str | None, code: str | None, display: str | None) -> str | None:
         """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix.
@@ -287,6 +293,12 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
             message = f"group {name}: unknown gene {unknown[0]}"
             raise RuleFileError(path, message, line_of(entry, "genes"))
         groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
+    activities = []
+    for entry in doc.get("activity") or ():
+        if entry["gene"] not in genes or entry["bands"][-1].get("below") is not None:
+            reason = "an unknown gene" if entry["gene"] not in genes else "no last open band"
+            raise RuleFileError(path, f"activity {entry['gene']}: {reason}", line_of(entry, "gene"))
+        activities.append(load_activity(entry, codes(entry["codes"])))
     return Genomics(
         systems=systems,
         genotype_codes=codes(doc["genotype"]["codes"]),
@@ -302,6 +314,7 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
         },
         test_order_statuses=frozenset(doc.get("test_order_statuses") or ()),
         groups=tuple(groups),
+        activities=tuple(activities),
     )
 
 

@@ -75,6 +75,30 @@ def genomics_schema() -> dict:
                     )
                 ),
                 "test_order_statuses": array(TEXT, minItems=1),
+                "activity": array(
+                    closed(
+                        {
+                            "gene": TEXT,
+                            "codes": codes,
+                            "percent_units": array(TEXT, minItems=1),
+                            "normal_medians": mapping({"type": "number", "exclusiveMinimum": 0}),
+                            "bands": array(
+                                closed(
+                                    {
+                                        "below": {"type": "number", "exclusiveMinimum": 0},
+                                        "phenotype": TEXT,
+                                        "label": TEXT,
+                                    },
+                                    ["phenotype", "label"],
+                                ),
+                                minItems=2,
+                            ),
+                            "source": TEXT,
+                        },
+                        ["gene", "codes", "bands", "source"],
+                    ),
+                    minItems=1,
+                ),
                 "groups": mapping(
                     closed(
                         {
