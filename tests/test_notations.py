@@ -49,6 +49,14 @@ def test_hla_b_typings_that_do_not_say_whether_58_01_is_there_are_not_read(text:
     assert read.phenotype is None
 
 
+@pytest.mark.parametrize("text", ["Seattle, Lodi, Modena, Ferrara II, Athens-like", "B/Cosenza"])
+def test_a_g6pd_allele_of_unchecked_function_is_not_read(text: str):
+    """PharmCAT names ~185 alleles; one whose CPIC function is not in the table is not guessed."""
+    read = KNOWLEDGE.genomics.genes["G6PD"].interpret(text)
+    assert read.unknown != ()
+    assert read.phenotype is None
+
+
 def _two_variant_request(second: str) -> dict:
     """The c.1905+1G>A heterozygous patient with a second DPYD variant reported on its own."""
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
