@@ -240,6 +240,18 @@ def oncology_schema() -> dict:
             "ordered_when": words,
             "equivalent_codes": {"type": "boolean"},
             "trend": {"type": "boolean"},
+            "interpretation": {"type": "boolean"},
+            "per_gene": closed(
+                {
+                    "genes": array(TEXT, minItems=2),
+                    "method_words": array(TEXT, minItems=1),
+                    "lost": closed({"codes": array(TEXT), "texts": array(TEXT)}),
+                    "kept": closed({"codes": array(TEXT), "texts": array(TEXT)}),
+                    "any_lost": TEXT,
+                    "all_kept": TEXT,
+                },
+                ["genes", "method_words", "lost", "kept", "any_lost", "all_kept"],
+            ),
         },
         anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
     )
