@@ -229,8 +229,8 @@ def _phenotype(
     inhibitors: Sequence[Inhibitor],
 ) -> Phenotype | None:
     genotype = _unphased(entry.genotypes, table) or _latest(entry.genotypes)
-    lab = _latest(entry.lab_phenotypes)
     latest_lab = max(entry.lab_phenotypes, key=_when, default=None)
+    lab = latest_lab[1] if latest_lab else None
     measured = entry.measured.get(f"Observation/{latest_lab[0].id}") if latest_lab else None
     sources = tuple(
         dict.fromkeys(
