@@ -18,6 +18,46 @@ COLON = [(None, "Adenocarcinoma of colon, stage III")]
 CML = [(None, "Chronic myeloid leukemia, chronic phase")]
 RCC = [(None, "Renal cell carcinoma, metastatic")]
 
+
+def g6pd_activity(case: str, value: float, reference: tuple[float, float] | None) -> dict:
+    """A quantitative G6PD result (LOINC 32546-4, U/g Hb) with the lab's reference range."""
+    unit = {"unit": "U/g Hb", "system": "http://unitsofmeasure.org", "code": "U/g{Hb}"}
+    observation = {
+        "resourceType": "Observation",
+        "id": f"obs-g6pd-activity-{case}",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "32546-4",
+                    "display": "Glucose-6-Phosphate dehydrogenase [Enzymatic activity/mass] "
+                    "in Red Blood Cells",
+                }
+            ]
+        },
+        "subject": {"reference": f"Patient/pt-{case}"},
+        "effectiveDateTime": "2026-11-20T08:00:00Z",
+        "valueQuantity": {"value": value, **unit},
+    }
+    if reference:
+        low, high = reference
+        observation["referenceRange"] = [
+            {"low": {"value": low, **unit}, "high": {"value": high, **unit}}
+        ]
+    return observation
+
+
 CASES: tuple[Case, ...] = (
     # Regimens and combination products read as their fluoropyrimidine and irinotecan
     Case(
@@ -69,6 +109,33 @@ CASES: tuple[Case, ...] = (
         conditions=LYMPHOMA,
         order=("rasburicase", "Elitek 0.2 mg/kg IV", None, None, None),
     ),
+    # G6PD enzyme activity (ARUP adult interval 9.6-16.3 U/g Hb): it outranks the genotype
+    Case(  # 7.2 U/g Hb = 56% of normal: Deficient (WHO class III range), though B/A- is Variable
+        "g6pd-het-activity-56pct-rasburicase",
+        "female",
+        "1970-03-22",
+        genotypes={"G6PD": "B/A-"},
+        conditions=HEME,
+        order=("rasburicase", "rasburicase 0.2 mg/kg IV", None, None, None),
+        resources=[g6pd_activity("g6pd-het-activity-56pct-rasburicase", 7.2, (9.6, 16.3))],
+    ),
+    Case(  # 8.5 U/g Hb = 66% of normal: Normal, no card
+        "g6pd-het-activity-66pct-rasburicase",
+        "female",
+        "1970-03-23",
+        genotypes={"G6PD": "B/A-"},
+        conditions=HEME,
+        order=("rasburicase", "rasburicase 0.2 mg/kg IV", None, None, None),
+        resources=[g6pd_activity("g6pd-het-activity-66pct-rasburicase", 8.5, (9.6, 16.3))],
+    ),
+    Case(  # no reference range: the number cannot be placed, said before the drug
+        "g6pd-activity-no-range-dapsone",
+        "male",
+        "1958-12-01",
+        conditions=HEME,
+        order=("dapsone", "dapsone 100 mg tablet", None, None, None),
+        resources=[g6pd_activity("g6pd-activity-no-range-dapsone", 2.0, None)],
+    ),
     Case(
         "g6pd-het-female-rasburicase",
         "female",
@@ -98,6 +165,22 @@ CASES: tuple[Case, ...] = (
         "female",
         "1972-08-14",
         genotypes={"HLA-B": "HLA-B*58:01 heterozygous"},
+        conditions=HEME,
+        order=("allopurinol", "allopurinol 300 mg tablet", None, None, None),
+    ),
+    Case(  # a full two-allele typing at three fields, as HLA labs report it
+        "hla-b-typing-5801-4403-allopurinol",
+        "male",
+        "1969-02-11",
+        genotypes={"HLA-B": "HLA-B*58:01:01/HLA-B*44:03:01"},
+        conditions=HEME,
+        order=("allopurinol", "allopurinol 300 mg tablet", None, None, None),
+    ),
+    Case(  # the same typing without *58:01: negative (CPIC: *X/*X, X not *58:01)
+        "hla-b-typing-4403-0702-allopurinol",
+        "male",
+        "1969-02-12",
+        genotypes={"HLA-B": "HLA-B*44:03:01/HLA-B*07:02:01"},
         conditions=HEME,
         order=("allopurinol", "allopurinol 300 mg tablet", None, None, None),
     ),
@@ -279,6 +362,13 @@ EXPECTED: dict[str, list[Card]] = {
     "g6pd-lab-deficient-dapsone.order-sign": [
         ("g6pd-deficient-hemolytic-drug", "critical", "do not give dapsone")
     ],
+    "g6pd-het-activity-56pct-rasburicase.order-sign": [
+        ("g6pd-deficient-hemolytic-drug", "critical", "do not give rasburicase")
+    ],
+    "g6pd-het-activity-66pct-rasburicase.order-sign": [],
+    "g6pd-activity-no-range-dapsone.order-sign": [
+        ("g6pd-result-unreadable", "warning", "could not be read")
+    ],
     "g6pd-untested-rasburicase.order-sign": [
         ("g6pd-test-first-rasburicase", "info", "No G6PD result on file")
     ],
@@ -286,6 +376,10 @@ EXPECTED: dict[str, list[Card]] = {
         ("hla-b-5801-allopurinol", "critical", "HLA-B*58:01 positive: do not give allopurinol")
     ],
     "hla-b-negative-allopurinol.order-sign": [],
+    "hla-b-typing-5801-4403-allopurinol.order-sign": [
+        ("hla-b-5801-allopurinol", "critical", "HLA-B*58:01 positive: do not give allopurinol")
+    ],
+    "hla-b-typing-4403-0702-allopurinol.order-sign": [],
     "cyp2d6-um-ondansetron.order-sign": [
         ("cyp2d6-ultrarapid-5ht3", "warning", "choose granisetron")
     ],

@@ -33,6 +33,30 @@ def test_notation_reads_as_the_table_says(row: dict):
         assert read.text == row["diplotype"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HLA-B*58",  # one field (serological B58): *58:01 or *58:02
+        "HLA-B*58:01:01G/HLA-B*44:03",  # a G group may hold other two-field names
+        "HLA-B*58:01:01:01N/HLA-B*44:03",  # a null allele is not expressed
+        "HLA-B*15:02",  # another allele alone: the second one is not said
+        "HLA-B*58:01/HLA-B*57:01+HLA-B*07:02",  # GL String alternatives that disagree
+    ],
+)
+def test_hla_b_typings_that_do_not_say_whether_58_01_is_there_are_not_read(text: str):
+    read = KNOWLEDGE.genomics.genes["HLA-B"].interpret(text)
+    assert read.unknown != ()
+    assert read.phenotype is None
+
+
+@pytest.mark.parametrize("text", ["Seattle, Lodi, Modena, Ferrara II, Athens-like", "B/Cosenza"])
+def test_a_g6pd_allele_of_unchecked_function_is_not_read(text: str):
+    """PharmCAT names ~185 alleles; one whose CPIC function is not in the table is not guessed."""
+    read = KNOWLEDGE.genomics.genes["G6PD"].interpret(text)
+    assert read.unknown != ()
+    assert read.phenotype is None
+
+
 def _two_variant_request(second: str) -> dict:
     """The c.1905+1G>A heterozygous patient with a second DPYD variant reported on its own."""
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")

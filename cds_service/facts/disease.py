@@ -28,6 +28,7 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreadable, weeks_since
+from .panel import per_gene_finding
 from .types import (
     AdvancedCancer,
     Cancer,
@@ -191,7 +192,10 @@ def findings(
     wanted = {s.name: s.ordered_when for s in specs.values() if s.ordered_when}
     orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
     for name in specs:
-        if name not in seen:
+        panel = None if name in seen else per_gene_finding(record, specs[name], knowledge.genomics)
+        if panel is not None:
+            yield panel
+        elif name not in seen:
             yield MissingFinding(finding=name, test_ordered=orders.get(name))
 
 
@@ -290,6 +294,8 @@ def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
 def _finding(spec: FindingSpec, observation: Observation, resource: Mapping[str, Any]) -> Finding:
     reference = f"Observation/{observation.id}"
     value, number, unit, reported = _read_value(spec, _result(spec, observation))
+    if spec.interpretation and value in (None, NOT_INTERPRETED):
+        value = _interpreted(spec, observation) or value  # MII MSI: 2.61 %, "Stable"
     if number is not None:
         band = spec.band(number)
     else:  # a lab that reports the band in words ("High risk") names it as its value
@@ -380,6 +386,19 @@ def _read_value(
             return answer, _number(answer), spec.unit, result.valueString
         return NOT_INTERPRETED, None, None, result.valueString
     return NOT_INTERPRETED, None, None, None
+
+
+def _interpreted(spec: FindingSpec, observation: Observation) -> str | None:
+    """The answer the lab's ``interpretation`` gives, read with the finding's answers."""
+    for concept in observation.interpretation or ():
+        for _, code, display in fhir.codings(concept):
+            if spec.answers and code in spec.answers:
+                return spec.answers[code]
+            if spec.answer_text(display):
+                return spec.answer_text(display)
+        if spec.answer_text(concept.text):
+            return spec.answer_text(concept.text)
+    return None
 
 
 def _numeric_answer(spec: FindingSpec, number: float) -> str | None:

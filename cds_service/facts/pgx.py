@@ -21,7 +21,7 @@ from fhir.resources.R4B.observation import Observation
 from ..knowledge.genomics import INDETERMINATE, AlleleTable, GeneGroup
 from ..knowledge.tables import Knowledge
 from ..knowledge.words import word_pattern
-from ..prefetch.record import PatientRecord
+from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import tests_ordered, unreadable
 from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
@@ -33,6 +33,8 @@ _T = TypeVar("_T")
 class _GeneResults:
     genotypes: list[tuple[Observation, Genotype]] = field(default_factory=list)
     lab_phenotypes: list[tuple[Observation, str]] = field(default_factory=list)
+    measured: dict[str, str] = field(default_factory=dict)
+    """Observation reference -> the enzyme activity as read (it stands for a diplotype)."""
 
 
 def pharmacogenomics(
@@ -44,10 +46,15 @@ def pharmacogenomics(
     parsed: list[Observation] = []
     parent_genes: dict[str, str] = {}
     """Genotypes and variants by reference, with their gene: implications derive from them."""
-    relevant = genomics.genotype_codes | genomics.phenotype_codes
+    activity_codes = frozenset(c for a in genomics.activities for c in a.codes)
+    relevant = genomics.genotype_codes | genomics.phenotype_codes | activity_codes
+    on_file: dict[str, bool] = {}
+    """Every Observation by reference: whether it is a genotype."""
     for resource in record.resources:
         if resource.get("resourceType") != "Observation":
             continue
+        is_genotype = fhir.raw_has_code(resource.get("code"), genomics.genotype_codes)
+        on_file[fhir.reference_of(resource)] = is_genotype
         if fhir.raw_has_code(resource.get("code"), knowledge.biomarkers.variants.codes):
             gene = _raw_gene(resource, knowledge)  # the variant reader validates it
             if gene:
@@ -78,12 +85,24 @@ def pharmacogenomics(
     for observation in parsed:
         reference = f"Observation/{observation.id}"
         gene = _gene(observation, knowledge) or _derived_gene(observation, parent_genes)
+        if gene is None and _derived_from_other(observation, on_file):
+            continue  # a TMB's or a located variant's implication: the biomarker readers' own
         if gene is None:
             yield _not_read(reference, None, "no gene named (component 48018-6) and none derivable")
             continue
         seen_genes.add(gene)
         entry = results.setdefault(gene, _GeneResults())
-        if fhir.has_code(observation.code, genomics.genotype_codes):
+        activity = genomics.activity_of(fhir.codes_of(observation.code))
+        if activity is not None:
+            phenotype, read = activity.read(
+                observation.valueQuantity, observation.referenceRange or []
+            )
+            if phenotype is None:
+                yield _not_read(reference, gene, f"enzyme activity {read}")
+                continue
+            entry.lab_phenotypes.append((observation, phenotype))
+            entry.measured[reference] = f"enzyme activity {read}"
+        elif fhir.has_code(observation.code, genomics.genotype_codes):
             genotype = _genotype(observation, gene, knowledge)
             if genotype:
                 entry.genotypes.append((observation, genotype))
@@ -129,7 +148,8 @@ def _gene(observation: Observation, knowledge: Knowledge) -> str | None:
         gene = genomics.code_genes.get((system or "", code or ""))
         if gene:
             return gene
-    return None
+    activity = genomics.activity_of(fhir.codes_of(observation.code))
+    return activity.gene if activity else None
 
 
 def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> str | None:
@@ -137,6 +157,17 @@ def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> 
         if parent.reference in parent_genes:
             return parent_genes[parent.reference]
     return None
+
+
+def _derived_from_other(observation: Observation, on_file: Mapping[str, bool]) -> bool:
+    """An implication derived from results on file none of which is a genotype.
+
+    It interprets a tumour finding (TMB, MSI) or a variant located by position, not a
+    pharmacogenomic result; an implication whose parents are not on file may still be one.
+    """
+    parents = [relative(p.reference or "") for p in observation.derivedFrom or ()]
+    known = [on_file[p] for p in parents if p in on_file]
+    return bool(known) and not any(known)
 
 
 def _raw_gene(resource: Mapping[str, Any], knowledge: Knowledge) -> str | None:
@@ -154,7 +185,10 @@ def _raw_gene(resource: Mapping[str, Any], knowledge: Knowledge) -> str | None:
 
 
 def _genotype(observation: Observation, gene: str, knowledge: Knowledge) -> Genotype | None:
-    reported = fhir.concept_text(observation.valueCodeableConcept) or observation.valueString
+    concept = observation.valueCodeableConcept
+    codes = [code for _, code, _ in fhir.codings(concept) if code]
+    # a GL String or a ClinVar id coded without a display is still a result: read its code
+    reported = fhir.concept_text(concept) or observation.valueString or next(iter(codes), None)
     if not reported:
         return None
     table = knowledge.genomics.genes.get(gene)
@@ -195,7 +229,9 @@ def _phenotype(
     inhibitors: Sequence[Inhibitor],
 ) -> Phenotype | None:
     genotype = _unphased(entry.genotypes, table) or _latest(entry.genotypes)
-    lab = _latest(entry.lab_phenotypes)
+    latest_lab = max(entry.lab_phenotypes, key=_when, default=None)
+    lab = latest_lab[1] if latest_lab else None
+    measured = entry.measured.get(f"Observation/{latest_lab[0].id}") if latest_lab else None
     sources = tuple(
         dict.fromkeys(
             f"Observation/{obs.id}" for obs, _ in [*entry.lab_phenotypes, *entry.genotypes]
@@ -207,7 +243,7 @@ def _phenotype(
         consistent = comparable and derived == lab
         phenotype, basis = lab, "lab"
         score = genotype.activity_score if consistent and genotype else None
-        diplotype = genotype.diplotype if genotype else None
+        diplotype = measured or (genotype.diplotype if genotype else None)
         concordance = ("concordant" if consistent else "discordant") if comparable else None
     elif genotype is not None:
         phenotype, basis = derived or INDETERMINATE, "diplotype"
@@ -309,6 +345,8 @@ def _group(group: GeneGroup, phenotypes: Mapping[str, Phenotype]) -> PhenotypeGr
 
 
 def _latest(items: Sequence[tuple[Observation, _T]]) -> _T | None:
-    if not items:
-        return None
-    return max(items, key=lambda item: str(item[0].effectiveDateTime or item[0].issued or ""))[1]
+    return max(items, key=_when)[1] if items else None
+
+
+def _when(item: tuple[Observation, Any]) -> str:
+    return str(item[0].effectiveDateTime or item[0].issued or "")

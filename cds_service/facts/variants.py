@@ -72,11 +72,11 @@ def read(record: PatientRecord, knowledge: Knowledge) -> tuple[list[Variant], li
     }
     for observation in _observations(record, codes.codes, broken, knowledge, raw_genes):
         variant = _variant(observation, knowledge)
-        if not variant.genes:
-            reason = "no gene named (component 48018-6)"
-            broken.append(_broken(variant.reference, reason, None, table))
-        else:
+        if variant.genes:
             variants[variant.reference] = variant
+        elif not _placed(observation, codes):
+            reason = "no gene named (component 48018-6) and no location"
+            broken.append(_broken(variant.reference, reason, None, table))
     interpreting = codes.interpretations | table.implications.codes
     for observation in _observations(record, interpreting, broken, knowledge, raw_genes):
         for parent in observation.derivedFrom or ():
@@ -122,14 +122,24 @@ def _observations(
         yield observation
 
 
+def _placed(observation: Observation, codes: VariantCodes) -> bool:
+    """A variant found by position (a CNV by coordinates, an ISCN translocation), or a complex
+    variant grouping member variants: no biomarker of the table is read from its gene, and its
+    members are read on their own."""
+    located = any(_has(c.code, codes.location) for c in observation.component or ())
+    return located or bool(observation.hasMember)
+
+
 def _broken(
     reference: str, reason: str, genes: Iterable[str] | None, table: Biomarkers
 ) -> Unreadable:
+    """A variant or interpretation that cannot be used: role ``variant``, so that it is said
+    as a genomic variant and never as a pharmacogenomic result."""
     genes = list(genes or ())
     biomarker = next(filter(None, map(table.of_gene, genes)), None)
     gene = next((g for g in genes if table.of_gene(g) == biomarker), None) if genes else None
     error = fhir.InvalidResource(reference, reason)
-    return unreadable(error, "Observation", gene=gene, biomarker=biomarker)
+    return unreadable(error, "Observation", "variant", gene=gene, biomarker=biomarker)
 
 
 def _variant(observation: Observation, knowledge: Knowledge) -> Variant:

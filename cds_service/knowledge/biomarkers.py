@@ -36,6 +36,9 @@ class VariantCodes:
     type: frozenset[Code]
     origin: frozenset[Code]
     significance: frozenset[Code]
+    location: frozenset[Code]
+    """Where a variant lies (reference sequence, coordinates, cytogenetic band): one that says
+    where but names no gene is a finding by position, which no biomarker here reads."""
     origins: Mapping[str, str]
     """Answer code -> ``germline`` or ``somatic``."""
     significances: Mapping[str, str]
@@ -275,6 +278,7 @@ def load_biomarkers(
             type=codes(components["type"]),
             origin=codes(components["origin"]),
             significance=codes(components["significance"]),
+            location=codes(components["location"]),
             origins=dict(variants["origins"]),
             significances=dict(variants["significances"]),
             interpretations=codes(variants["interpretations"]),

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..protocol.fhir import Code
 from ..protocol.yamlfile import RuleFileError, YamlMap, line_of, load_yaml
+from .activity import Activity, load_activity
 from .words import normal_text
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -51,6 +52,26 @@ class Diplotype:
 
 
 @dataclass(frozen=True)
+class Notation:
+    """How a gene's results are written beyond ``*A/*B`` (HLA typings), from the allele table.
+
+    ``prefixes`` are gene names written before an allele (``HLA-B*58:01``, ``B*58:01``);
+    ``drop`` patterns are removed first (a GL String's namespace and version); ``chromosomes``
+    joins the two alleles of a genotype, after which ``/`` lists alternatives that must agree
+    (GL String); ``fields`` truncates all-numeric names to that many fields (``*58:01:01:01`` is
+    ``*58:01``); ``other`` gives a function to any other allele of that pattern; ``stated``
+    reads a whole result stated for one allele (``*58:01 positive``) to a phenotype.
+    """
+
+    prefixes: tuple[str, ...] = ()
+    drop: tuple[re.Pattern[str], ...] = ()
+    chromosomes: str | None = None
+    fields: int | None = None
+    other: tuple[re.Pattern[str], str] | None = None
+    stated: tuple[tuple[re.Pattern[str], str], ...] = ()
+
+
+@dataclass(frozen=True)
 class AlleleTable:
     """One gene's alleles and how a pair of them gives a phenotype.
 
@@ -72,6 +93,7 @@ class AlleleTable:
     unphased: str | None = None
     """For a gene whose guideline reads two variants reported heterozygous apart as on different
     chromosomes: what the card says of that assumption. None: such reports are not combined."""
+    notation: Notation = field(default_factory=Notation)
 
     def interpret(self, text: str) -> Diplotype:
         """Read ``*2A/*13``, ``DPYD c.1905+1G>A/Reference``, ``*1/*2x2`` or ``*28 homozygous``.
@@ -79,6 +101,11 @@ class AlleleTable:
         A gene with ``hemizygous`` phenotypes also reads one allele alone (``A-``, ``A-
         hemizygous``): an X-linked gene in a male carries one copy.
         """
+        for pattern in self.notation.drop:
+            text = pattern.sub("", text)
+        stated = self._stated(text)
+        if stated is not None:
+            return stated
         names = self._split(text)
         found = [self._find(name) for name in names]
         single = found[0] if len(found) == 1 else None
@@ -105,8 +132,19 @@ class AlleleTable:
                 return phenotype
         return None
 
+    def _stated(self, text: str) -> Diplotype | None:
+        """A result stated for one allele (``HLA-B*58:01 positive``), not a typing."""
+        key = " ".join(self._strip_gene(text).split())
+        for pattern, phenotype in self.notation.stated:
+            if pattern.fullmatch(key):
+                return Diplotype((key,), (), None, phenotype)
+        return None
+
     def _split(self, text: str) -> list[str]:
         text = text.strip()
+        joiner = self.notation.chromosomes
+        if joiner and joiner in text:  # GL String: "+" between chromosomes, "/" alternatives
+            return [self._strip_gene(part) for part in text.split(joiner)]
         leading = re.fullmatch(
             r"(heterozygous|homozygous|hemizygous)(?:\s+for)?\s+(.+)", text, re.I
         )
@@ -119,17 +157,25 @@ class AlleleTable:
             allele, state = zygosity.group(1), zygosity.group(2).lower()
             if state.startswith("hemi"):
                 return [self._strip_gene(allele)]
-            other = allele if state.startswith("hom") else self.reference
-            return [self._strip_gene(allele), other]
+            allele = self._strip_gene(allele)
+            return [allele, allele if state.startswith("hom") else self.reference]
         return [self._strip_gene(part) for part in text.split("/")]
 
     def _strip_gene(self, part: str) -> str:
         part = part.strip()
-        if part.upper().startswith(self.gene):
-            part = part[len(self.gene) :].lstrip(" :")
+        for prefix in (self.gene, *self.notation.prefixes):
+            if part.upper().startswith(prefix.upper()):
+                rest = part[len(prefix) :]
+                if not rest or rest[0] in " :*":
+                    return rest.lstrip(" :")
         return part
 
     def _find(self, name: str) -> Allele | None:
+        if "/" in name and self.notation.chromosomes:  # alternatives of one chromosome
+            options = [self._find(self._strip_gene(o)) for o in name.split("/")]
+            functions = {o.function for o in options if o is not None}
+            agree = None not in options and len(functions) == 1
+            return options[0] if agree else None
         key = re.sub(r"^nm_\d+(\.\d+)?:", "", _normal(name))  # NM_000110.4:c.1905+1G>A
         named = re.fullmatch(r"(.+?)\((.+)\)", key)  # "c.1905+1G>A (*2A)": either name
         if named and key not in self.alleles:
@@ -141,7 +187,21 @@ class AlleleTable:
         if key in self.alleles:
             return self.alleles[key]
         suballele = re.fullmatch(r"(\*\w+?)\.\d{3}", key)  # PharmVar *7.001 is *7
-        return self.alleles.get(suballele.group(1)) if suballele else None
+        if suballele:
+            return self.alleles.get(suballele.group(1))
+        return self._by_fields(key)
+
+    def _by_fields(self, key: str) -> Allele | None:
+        """An HLA name at a higher resolution than the table's, or another allele of the gene."""
+        fields, other = self.notation.fields, self.notation.other
+        numeric = re.fullmatch(r"\*?\d+(:\d+)+", key)
+        if fields and numeric and key.count(":") >= fields:
+            key = ":".join(key.split(":")[:fields])
+            if key in self.alleles:
+                return self.alleles[key]
+        if other and other[0].fullmatch(key):
+            return Allele(key, other[1])
+        return None
 
 
 @dataclass(frozen=True)
@@ -170,6 +230,11 @@ class Genomics:
     """Gene-specific phenotype codes (LOINC 79713-4 is TPMT) -> gene symbol."""
     test_order_statuses: frozenset[str] = frozenset()
     groups: tuple[GeneGroup, ...] = ()
+    activities: tuple[Activity, ...] = ()
+    """Enzyme activity results read as a phenotype of their gene (G6PD)."""
+
+    def activity_of(self, codes: list[Code]) -> Activity | None:
+        return next((a for a in self.activities if a.codes & set(codes)), None)
 
     def gene_of(self, system: str | None, code: str | None, display: str | None) -> str | None:
         """The gene symbol of a coding; HGNC ids with and without the ``HGNC:`` prefix.
@@ -228,6 +293,12 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
             message = f"group {name}: unknown gene {unknown[0]}"
             raise RuleFileError(path, message, line_of(entry, "genes"))
         groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
+    activities = []
+    for entry in doc.get("activity") or ():
+        if entry["gene"] not in genes or entry["bands"][-1].get("below") is not None:
+            reason = "an unknown gene" if entry["gene"] not in genes else "no last open band"
+            raise RuleFileError(path, f"activity {entry['gene']}: {reason}", line_of(entry, "gene"))
+        activities.append(load_activity(entry, codes(entry["codes"])))
     return Genomics(
         systems=systems,
         genotype_codes=codes(doc["genotype"]["codes"]),
@@ -243,6 +314,7 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
         },
         test_order_statuses=frozenset(doc.get("test_order_statuses") or ()),
         groups=tuple(groups),
+        activities=tuple(activities),
     )
 
 
@@ -276,7 +348,24 @@ def _allele_table(gene: str, doc: Mapping[str, Any], path: Path) -> AlleleTable:
     factors = {str(k): float(v) for k, v in (doc.get("inhibitor_factors") or {}).items()}
     hemizygous = {e["function"]: e["phenotype"] for e in doc.get("hemizygous_phenotypes") or ()}
     unphased = doc.get("unphased_heterozygous")
-    return AlleleTable(gene, doc["reference"], alleles, bands, pairs, factors, hemizygous, unphased)
+    table = AlleleTable(
+        gene, doc["reference"], alleles, bands, pairs, factors, hemizygous, unphased
+    )
+    return replace(table, notation=_notation(doc.get("notation") or {}))
+
+
+def _notation(entry: Mapping[str, Any]) -> Notation:
+    other = entry.get("other")
+    return Notation(
+        prefixes=tuple(entry.get("prefixes") or ()),
+        drop=tuple(re.compile(p, re.I) for p in entry.get("drop") or ()),
+        chromosomes=entry.get("chromosomes"),
+        fields=entry.get("fields"),
+        other=(re.compile(other["pattern"], re.I), other["function"]) if other else None,
+        stated=tuple(
+            (re.compile(s["pattern"], re.I), s["phenotype"]) for s in entry.get("stated") or ()
+        ),
+    )
 
 
 def _normal(name: str) -> str:

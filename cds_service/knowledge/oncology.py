@@ -17,6 +17,7 @@ from typing import Any
 from ..protocol.fhir import Code
 from ..protocol.yamlfile import RuleFileError, YamlMap
 from .concepts import Concept, codes, concept_of, load_concepts, words
+from .genepanels import PerGene, load_per_gene
 from .words import normal_text
 
 
@@ -58,6 +59,11 @@ class FindingSpec:
     """The codes are methods of one measurement: none takes precedence, the latest wins."""
     trend: bool = False
     """Also compare the latest result with the earliest (a :class:`FindingTrend` fact)."""
+    interpretation: bool = False
+    """A value the answers do not read (a number without bands) takes the Observation's
+    ``interpretation`` as its answer, when that is one of the answers."""
+    per_gene: PerGene | None = None
+    """Read from one result per gene product when no result of the finding itself is on file."""
 
     def rank(self, codes: Iterable[Code], texts: Iterable[str]) -> int | None:
         """The precedence of a coding among this finding's codes (words rank last), or None."""
@@ -169,6 +175,8 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
             ordered_when=words(entry.get("ordered_when")),
             equivalent_codes=bool(entry.get("equivalent_codes")),
             trend=bool(entry.get("trend")),
+            interpretation=bool(entry.get("interpretation")),
+            per_gene=load_per_gene(entry["per_gene"]) if entry.get("per_gene") else None,
         )
         for name, entry in doc["findings"].items()
     }

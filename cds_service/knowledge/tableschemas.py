@@ -75,6 +75,30 @@ def genomics_schema() -> dict:
                     )
                 ),
                 "test_order_statuses": array(TEXT, minItems=1),
+                "activity": array(
+                    closed(
+                        {
+                            "gene": TEXT,
+                            "codes": codes,
+                            "percent_units": array(TEXT, minItems=1),
+                            "normal_medians": mapping({"type": "number", "exclusiveMinimum": 0}),
+                            "bands": array(
+                                closed(
+                                    {
+                                        "below": {"type": "number", "exclusiveMinimum": 0},
+                                        "phenotype": TEXT,
+                                        "label": TEXT,
+                                    },
+                                    ["phenotype", "label"],
+                                ),
+                                minItems=2,
+                            ),
+                            "source": TEXT,
+                        },
+                        ["gene", "codes", "bands", "source"],
+                    ),
+                    minItems=1,
+                ),
                 "groups": mapping(
                     closed(
                         {
@@ -118,6 +142,18 @@ def alleles_schema() -> dict:
         ["functions", "phenotype"],
     )
     single = closed({"function": TEXT, "phenotype": TEXT}, ["function", "phenotype"])
+    notation = closed(
+        {
+            "prefixes": array(TEXT, minItems=1),
+            "drop": array(TEXT, minItems=1),
+            "chromosomes": TEXT,
+            "fields": {"type": "integer", "minimum": 1},
+            "other": closed({"pattern": TEXT, "function": TEXT}, ["pattern", "function"]),
+            "stated": array(
+                closed({"pattern": TEXT, "phenotype": TEXT}, ["pattern", "phenotype"]), minItems=1
+            ),
+        }
+    )
     return document(
         "knowledge-alleles",
         "One gene's allele functions (and activity values), and how a pair gives the phenotype:"
@@ -132,6 +168,7 @@ def alleles_schema() -> dict:
                 "hemizygous_phenotypes": array(single, minItems=1),
                 "inhibitor_factors": mapping({"type": "number", "minimum": 0, "maximum": 1}),
                 "unphased_heterozygous": TEXT,
+                "notation": notation,
             },
             ["meta", "reference", "alleles"],
             oneOf=[{"required": ["phenotypes"]}, {"required": ["function_phenotypes"]}],
@@ -203,6 +240,18 @@ def oncology_schema() -> dict:
             "ordered_when": words,
             "equivalent_codes": {"type": "boolean"},
             "trend": {"type": "boolean"},
+            "interpretation": {"type": "boolean"},
+            "per_gene": closed(
+                {
+                    "genes": array(TEXT, minItems=2),
+                    "method_words": array(TEXT, minItems=1),
+                    "lost": closed({"codes": array(TEXT), "texts": array(TEXT)}),
+                    "kept": closed({"codes": array(TEXT), "texts": array(TEXT)}),
+                    "any_lost": TEXT,
+                    "all_kept": TEXT,
+                },
+                ["genes", "method_words", "lost", "kept", "any_lost", "all_kept"],
+            ),
         },
         anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
     )
@@ -392,7 +441,7 @@ def biomarkers_schema() -> dict:
         },
         ["drugs", "biomarkers"],
     )
-    components = ["gene", "change", "type", "origin", "significance"]
+    components = ["gene", "change", "type", "origin", "significance", "location"]
     return document(
         "knowledge-biomarkers",
         "How genomic variants and biomarkers are read, where each is actionable with which"

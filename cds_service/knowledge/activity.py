@@ -1,0 +1,80 @@
+"""Enzyme activity read as a phenotype (``activity`` in ``rules/knowledge/genomics.yaml``).
+
+A quantitative G6PD result says more than a genotype for a heterozygous woman: CPIC guides drug
+use by the activity-based phenotype. The activity is read as a percent of normal: sent as a
+percent, or divided by the normal the laboratory states (the midpoint of the Observation's own
+reference range, in the same unit), or by a site's normal median for that unit in the table.
+Without one of those the number cannot be placed and is said to be unreadable, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..protocol.fhir import Code
+
+
+@dataclass(frozen=True)
+class ActivityBand:
+    below: float | None
+    """Percent of normal the activity is under; None: every activity left."""
+    phenotype: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    gene: str
+    codes: frozenset[Code]
+    percent_units: frozenset[str]
+    normal_medians: Mapping[str, float]
+    """Unit as sent -> the site's normal median in that unit (used without a reference range)."""
+    bands: tuple[ActivityBand, ...]
+
+    def read(self, quantity: Any, ranges: list[Any]) -> tuple[str | None, str]:
+        """(phenotype or None, what was read): ``7.2 U/g Hb = 55% of normal (10-60%)``."""
+        if quantity is None or quantity.value is None:
+            return None, "no activity value"
+        value, unit = float(quantity.value), quantity.unit or quantity.code or ""
+        sent = f"{quantity.comparator or ''}{quantity.value} {unit}".strip()
+        if quantity.comparator:
+            return None, f"{sent}: a bound, not a value"
+        percent = self._percent(value, unit, quantity.code, ranges)
+        if percent is None:
+            return None, f"{sent}: no normal stated to compare it with"
+        band = next(b for b in self.bands if b.below is None or percent < b.below)
+        return band.phenotype, f"{sent} = {percent:.0f}% of normal ({band.label})"
+
+    def _percent(
+        self, value: float, unit: str, code: str | None, ranges: list[Any]
+    ) -> float | None:
+        if unit in self.percent_units or (code or "") in self.percent_units:
+            return value
+        for stated in ranges:
+            low, high = getattr(stated, "low", None), getattr(stated, "high", None)
+            if low is None or high is None or low.value is None or high.value is None:
+                continue
+            if {low.unit or low.code, high.unit or high.code} - {unit, None}:
+                continue  # a range in another unit says nothing of this number
+            middle = (float(low.value) + float(high.value)) / 2
+            return 100 * value / middle if middle > 0 else None
+        normal = self.normal_medians.get(unit) or self.normal_medians.get(code or "")
+        return 100 * value / normal if normal else None
+
+
+def load_activity(entry: Mapping[str, Any], codes: frozenset[Code]) -> Activity:
+    bands = tuple(
+        ActivityBand(
+            None if b.get("below") is None else float(b["below"]), b["phenotype"], b["label"]
+        )
+        for b in entry["bands"]
+    )
+    return Activity(
+        gene=entry["gene"],
+        codes=codes,
+        percent_units=frozenset(entry.get("percent_units") or ()),
+        normal_medians={str(k): float(v) for k, v in (entry.get("normal_medians") or {}).items()},
+        bands=bands,
+    )

@@ -1,0 +1,61 @@
+"""G6PD enzyme activity read as a percent of the lab's normal (knowledge/genomics.yaml "activity").
+
+The limits are WHO class limits CPIC's phenotypes follow (below 60% of normal: deficient class
+II-III range; 60% or more: class IV, normal); the normal is the lab's own, never assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from fhir.resources.R4B.quantity import Quantity
+from fhir.resources.R4B.range import Range
+
+from cds_service.knowledge.tables import load_knowledge
+from tests.conftest import RULES
+
+(ACTIVITY,) = load_knowledge(RULES / "knowledge").genomics.activities
+
+
+def units(value: float, unit: str = "U/g Hb") -> Quantity:
+    return Quantity(value=value, unit=unit)
+
+
+ADULT = [Range(low=units(9.6), high=units(16.3))]  # midpoint 12.95 U/g Hb
+
+
+@pytest.mark.parametrize(
+    ("value", "phenotype", "band"),
+    [
+        (1.2, "Deficient", "below 10%"),  # 9%
+        (1.3, "Deficient", "10-60%"),  # 10.04%
+        (7.7, "Deficient", "10-60%"),  # 59.5%
+        (7.8, "Normal", "60% or more"),  # 60.2%
+    ],
+)
+def test_the_activity_reads_by_percent_of_the_labs_normal(value, phenotype, band):
+    read, text = ACTIVITY.read(units(value), ADULT)
+    assert read == phenotype
+    assert band in text
+
+
+def test_a_percent_is_read_as_sent():
+    assert ACTIVITY.read(units(59, "%"), [])[0] == "Deficient"
+    assert ACTIVITY.read(units(60, "%"), [])[0] == "Normal"
+
+
+def test_a_range_in_another_unit_or_none_leaves_the_number_unread():
+    other = [Range(low=units(150, "U/10*12 RBC"), high=units(215, "U/10*12 RBC"))]
+    assert ACTIVITY.read(units(7.0), other)[0] is None
+    assert ACTIVITY.read(units(7.0), [])[0] is None
+
+
+def test_a_sites_normal_median_is_used_without_a_range():
+    site = replace(ACTIVITY, normal_medians={"U/g Hb": 10.0})
+    assert site.read(units(5.9), [])[0] == "Deficient"
+    assert site.read(units(6.0), [])[0] == "Normal"
+
+
+def test_a_bound_is_not_a_value():
+    assert ACTIVITY.read(Quantity(value=2, comparator="<", unit="U/g Hb"), ADULT)[0] is None
