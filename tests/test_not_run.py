@@ -20,6 +20,7 @@ from cds_service.ruleset.notrun import not_run
 from cds_service.service import parse_request, read_context
 from tests.conftest import FIXTURES, Client, request_fixture
 from tests.fixture_cases import TODAY
+from tests.test_card_text import problems
 
 SIGN = "/cds-services/oncology-order-sign"
 REFUSED = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
@@ -73,6 +74,7 @@ def _blocked(client: Client, body: dict[str, Any], path: str = SIGN) -> dict[str
         c for c in response.json()["cards"] if "checks-not-run" in c["source"]["topic"]["code"]
     ]
     assert len(cards) == 1, [c["summary"] for c in cards]  # one card per answer
+    assert problems(cards[0]) == []  # the clinician's words: titles from the rule files
     return cards[0]
 
 

@@ -473,6 +473,8 @@ class ChecksNotRun(Fact):
     orders: str | None = None
     """The draft drug orders that some of these checks are about ("Capecitabine oral tablet
     (MedicationRequest/x)"); none when every check is about the record only."""
+    drugs: str | None = None
+    """The same orders by their drugs only, for the summary."""
 
 
 ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)

@@ -75,6 +75,7 @@ def not_run(
             keys=", ".join(keys),
             orders="; ".join(f"{drafts[o]} ({o})" if drafts[o] else o for o in sorted(concerned))
             or None,
+            drugs=", ".join(dict.fromkeys(drafts[o] or o for o in sorted(concerned))) or None,
             sources=tuple(f"prefetch '{key}'" for key in keys),  # one uuid per missing data
         )
     ]
