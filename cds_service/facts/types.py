@@ -482,7 +482,9 @@ ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)
 
 DRUG_ORDER_FACTS: tuple[type[Fact], ...] = (*ORDER_FACTS, TargetedOrder, Inhibitor)
 """Facts that can be about a draft drug order (an inhibitor of ``origin`` draft): a check
-testing one may concern the drugs being ordered (``ruleset/notrun.py``)."""
+testing one may concern the drugs being ordered (``ruleset/notrun.py``). A draft test order
+(``draft_test``) is no drug: checks of it alone give information, since a test signed without
+them does not put the patient at risk the way an unchecked drug or dose can."""
 
 FACT_TYPES: tuple[type[Fact], ...] = (
     PatientFact,
