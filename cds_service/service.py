@@ -2,8 +2,9 @@
 
 :func:`answer` serves the HTTP handler and queries the FHIR server for what prefetch left open;
 :func:`call` runs the same steps without FHIR access, for the command line and the benchmarks.
-A key that stays without data blocks only the rules that read it (``ruleset/sources.py``); the
-call is a 412 only when no rule that reads the record can run.
+A key that stays without data blocks only the rules that read it (``ruleset/sources.py``), named
+on one card (``ruleset/notrun.py``); the call is a 412 only when no rule that reads the record
+can run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .protocol.messages import (
     ServiceDefinition,
 )
 from .protocol.outcomes import ClientError, Issue, validated
-from .ruleset import sources
+from .ruleset import notrun
 from .ruleset.compiled import RuleSet, Service
 from .store import repeats
 from .store.db import utcnow
@@ -69,7 +70,7 @@ def decide(
     zone: ZoneInfo,
     overrides: repeats.Overrides | None = None,
 ) -> CdsResponse:
-    """The cards; the rules reading a key that stayed unanswered give one card saying so; with
+    """The cards; the rules reading a key that stayed unanswered are named on one card; with
     ``overrides``, each rule's repeat after an override."""
     missing = keys.unanswered(planned, fetched, failed)
     rules = rule_set.of_hook(service.hook)
@@ -79,7 +80,8 @@ def decide(
     with stage("facts"):
         record = keys.record(context, planned, fetched, zone)
         found = admit(facts.extract(record, rule_set.knowledge, today))
-        found += sources.not_run(rules, {key: issue.message for key, issue in missing.items()})
+        why = {key: issue.message for key, issue in missing.items()}
+        found += notrun.not_run(rules, why, found, record)
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
         raise ClientError.of(413, "too-costly", message, "prefetch")

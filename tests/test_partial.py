@@ -17,6 +17,7 @@ import pytest
 from cds_service.facts import extract
 from cds_service.prefetch import keys as prefetch
 from cds_service.protocol.yamlfile import load_yaml
+from cds_service.ruleset.sources import UNDECLARED
 from cds_service.service import parse_request, read_context
 from tests.conftest import FIXTURES, RULES
 from tests.fixture_cases import TODAY
@@ -49,14 +50,26 @@ def test_a_refused_search_keeps_the_dpyd_card_and_names_what_could_not_run(refus
     assert response.status_code == 200, response.text
     cards = response.json()["cards"]
     assert "dpyd-intermediate-as1" in topics(cards)
-    blocked = [c for c in cards if c["source"]["topic"]["code"] == "checks-not-run"]
-    assert blocked, topics(cards)
-    text = " ".join(c["summary"] + c["detail"] for c in blocked)
-    assert "CYP2D6" in text  # tamoxifen and its inhibitors are read from MedicationStatement
-    assert "MedicationStatement?patient=pt-dpyd-c1905-het" in text
-    assert "HTTP 400" in text
-    assert "Search on MedicationStatement is not supported" in text
-    assert "DPYD" not in " ".join(c["summary"] for c in blocked)  # DPYD ran: not said to fail
+    (card,) = [c for c in cards if "checks-not-run" in c["source"]["topic"]["code"]]  # one card
+    assert card["source"]["topic"]["code"] == "checks-not-run"
+    assert card["indicator"] == "warning"  # checks of the capecitabine order are among them
+    assert "Capecitabine" in card["summary"]
+    detail = card["detail"]
+    query = "- prefetch 'statements' (MedicationStatement?patient=pt-dpyd-c1905-het&status=active)"
+    assert query in detail
+    assert "HTTP 400: Search on MedicationStatement is not supported" in detail
+    # an inhibitor ordered for a patient taking tamoxifen is read from MedicationStatement
+    assert (
+        "  - A strong or moderate CYP2D6 inhibitor ordered for a patient taking tamoxifen" in detail
+    )
+    assert (
+        "  - Chemotherapy for advanced NSCLC with a driver on file and no matched therapy" in detail
+    )
+    # checks of a tamoxifen or endocrine order could not have fired: none is ordered
+    assert "CYP2D6 poor metabolizer, postmenopausal, tamoxifen" not in detail
+    assert "Endocrine therapy ordered alone" not in detail
+    assert "DPYD" not in card["summary"]  # DPYD ran: not said to fail
+    assert "**Rule:** checks-not-run (service.data-quality" in detail  # traceable
 
 
 def _views(found: list[Any]) -> dict[str, list[dict[str, Any]]]:
@@ -102,7 +115,7 @@ def test_fact_sources_name_every_fact_a_key_feeds(rule_set):
         for spec in service.keys:
             without = replace(planned, have={**planned.have, spec.key: []})
             less = _views(extract(prefetch.record(context, without, {}), rule_set.knowledge, TODAY))
-            for kind in (full.keys() | less.keys()) - {"unreadable"}:
+            for kind in (full.keys() | less.keys()) - UNDECLARED:
                 for name in _changed(full.get(kind, []), less.get(kind, []), kind):
                     if name not in sources[spec.key] and kind not in sources[spec.key]:
                         undeclared.setdefault(spec.key, set()).add(name)

@@ -33,6 +33,7 @@ from . import (
 )
 from .grouped import grouped, unreported
 from .types import (
+    DRUG_ORDER_FACTS,
     FACT_TYPES,
     ORDER_FACTS,
     ActiveMedication,
@@ -63,6 +64,7 @@ from .types import (
 )
 
 __all__ = [
+    "DRUG_ORDER_FACTS",
     "FACT_TYPES",
     "ORDER_FACTS",
     "ActiveMedication",

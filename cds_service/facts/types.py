@@ -457,20 +457,34 @@ class Unreadable(Fact):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChecksNotRun(Fact):
-    """The checks of one rule file that did not run: data they read could not be obtained."""
+    """The checks of one answer that did not run because data they read could not be obtained.
+
+    One per answer, whatever the number of rule files: the clinician reads one card. Only the
+    checks that could have fired for this request are listed (``ruleset/notrun.py``).
+    """
 
     kind = "checks_not_run"
     label = "Checks that could not run"
-    area: str
-    checks: str
+    queries: str
+    """Per query not obtained, a list item: the query and what the FHIR server (or the client)
+    answered, then as sub-items the checks that read its data, by their titles."""
     count: float
     keys: str
-    why: str
-    """Per prefetch key: the query and what the FHIR server (or the client) answered."""
+    orders: str | None = None
+    """The draft drug orders that some of these checks are about ("Capecitabine oral tablet
+    (MedicationRequest/x)"); none when every check is about the record only."""
+    drugs: str | None = None
+    """The same orders by their drugs only, for the summary."""
 
 
 ORDER_FACTS: tuple[type[Fact], ...] = (DraftMedication, AucDose, CumulativeDose)
 """Facts about one draft order (``order``, ``drug``): a remove-order suggestion may name them."""
+
+DRUG_ORDER_FACTS: tuple[type[Fact], ...] = (*ORDER_FACTS, TargetedOrder, Inhibitor)
+"""Facts that can be about a draft drug order (an inhibitor of ``origin`` draft): a check
+testing one may concern the drugs being ordered (``ruleset/notrun.py``). A draft test order
+(``draft_test``) is no drug: checks of it alone give information, since a test signed without
+them does not put the patient at risk the way an unchecked drug or dose can."""
 
 FACT_TYPES: tuple[type[Fact], ...] = (
     PatientFact,

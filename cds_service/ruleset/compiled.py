@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .. import facts as fact_types
@@ -50,8 +51,14 @@ class Rule:
     conditions: Conditions
     absent: Conditions
     card: YamlMap
-    needs: frozenset[str] = frozenset()
-    """The prefetch keys whose data its conditions test (``fact_sources`` in services.yaml)."""
+    reads: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per condition alias, the prefetch keys whose data it tests (``fact_sources`` in
+    services.yaml)."""
+
+    @cached_property
+    def needs(self) -> frozenset[str]:
+        """The prefetch keys without which the rule cannot run."""
+        return frozenset().union(*self.reads.values())
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from .cardchecks import card_problems
 from .compiled import Guideline, Rule, RuleFile, RuleSet, Service
 from .conditions import Compiler
 from .schemas import HOOKS, kind_of
-from .sources import fact_sources, needs
+from .sources import fact_sources, reads
 from .validation import validate
 
 _REQUIRED = (
@@ -208,7 +208,7 @@ def _rule_file(
             conditions=conditions,
             absent=absent,
             card=entry["card"],
-            needs=needs(entry["when"], sources),
+            reads=reads(entry["when"], sources),
         )
         problems += compiler.problems
         problems += card_problems(rule, knowledge, schema)

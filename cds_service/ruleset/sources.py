@@ -3,21 +3,23 @@
 ``services.yaml`` says, as data, which facts (or fact attributes) each prefetch key feeds
 (``fact_sources``). A rule needs every key that feeds a fact or attribute its conditions test,
 present or absent. When a key cannot be obtained, the rules that need it do not run (their
-"no result on file" would be false) and :func:`not_run` turns them into one fact per rule file,
-which ``data-quality.yaml`` shows as a card naming the checks and why.
+"no result on file" would be false) and ``notrun.py`` names them on one card per answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-from ..facts import ChecksNotRun, schema
+from ..facts import schema
 from ..protocol.yamlfile import RuleFileError, YamlMap
-from .compiled import Rule
 
 _NOT_TESTS = {"fact", "absent"}
 """Members of a condition that are not attribute tests."""
+UNDECLARED = frozenset({"unreadable"})
+"""Fact types no key declares: what could not be read of a key's data is not data it feeds,
+and the test of ``fact_sources`` (tests/test_partial.py) leaves them out. Nothing about them
+is known when a key is missing."""
 
 
 def fact_sources(
@@ -40,32 +42,15 @@ def fact_sources(
     return sources
 
 
-def needs(when: YamlMap, sources: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """The prefetch keys a rule with conditions ``when`` reads."""
-    tested = set()
-    for condition in when.values():
+def reads(when: YamlMap, sources: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Per condition of ``when`` (by alias), the prefetch keys that feed what it tests.
+
+    Without those keys the facts of its type may differ in what it tests; without any other key
+    they are the same facts, so whether one meets the condition is known.
+    """
+    found = {}
+    for alias, condition in when.items():
         kind = condition["fact"]
-        tested |= {kind, *(f"{kind}.{name}" for name in condition if name not in _NOT_TESTS)}
-    return frozenset(key for key, fed in sources.items() if fed & tested)
-
-
-def not_run(rules: Iterable[Rule], blocked: Mapping[str, str]) -> list[ChecksNotRun]:
-    """One fact per rule file whose rules need a key in ``blocked`` (key -> why it is missing)."""
-    by_file: dict[str, tuple[list[Rule], set[str]]] = {}
-    for rule in rules:
-        missing = rule.needs & blocked.keys()
-        if missing:
-            skipped, keys = by_file.setdefault(rule.file.id, ([], set()))
-            skipped.append(rule)
-            keys |= missing
-    return [
-        ChecksNotRun(
-            area=skipped[0].file.title,
-            checks="; ".join(rule.title for rule in skipped),
-            count=float(len(skipped)),
-            keys=", ".join(sorted(keys)),
-            why="; ".join(blocked[key] for key in sorted(keys)),
-            sources=(f"rule file {skipped[0].file.id}",),  # one card, one uuid, per area
-        )
-        for skipped, keys in by_file.values()
-    ]
+        tested = {kind, *(f"{kind}.{name}" for name in condition if name not in _NOT_TESTS)}
+        found[alias] = frozenset(key for key, fed in sources.items() if fed & tested)
+    return found
