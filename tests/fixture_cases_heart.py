@@ -69,7 +69,7 @@ def given(
     """A completed administration of one dose."""
     administration: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
-        "id": f"admin-{name}-{drug}-{date}",
+        "id": f"admin-{name}-{drug.replace(' ', '-')}-{date}",
         "status": "completed",
         "medicationCodeableConcept": _drug(drug),
         "subject": _subject(name),
@@ -166,8 +166,17 @@ def chest_radiotherapy(name: str) -> dict[str, Any]:
     }
 
 
-def kadcyla(name: str, *values: tuple[str, int]) -> Case:
-    """Ado-trastuzumab emtansine 3.6 mg/kg ordered, with these LVEF results."""
+FIRST_DOSE = "2026-03-09"
+"""The first dose of the HER2 drug on file: a week after the March LVEF (its baseline)."""
+
+
+def started(name: str, drug: str, dose: float, start: str | None) -> list[dict[str, Any]]:
+    """The first administration of ``drug`` on ``start``; none when the order is the first."""
+    return [given(name, drug, dose, "mg/kg", start)] if start else []
+
+
+def kadcyla(name: str, *values: tuple[str, int], start: str | None = FIRST_DOSE) -> Case:
+    """Ado-trastuzumab emtansine 3.6 mg/kg ordered, with these LVEF results, started ``start``."""
     order = ("ado-trastuzumab emtansine", "Kadcyla 160 mg injection", 3.6, "mg/kg", "q21d")
     return Case(
         name,
@@ -176,11 +185,17 @@ def kadcyla(name: str, *values: tuple[str, int]) -> Case:
         conditions=BREAST,
         findings={"HER2": True},
         order=order,
-        resources=lvef(name, *values),
+        resources=[
+            *lvef(name, *values),
+            *started(name, "ado-trastuzumab emtansine", 3.6, start),
+        ],
     )
 
 
-def trastuzumab(name: str, *values: tuple[str, int], hook: str = "order-sign") -> Case:
+def trastuzumab(
+    name: str, *values: tuple[str, int], hook: str = "order-sign", start: str | None = FIRST_DOSE
+) -> Case:
+    """Trastuzumab 6 mg/kg ordered (or active, for patient-view), first given on ``start``."""
     order = ("trastuzumab", "Trastuzumab 150 mg injection", 6, "mg/kg", "q21d")
     return Case(
         name,
@@ -190,7 +205,7 @@ def trastuzumab(name: str, *values: tuple[str, int], hook: str = "order-sign") -
         findings={"HER2": True} if hook != "patient-view" else {},
         active=[("MedicationRequest", "trastuzumab")] if hook == "patient-view" else [],
         order=order if hook != "patient-view" else ("", "", None, None, None),
-        resources=lvef(name, *values),
+        resources=[*lvef(name, *values), *started(name, "trastuzumab", 6, start)],
         hook=hook,
     )
 
@@ -337,6 +352,35 @@ CASES: tuple[Case, ...] = (
     trastuzumab("trastuzumab-lvef-fall-10-to-49", ("2026-03-02", 59), ("2026-09-21", 49)),
     trastuzumab("trastuzumab-lvef-fall-10-to-50", ("2026-03-02", 60), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-no-lvef"),
+    # The baseline is the latest LVEF before the first trastuzumab dose, not the earliest:
+    # 70 (2025) and 60 before the start, 50 now: -10 from 60, no hold (from 70 it was -20)
+    trastuzumab(
+        "trast-baseline-before-start",
+        ("2025-06-02", 70),
+        ("2026-03-02", 60),
+        ("2026-09-21", 50),
+    ),
+    # The same results with trastuzumab started before the 60: the baseline is 70, -20
+    trastuzumab(
+        "trast-baseline-started-earlier",
+        ("2025-06-02", 70),
+        ("2026-03-02", 60),
+        ("2026-09-21", 50),
+        start="2025-06-09",
+    ),
+    # No LVEF before the first dose: the earliest on file is the baseline, and the card says so
+    trastuzumab(
+        "trast-baseline-none-before",
+        ("2026-04-01", 66),
+        ("2026-09-21", 50),
+    ),
+    # A first trastuzumab order: a fall before it is not the label's fall on trastuzumab
+    trastuzumab(
+        "trast-first-order-fall-before",
+        ("2026-03-02", 66),
+        ("2026-09-21", 50),
+        start=None,
+    ),
     trastuzumab(
         "trastuzumab-active-lvef-fall-16",
         ("2026-03-02", 66),

@@ -613,6 +613,15 @@ EXPECTED: dict[str, list[Card]] = {
     "trastuzumab-active-lvef-fall-16.patient-view": [
         ("trastuzumab-active-lvef-fall-16", "warning", "On trastuzumab, LVEF 50% from 66%")
     ],
+    # The baseline is the latest LVEF before the first trastuzumab dose (not the earliest)
+    "trast-baseline-before-start.order-sign": [],
+    "trast-baseline-started-earlier.order-sign": [
+        ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 70% (-20 points): withhold")
+    ],
+    "trast-baseline-none-before.order-sign": [
+        ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 66% (-16 points): withhold")
+    ],
+    "trast-first-order-fall-before.order-sign": [],
 }
 EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pairs
 EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)

@@ -203,6 +203,13 @@ def oncology_schema() -> dict:
             "ordered_when": words,
             "equivalent_codes": {"type": "boolean"},
             "trend": {"type": "boolean"},
+            "baseline_before_first_dose": closed(
+                {
+                    "drugs": array(TEXT, minItems=1),
+                    "words": closed({"before": TEXT, "after": TEXT}, ["before", "after"]),
+                },
+                ["drugs", "words"],
+            ),
         },
         anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
     )
