@@ -210,6 +210,29 @@ def trastuzumab(
     )
 
 
+def her2_drug(
+    name: str,
+    drug: tuple[str, str, float],
+    *values: tuple[str, int],
+    conditions: list[tuple[str | None, str]] = BREAST,
+) -> Case:
+    """``drug`` (ingredient, order text, mg/kg) ordered, first given on FIRST_DOSE, with these
+    LVEF results."""
+    ingredient, text, dose = drug
+    return Case(
+        name,
+        "female",
+        "1972-08-08",
+        conditions=conditions,
+        findings={"HER2": True},
+        order=(ingredient, text, dose, "mg/kg", "q21d"),
+        resources=[*lvef(name, *values), *started(name, ingredient, dose, FIRST_DOSE)],
+    )
+
+
+ENHERTU = ("trastuzumab deruxtecan", "Enhertu 100 mg injection", 5.4)
+PERJETA = ("pertuzumab", "Perjeta 420 mg/14 mL injection", 420)
+METASTATIC = [(None, "Metastatic malignant neoplasm of breast")]
 NORMAL_LVEF = ("2026-04-20", 62)
 
 CASES: tuple[Case, ...] = (
@@ -346,6 +369,30 @@ CASES: tuple[Case, ...] = (
     kadcyla("tdm1-lvef-39", ("2026-03-02", 58), ("2026-09-21", 39)),
     kadcyla("tdm1-lvef-45-fall-10", ("2026-03-02", 55), ("2026-09-21", 45)),
     kadcyla("tdm1-lvef-46-fall-20", ("2026-03-02", 66), ("2026-09-21", 46)),
+    # T-DXd (Enhertu label): below 40 %, a fall of more than 20, 40-45 % after a fall of 10-20
+    her2_drug("tdxd-lvef-39", ENHERTU, ("2026-03-02", 58), ("2026-09-21", 39)),
+    her2_drug("tdxd-lvef-46-fall-21", ENHERTU, ("2026-03-02", 67), ("2026-09-21", 46)),
+    her2_drug("tdxd-lvef-46-fall-20", ENHERTU, ("2026-03-02", 66), ("2026-09-21", 46)),
+    her2_drug("tdxd-lvef-45-fall-10", ENHERTU, ("2026-03-02", 55), ("2026-09-21", 45)),
+    her2_drug("tdxd-no-lvef", ENHERTU),
+    # Pertuzumab (Perjeta label 2.3): early breast cancer below 50 % after a fall of 10; in
+    # metastatic disease below 40 %, or 40-45 % after a fall of 10
+    her2_drug("pertuzumab-early-lvef-49", PERJETA, ("2026-03-02", 59), ("2026-09-21", 49)),
+    her2_drug("pertuzumab-early-lvef-50", PERJETA, ("2026-03-02", 60), ("2026-09-21", 50)),
+    her2_drug(
+        "pertuzumab-mbc-lvef-45-fall-10",
+        PERJETA,
+        ("2026-03-02", 55),
+        ("2026-09-21", 45),
+        conditions=METASTATIC,
+    ),
+    her2_drug(
+        "pertuzumab-mbc-lvef-46-fall-12",
+        PERJETA,
+        ("2026-03-02", 58),
+        ("2026-09-21", 46),
+        conditions=METASTATIC,
+    ),
     # Trastuzumab: withhold for a fall of 16 points, or of 10 points to below 50 %
     trastuzumab("trastuzumab-lvef-fall-16", ("2026-03-02", 66), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-lvef-fall-15", ("2026-03-02", 65), ("2026-09-21", 50)),

@@ -622,6 +622,24 @@ EXPECTED: dict[str, list[Card]] = {
         ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 66% (-16 points): withhold")
     ],
     "trast-first-order-fall-before.order-sign": [],
+    # T-DXd (Enhertu label) and pertuzumab (Perjeta label 2.3, early and metastatic)
+    "tdxd-lvef-39.order-sign": [("tdxd-lvef-below-40", "warning", "LVEF 39% (below 40%)")],
+    "tdxd-lvef-46-fall-21.order-sign": [
+        ("tdxd-lvef-fall-over-20", "warning", "LVEF 46% from 67% (-21 points, more than 20)")
+    ],
+    "tdxd-lvef-46-fall-20.order-sign": [],
+    "tdxd-lvef-45-fall-10.order-sign": [
+        ("tdxd-lvef-40-45-fall-10-20", "warning", "LVEF 45% from 55% (-10 points)")
+    ],
+    "tdxd-no-lvef.order-sign": [("tdxd-no-lvef", "warning", "No LVEF on file")],
+    "pertuzumab-early-lvef-49.order-sign": [
+        ("pertuzumab-early-lvef-below-50-fall-10", "warning", "LVEF 49% (below 50%) from 59%")
+    ],
+    "pertuzumab-early-lvef-50.order-sign": [],
+    "pertuzumab-mbc-lvef-45-fall-10.order-sign": [
+        ("pertuzumab-metastatic-lvef-40-45-fall-10", "warning", "LVEF 45% from 55% (-10 points)")
+    ],
+    "pertuzumab-mbc-lvef-46-fall-12.order-sign": [],
 }
 EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pairs
 EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)
