@@ -234,6 +234,24 @@ ENHERTU = ("trastuzumab deruxtecan", "Enhertu 100 mg injection", 5.4)
 PERJETA = ("pertuzumab", "Perjeta 420 mg/14 mL injection", 420)
 METASTATIC = [(None, "Metastatic malignant neoplasm of breast")]
 NORMAL_LVEF = ("2026-04-20", 62)
+INFANT = "2025-03-01"
+"""A child of 1 year 7 months on the fixtures' date: under the daunorubicin label's 2 years."""
+
+
+def infant_daunorubicin(name: str, dose: float) -> Case:
+    """4 x 40 mg/m2 of daunorubicin on file, 9 kg and BSA 0.45 m2: the label's 10 mg/kg is
+    10 x 9 / 0.45 = 200 mg/m2; ``dose`` more is checked against it."""
+    past = finished(name, f"medrx-{name}-prior", "daunorubicin", 40, "mg/m2", {"count": 4})
+    body = [measure(name, "weight", 9, "2026-09-20"), measure(name, "BSA", 0.45, "2026-09-20")]
+    return anthracycline(
+        name,
+        dose,
+        [past, *lvef(name, NORMAL_LVEF), *body],
+        drug="daunorubicin",
+        birth=INFANT,
+        conditions=AML,
+    )
+
 
 CASES: tuple[Case, ...] = (
     # Cumulative doxorubicin-equivalent dose: 300 mg/m2 (warning) and 550 mg/m2 (critical)
@@ -335,6 +353,9 @@ CASES: tuple[Case, ...] = (
     own_limit("child-daunorubicin-at-300", "daunorubicin", (60, 4), 60, birth=CHILD),
     own_limit("child-daunorubicin-past-300", "daunorubicin", (60, 4), 70, birth=CHILD),
     own_limit("child-doxorubicin-250", "doxorubicin", (55, 4), 30, birth=CHILD),
+    # A child under 2: daunorubicin's 10 mg/kg (200 mg/m2 at 9 kg and 0.45 m2)
+    infant_daunorubicin("infant-daunorubicin-at-200", 40),
+    infant_daunorubicin("infant-daunorubicin-past-200", 50),
     own_limit("child-doxorubicin-240", "doxorubicin", (55, 4), 20, birth=CHILD),
     # Co-therapy that lowers doxorubicin's limit to 400: trastuzumab, chest radiotherapy
     own_limit(

@@ -549,6 +549,14 @@ EXPECTED: dict[str, list[Card]] = {
             "daunorubicin dose would be 310 mg/m2: above its 300",
         )
     ],
+    "infant-daunorubicin-at-200.order-sign": [],
+    "infant-daunorubicin-past-200.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "daunorubicin dose would be 210 mg/m2: above its 200 mg/m2 lifetime limit",
+        )
+    ],
     "child-doxorubicin-250.order-sign": [
         (
             "anthracycline-child-cumulative-250",

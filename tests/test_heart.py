@@ -127,6 +127,22 @@ def test_a_stopped_order_is_not_counted_as_if_its_course_ran_out(client: Client)
     assert "stopped before its course ended" in card["detail"]
 
 
+def test_a_child_under_2_is_checked_against_daunorubicin_10_mg_per_kg(client: Client):
+    """1 year 7 months, 9 kg, BSA 0.45 m2: 10 mg/kg x 9 / 0.45 = 200 mg/m2. 4 x 40 = 160 on
+    file; + 40 = 200 is at the limit (no card), + 50 = 210 is past it (cancel the order)."""
+    response = client.post(
+        "/cds-services/oncology-order-sign",
+        json=request_fixture("infant-daunorubicin-at-200.order-sign"),
+    )
+    assert response.json()["cards"] == []
+    card = only_card(client, "infant-daunorubicin-past-200.order-sign")
+    assert card["indicator"] == "critical"
+    assert "10 mg/kg x 9 kg / 0.45 m2 = 200 mg/m2" in card["text"]
+    assert "age group child" in card["detail"]
+    (action,) = card["suggestions"][0]["actions"]
+    assert action["type"] == "delete"
+
+
 def test_trastuzumab_card_shows_baseline_and_latest_with_dates(client: Client):
     """Three LVEFs on file: the baseline is the one before the first dose (66, 2 March; the
     first dose 9 March), the latest 50: -16."""
