@@ -36,6 +36,9 @@ from tests.conftest import (
 Card = tuple[str, str, str]
 """(rule of the card, indicator, text in the summary)."""
 
+DUE_4_WEEKS = [("goals-of-care-due", "info", "due by 2026-12-19 (8 weeks after diagnosis)")]
+"""Advanced cancer diagnosed 4 weeks before the fixtures' day, nothing on file."""
+
 # fixture request -> the cards it must produce, in any order; [] for none
 EXPECTED: dict[str, list[Card]] = {
     "dpyd-c1905-het-capecitabine.order-sign": [
@@ -470,6 +473,16 @@ EXPECTED: dict[str, list[Card]] = {
     "goals-of-care-date-unknown.patient-view": [
         ("goals-of-care-date-unknown", "info", "no diagnosis date on file, so no due date")
     ],
+    # Advanced: unresectable stage III, locally advanced pancreatic, relapsed or refractory
+    # hematologic malignancies (knowledge/care.yaml); not: stage III alone, a new leukaemia
+    "goals-of-care-nsclc-iiib-unresectable.patient-view": DUE_4_WEEKS,
+    "goals-of-care-nsclc-iiib.patient-view": [],
+    "goals-of-care-pancreas-locally-advanced.patient-view": DUE_4_WEEKS,
+    "goals-of-care-pancreas-resectable.patient-view": [],
+    "goals-of-care-aml-relapsed.patient-view": DUE_4_WEEKS,
+    "goals-of-care-aml-new.patient-view": [],
+    "goals-of-care-myeloma-refractory.patient-view": DUE_4_WEEKS,
+    "goals-of-care-lymphoma-relapsed.patient-view": DUE_4_WEEKS,
     # Heart: cumulative anthracycline dose (300 / 400 / 550 mg/m2), LVEF, trastuzumab holds
     "anthracycline-240-plus-60.order-sign": [
         ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2: assess LVEF (echo or MUGA)")

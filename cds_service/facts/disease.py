@@ -87,7 +87,7 @@ def advanced_cancer(
         profiles, codes, texts = _described(condition)
         shown = not spec.profiles.isdisjoint(profiles) or spec.conditions.by_code(codes)
         if shown or (
-            spec.conditions.by_words(texts)
+            (spec.conditions.by_words(texts) or spec.combined(texts))
             and knowledge.clinical.indication(profiles, codes, texts) == "malignant"
         ):
             words = fhir.concept_text(condition.code) or reference

@@ -297,6 +297,15 @@ def care_schema() -> dict:
                         "conditions": closed(
                             {"profiles": array(TEXT), "unless": array(TEXT)} | recognised
                         ),
+                        "combinations": array(
+                            closed(
+                                {
+                                    "name": TEXT,
+                                    "all_of": array(array(TEXT, minItems=1), minItems=1),
+                                },
+                                ["name", "all_of"],
+                            )
+                        ),
                     },
                     ["findings", "conditions"],
                 ),
