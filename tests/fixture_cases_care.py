@@ -203,6 +203,19 @@ def _advanced_cases() -> tuple[Case, ...]:
     return tuple(cases)
 
 
+def ecog_3(name: str, diagnosis: tuple[str | None, str]) -> Case:
+    """A man of 70 at ECOG 3 about to sign cyclophosphamide: Choosing Wisely's performance-status
+    item is about solid tumours, not lymphoma (patient-factors/performance-status.yaml)."""
+    return Case(
+        name,
+        "male",
+        "1956-03-03",
+        conditions=[diagnosis],
+        findings={"ECOG": 3},
+        order=ORDERS["cyclophosphamide"],
+    )
+
+
 CASES: tuple[Case, ...] = (
     fertility("fertility-cyclophosphamide-age-30", "1996-05-10"),
     fertility("fertility-cyclophosphamide-age-46", "1980-03-15"),
@@ -220,4 +233,6 @@ CASES: tuple[Case, ...] = (
     fertility("fertility-paclitaxel-age-30", "1996-05-12", "paclitaxel"),
     *_goals_of_care_cases(),
     *_advanced_cases(),
+    ecog_3("ecog-3-cyclophosphamide-breast", ("254837009", "Breast cancer")),
+    ecog_3("ecog-3-cyclophosphamide-lymphoma", (None, "Diffuse large B-cell lymphoma")),
 )

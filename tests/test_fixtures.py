@@ -483,6 +483,11 @@ EXPECTED: dict[str, list[Card]] = {
     "goals-of-care-aml-new.patient-view": [],
     "goals-of-care-myeloma-refractory.patient-view": DUE_4_WEEKS,
     "goals-of-care-lymphoma-relapsed.patient-view": DUE_4_WEEKS,
+    # Choosing Wisely's ECOG 3-4 item is about solid tumours: not lymphoma
+    "ecog-3-cyclophosphamide-breast.order-sign": [
+        ("cytotoxic-at-ecog-3-4", "warning", "ECOG 3 on file: reconsider cyclophosphamide")
+    ],
+    "ecog-3-cyclophosphamide-lymphoma.order-sign": [],
     # Heart: cumulative anthracycline dose (300 / 400 / 550 mg/m2), LVEF, trastuzumab holds
     "anthracycline-240-plus-60.order-sign": [
         ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2: assess LVEF (echo or MUGA)")
