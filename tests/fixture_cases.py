@@ -87,6 +87,8 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "mitoxantrone": "7005",
     "doxorubicin liposome": None,
     "ado-trastuzumab emtansine": "1371041",
+    "trastuzumab deruxtecan": None,
+    "pertuzumab": "1298944",
     # issue-15 pairs (tests/fixture_cases_pgx_pairs.py)
     "rasburicase": "283821",
     "dapsone": None,

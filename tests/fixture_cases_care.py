@@ -168,6 +168,54 @@ def _goals_of_care_cases() -> tuple[Case, ...]:
     )
 
 
+STAGE_IIIB = ("1222805004", "American Joint Committee on Cancer stage IIIB")
+AML = ("91861009", "Acute myeloid leukemia")
+
+
+def written(case: str, code: tuple[str, str] | None, text: str) -> dict[str, Any]:
+    """A cancer Condition diagnosed 4 weeks ago whose text says more than its code: the
+    resectability or the relapse, as clinicians write it (no SNOMED CT code was verified)."""
+    resource = condition(case, code or ("", ""), weeks_ago(4))
+    resource["code"] = ({"coding": _concept(code)["coding"]} if code else {}) | {"text": text}
+    return resource
+
+
+def _advanced_cases() -> tuple[Case, ...]:
+    """Unresectable stage III and relapsed or refractory hematologic malignancies are advanced
+    (knowledge/care.yaml, ASCO 2017 and 2024); resectable stage III and a new leukaemia not."""
+    unresectable, resectable = "goals-of-care-nsclc-iiib-unresectable", "goals-of-care-nsclc-iiib"
+    texts = {
+        unresectable: (NSCLC, "Non-small cell lung cancer, stage IIIB, unresectable"),
+        resectable: (NSCLC, "Non-small cell lung cancer, stage IIIB"),
+        "goals-of-care-pancreas-locally-advanced": (None, "Locally advanced pancreatic cancer"),
+        "goals-of-care-pancreas-resectable": (None, "Resectable pancreatic cancer"),
+        "goals-of-care-aml-relapsed": (AML, "Acute myeloid leukemia, relapsed"),
+        "goals-of-care-aml-new": (AML, "Acute myeloid leukemia"),
+        "goals-of-care-myeloma-refractory": (None, "Multiple myeloma, refractory"),
+        "goals-of-care-lymphoma-relapsed": (None, "Relapsed diffuse large B-cell lymphoma"),
+    }
+    cases = []
+    for name, (code, text) in texts.items():
+        resources = [written(name, code, text)]
+        if code == NSCLC:
+            resources.append(staging(name, STAGE_GROUP, STAGE_IIIB, weeks_ago(4)))
+        cases.append(goals_of_care(name, *resources))
+    return tuple(cases)
+
+
+def ecog_3(name: str, diagnosis: tuple[str | None, str]) -> Case:
+    """A man of 70 at ECOG 3 about to sign cyclophosphamide: Choosing Wisely's performance-status
+    item is about solid tumours, not lymphoma (patient-factors/performance-status.yaml)."""
+    return Case(
+        name,
+        "male",
+        "1956-03-03",
+        conditions=[diagnosis],
+        findings={"ECOG": 3},
+        order=ORDERS["cyclophosphamide"],
+    )
+
+
 CASES: tuple[Case, ...] = (
     fertility("fertility-cyclophosphamide-age-30", "1996-05-10"),
     fertility("fertility-cyclophosphamide-age-46", "1980-03-15"),
@@ -184,4 +232,7 @@ CASES: tuple[Case, ...] = (
     ),
     fertility("fertility-paclitaxel-age-30", "1996-05-12", "paclitaxel"),
     *_goals_of_care_cases(),
+    *_advanced_cases(),
+    ecog_3("ecog-3-cyclophosphamide-breast", ("254837009", "Breast cancer")),
+    ecog_3("ecog-3-cyclophosphamide-lymphoma", (None, "Diffuse large B-cell lymphoma")),
 )

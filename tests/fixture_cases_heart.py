@@ -69,7 +69,7 @@ def given(
     """A completed administration of one dose."""
     administration: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
-        "id": f"admin-{name}-{drug}-{date}",
+        "id": f"admin-{name}-{drug.replace(' ', '-')}-{date}",
         "status": "completed",
         "medicationCodeableConcept": _drug(drug),
         "subject": _subject(name),
@@ -166,8 +166,17 @@ def chest_radiotherapy(name: str) -> dict[str, Any]:
     }
 
 
-def kadcyla(name: str, *values: tuple[str, int]) -> Case:
-    """Ado-trastuzumab emtansine 3.6 mg/kg ordered, with these LVEF results."""
+FIRST_DOSE = "2026-03-09"
+"""The first dose of the HER2 drug on file: a week after the March LVEF (its baseline)."""
+
+
+def started(name: str, drug: str, dose: float, start: str | None) -> list[dict[str, Any]]:
+    """The first administration of ``drug`` on ``start``; none when the order is the first."""
+    return [given(name, drug, dose, "mg/kg", start)] if start else []
+
+
+def kadcyla(name: str, *values: tuple[str, int], start: str | None = FIRST_DOSE) -> Case:
+    """Ado-trastuzumab emtansine 3.6 mg/kg ordered, with these LVEF results, started ``start``."""
     order = ("ado-trastuzumab emtansine", "Kadcyla 160 mg injection", 3.6, "mg/kg", "q21d")
     return Case(
         name,
@@ -176,11 +185,17 @@ def kadcyla(name: str, *values: tuple[str, int]) -> Case:
         conditions=BREAST,
         findings={"HER2": True},
         order=order,
-        resources=lvef(name, *values),
+        resources=[
+            *lvef(name, *values),
+            *started(name, "ado-trastuzumab emtansine", 3.6, start),
+        ],
     )
 
 
-def trastuzumab(name: str, *values: tuple[str, int], hook: str = "order-sign") -> Case:
+def trastuzumab(
+    name: str, *values: tuple[str, int], hook: str = "order-sign", start: str | None = FIRST_DOSE
+) -> Case:
+    """Trastuzumab 6 mg/kg ordered (or active, for patient-view), first given on ``start``."""
     order = ("trastuzumab", "Trastuzumab 150 mg injection", 6, "mg/kg", "q21d")
     return Case(
         name,
@@ -190,12 +205,53 @@ def trastuzumab(name: str, *values: tuple[str, int], hook: str = "order-sign") -
         findings={"HER2": True} if hook != "patient-view" else {},
         active=[("MedicationRequest", "trastuzumab")] if hook == "patient-view" else [],
         order=order if hook != "patient-view" else ("", "", None, None, None),
-        resources=lvef(name, *values),
+        resources=[*lvef(name, *values), *started(name, "trastuzumab", 6, start)],
         hook=hook,
     )
 
 
+def her2_drug(
+    name: str,
+    drug: tuple[str, str, float],
+    *values: tuple[str, int],
+    conditions: list[tuple[str | None, str]] = BREAST,
+) -> Case:
+    """``drug`` (ingredient, order text, mg/kg) ordered, first given on FIRST_DOSE, with these
+    LVEF results."""
+    ingredient, text, dose = drug
+    return Case(
+        name,
+        "female",
+        "1972-08-08",
+        conditions=conditions,
+        findings={"HER2": True},
+        order=(ingredient, text, dose, "mg/kg", "q21d"),
+        resources=[*lvef(name, *values), *started(name, ingredient, dose, FIRST_DOSE)],
+    )
+
+
+ENHERTU = ("trastuzumab deruxtecan", "Enhertu 100 mg injection", 5.4)
+PERJETA = ("pertuzumab", "Perjeta 420 mg/14 mL injection", 420)
+METASTATIC = [(None, "Metastatic malignant neoplasm of breast")]
 NORMAL_LVEF = ("2026-04-20", 62)
+INFANT = "2025-03-01"
+"""A child of 1 year 7 months on the fixtures' date: under the daunorubicin label's 2 years."""
+
+
+def infant_daunorubicin(name: str, dose: float) -> Case:
+    """4 x 40 mg/m2 of daunorubicin on file, 9 kg and BSA 0.45 m2: the label's 10 mg/kg is
+    10 x 9 / 0.45 = 200 mg/m2; ``dose`` more is checked against it."""
+    past = finished(name, f"medrx-{name}-prior", "daunorubicin", 40, "mg/m2", {"count": 4})
+    body = [measure(name, "weight", 9, "2026-09-20"), measure(name, "BSA", 0.45, "2026-09-20")]
+    return anthracycline(
+        name,
+        dose,
+        [past, *lvef(name, NORMAL_LVEF), *body],
+        drug="daunorubicin",
+        birth=INFANT,
+        conditions=AML,
+    )
+
 
 CASES: tuple[Case, ...] = (
     # Cumulative doxorubicin-equivalent dose: 300 mg/m2 (warning) and 550 mg/m2 (critical)
@@ -297,6 +353,9 @@ CASES: tuple[Case, ...] = (
     own_limit("child-daunorubicin-at-300", "daunorubicin", (60, 4), 60, birth=CHILD),
     own_limit("child-daunorubicin-past-300", "daunorubicin", (60, 4), 70, birth=CHILD),
     own_limit("child-doxorubicin-250", "doxorubicin", (55, 4), 30, birth=CHILD),
+    # A child under 2: daunorubicin's 10 mg/kg (200 mg/m2 at 9 kg and 0.45 m2)
+    infant_daunorubicin("infant-daunorubicin-at-200", 40),
+    infant_daunorubicin("infant-daunorubicin-past-200", 50),
     own_limit("child-doxorubicin-240", "doxorubicin", (55, 4), 20, birth=CHILD),
     # Co-therapy that lowers doxorubicin's limit to 400: trastuzumab, chest radiotherapy
     own_limit(
@@ -331,12 +390,65 @@ CASES: tuple[Case, ...] = (
     kadcyla("tdm1-lvef-39", ("2026-03-02", 58), ("2026-09-21", 39)),
     kadcyla("tdm1-lvef-45-fall-10", ("2026-03-02", 55), ("2026-09-21", 45)),
     kadcyla("tdm1-lvef-46-fall-20", ("2026-03-02", 66), ("2026-09-21", 46)),
+    # T-DXd (Enhertu label): below 40 %, a fall of more than 20, 40-45 % after a fall of 10-20
+    her2_drug("tdxd-lvef-39", ENHERTU, ("2026-03-02", 58), ("2026-09-21", 39)),
+    her2_drug("tdxd-lvef-46-fall-21", ENHERTU, ("2026-03-02", 67), ("2026-09-21", 46)),
+    her2_drug("tdxd-lvef-46-fall-20", ENHERTU, ("2026-03-02", 66), ("2026-09-21", 46)),
+    her2_drug("tdxd-lvef-45-fall-10", ENHERTU, ("2026-03-02", 55), ("2026-09-21", 45)),
+    her2_drug("tdxd-no-lvef", ENHERTU),
+    # Pertuzumab (Perjeta label 2.3): early breast cancer below 50 % after a fall of 10; in
+    # metastatic disease below 40 %, or 40-45 % after a fall of 10
+    her2_drug("pertuzumab-early-lvef-49", PERJETA, ("2026-03-02", 59), ("2026-09-21", 49)),
+    her2_drug("pertuzumab-early-lvef-50", PERJETA, ("2026-03-02", 60), ("2026-09-21", 50)),
+    her2_drug(
+        "pertuzumab-mbc-lvef-45-fall-10",
+        PERJETA,
+        ("2026-03-02", 55),
+        ("2026-09-21", 45),
+        conditions=METASTATIC,
+    ),
+    her2_drug(
+        "pertuzumab-mbc-lvef-46-fall-12",
+        PERJETA,
+        ("2026-03-02", 58),
+        ("2026-09-21", 46),
+        conditions=METASTATIC,
+    ),
     # Trastuzumab: withhold for a fall of 16 points, or of 10 points to below 50 %
     trastuzumab("trastuzumab-lvef-fall-16", ("2026-03-02", 66), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-lvef-fall-15", ("2026-03-02", 65), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-lvef-fall-10-to-49", ("2026-03-02", 59), ("2026-09-21", 49)),
     trastuzumab("trastuzumab-lvef-fall-10-to-50", ("2026-03-02", 60), ("2026-09-21", 50)),
     trastuzumab("trastuzumab-no-lvef"),
+    # The baseline is the latest LVEF before the first trastuzumab dose, not the earliest:
+    # 70 (2025) and 60 before the start, 50 now: -10 from 60, no hold (from 70 it was -20)
+    trastuzumab(
+        "trast-baseline-before-start",
+        ("2025-06-02", 70),
+        ("2026-03-02", 60),
+        ("2026-09-21", 50),
+    ),
+    # The same results with trastuzumab started before the 60: the baseline is 70, -20
+    trastuzumab(
+        "trast-baseline-started-earlier",
+        ("2025-06-02", 70),
+        ("2026-03-02", 60),
+        ("2026-09-21", 50),
+        start="2025-06-09",
+    ),
+    # No LVEF before the first dose: the earliest on file is the baseline, and the card says so
+    trastuzumab(
+        "trast-baseline-none-before",
+        ("2026-04-01", 66),
+        ("2026-09-21", 50),
+    ),
+    # A first trastuzumab order: a fall before it is not the label's fall on trastuzumab
+    trastuzumab(
+        "trast-first-order-fall-before",
+        ("2026-03-02", 66),
+        ("2026-09-21", 50),
+        start=None,
+    ),
     trastuzumab(
         "trastuzumab-active-lvef-fall-16",
         ("2026-03-02", 66),

@@ -176,10 +176,38 @@ def test_several_signs_make_one_fact_dated_by_the_earliest(rule_set: RuleSet):
             [NSCLC, staging("sg", "399537006", snomed("1222837003"), status="preliminary")],
             id="preliminary-stage-iv",
         ),
+        pytest.param(
+            [condition("c7", "Non-small cell lung cancer stage IA, medically inoperable")],
+            id="inoperable-is-the-patient-not-the-tumour",
+        ),
+        pytest.param([condition("c6", "Relapsed breast cancer")], id="relapse-of-a-solid-tumour"),
+        pytest.param([condition("c5", "Lymphoma")], id="hematologic-not-relapsed"),
+        pytest.param(
+            [condition("c3", "Locally advanced breast cancer")], id="locally-advanced-breast"
+        ),
     ],
 )
 def test_not_advanced(rule_set: RuleSet, resources: list):
     assert of(extract(rule_set, resources), facts.AdvancedCancer) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Non-small cell lung cancer, stage IIIC, unresectable",
+        "Pancreatic cancer, not resectable",
+        "Locally advanced pancreatic adenocarcinoma (malignant)",
+        "Acute myeloid leukaemia, refractory",
+        "Multiple myeloma in relapse",
+        "Relapsed/refractory follicular lymphoma",
+    ],
+)
+def test_unresectable_and_relapsed_or_refractory_hematologic_cancers_are_advanced(
+    rule_set: RuleSet, text: str
+):
+    """knowledge/care.yaml: unresectable disease and ASCO 2024's hematologic malignancies."""
+    (advanced,) = of(extract(rule_set, [condition("c1", text)]), facts.AdvancedCancer)
+    assert advanced.basis == text
 
 
 def test_a_pathologic_m_that_says_not_applicable_gives_way_to_the_clinical_m(

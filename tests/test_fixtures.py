@@ -37,6 +37,9 @@ from tests.conftest import (
 Card = tuple[str, str, str]
 """(rule of the card, indicator, text in the summary)."""
 
+DUE_4_WEEKS = [("goals-of-care-due", "info", "due by 2026-12-19 (8 weeks after diagnosis)")]
+"""Advanced cancer diagnosed 4 weeks before the fixtures' day, nothing on file."""
+
 # fixture request -> the cards it must produce, in any order; [] for none
 EXPECTED: dict[str, list[Card]] = {
     "dpyd-c1905-het-capecitabine.order-sign": [
@@ -471,6 +474,21 @@ EXPECTED: dict[str, list[Card]] = {
     "goals-of-care-date-unknown.patient-view": [
         ("goals-of-care-date-unknown", "info", "no diagnosis date on file, so no due date")
     ],
+    # Advanced: unresectable stage III, locally advanced pancreatic, relapsed or refractory
+    # hematologic malignancies (knowledge/care.yaml); not: stage III alone, a new leukaemia
+    "goals-of-care-nsclc-iiib-unresectable.patient-view": DUE_4_WEEKS,
+    "goals-of-care-nsclc-iiib.patient-view": [],
+    "goals-of-care-pancreas-locally-advanced.patient-view": DUE_4_WEEKS,
+    "goals-of-care-pancreas-resectable.patient-view": [],
+    "goals-of-care-aml-relapsed.patient-view": DUE_4_WEEKS,
+    "goals-of-care-aml-new.patient-view": [],
+    "goals-of-care-myeloma-refractory.patient-view": DUE_4_WEEKS,
+    "goals-of-care-lymphoma-relapsed.patient-view": DUE_4_WEEKS,
+    # Choosing Wisely's ECOG 3-4 item is about solid tumours: not lymphoma
+    "ecog-3-cyclophosphamide-breast.order-sign": [
+        ("cytotoxic-at-ecog-3-4", "warning", "ECOG 3 on file: reconsider cyclophosphamide")
+    ],
+    "ecog-3-cyclophosphamide-lymphoma.order-sign": [],
     # Heart: cumulative anthracycline dose (300 / 400 / 550 mg/m2), LVEF, trastuzumab holds
     "anthracycline-240-plus-60.order-sign": [
         ("anthracycline-cumulative-300", "warning", "reaches 300 mg/m2: assess LVEF (echo or MUGA)")
@@ -550,6 +568,14 @@ EXPECTED: dict[str, list[Card]] = {
             "daunorubicin dose would be 310 mg/m2: above its 300",
         )
     ],
+    "infant-daunorubicin-at-200.order-sign": [],
+    "infant-daunorubicin-past-200.order-sign": [
+        (
+            "anthracycline-above-own-limit",
+            "critical",
+            "daunorubicin dose would be 210 mg/m2: above its 200 mg/m2 lifetime limit",
+        )
+    ],
     "child-doxorubicin-250.order-sign": [
         (
             "anthracycline-child-cumulative-250",
@@ -614,6 +640,33 @@ EXPECTED: dict[str, list[Card]] = {
     "trastuzumab-active-lvef-fall-16.patient-view": [
         ("trastuzumab-active-lvef-fall-16", "warning", "On trastuzumab, LVEF 50% from 66%")
     ],
+    # The baseline is the latest LVEF before the first trastuzumab dose (not the earliest)
+    "trast-baseline-before-start.order-sign": [],
+    "trast-baseline-started-earlier.order-sign": [
+        ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 70% (-20 points): withhold")
+    ],
+    "trast-baseline-none-before.order-sign": [
+        ("trastuzumab-lvef-fall-16", "warning", "LVEF 50% from 66% (-16 points): withhold")
+    ],
+    "trast-first-order-fall-before.order-sign": [],
+    # T-DXd (Enhertu label) and pertuzumab (Perjeta label 2.3, early and metastatic)
+    "tdxd-lvef-39.order-sign": [("tdxd-lvef-below-40", "warning", "LVEF 39% (below 40%)")],
+    "tdxd-lvef-46-fall-21.order-sign": [
+        ("tdxd-lvef-fall-over-20", "warning", "LVEF 46% from 67% (-21 points, more than 20)")
+    ],
+    "tdxd-lvef-46-fall-20.order-sign": [],
+    "tdxd-lvef-45-fall-10.order-sign": [
+        ("tdxd-lvef-40-45-fall-10-20", "warning", "LVEF 45% from 55% (-10 points)")
+    ],
+    "tdxd-no-lvef.order-sign": [("tdxd-no-lvef", "warning", "No LVEF on file")],
+    "pertuzumab-early-lvef-49.order-sign": [
+        ("pertuzumab-early-lvef-below-50-fall-10", "warning", "LVEF 49% (below 50%) from 59%")
+    ],
+    "pertuzumab-early-lvef-50.order-sign": [],
+    "pertuzumab-mbc-lvef-45-fall-10.order-sign": [
+        ("pertuzumab-metastatic-lvef-40-45-fall-10", "warning", "LVEF 45% from 55% (-10 points)")
+    ],
+    "pertuzumab-mbc-lvef-46-fall-12.order-sign": [],
 }
 EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pairs
 EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)

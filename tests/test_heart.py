@@ -20,7 +20,7 @@ from cds_service.prefetch.record import PatientRecord
 from cds_service.ruleset.compiled import RuleSet
 from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set
 from tests.conftest import Client, copy_rules, replace_in, request_fixture
-from tests.fixture_cases_heart import measure
+from tests.fixture_cases_heart import given, measure
 
 
 def only_card(client: Client, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -127,11 +127,67 @@ def test_a_stopped_order_is_not_counted_as_if_its_course_ran_out(client: Client)
     assert "stopped before its course ended" in card["detail"]
 
 
+def test_a_child_under_2_is_checked_against_daunorubicin_10_mg_per_kg(client: Client):
+    """1 year 7 months, 9 kg, BSA 0.45 m2: 10 mg/kg x 9 / 0.45 = 200 mg/m2. 4 x 40 = 160 on
+    file; + 40 = 200 is at the limit (no card), + 50 = 210 is past it (cancel the order)."""
+    response = client.post(
+        "/cds-services/oncology-order-sign",
+        json=request_fixture("infant-daunorubicin-at-200.order-sign"),
+    )
+    assert response.json()["cards"] == []
+    card = only_card(client, "infant-daunorubicin-past-200.order-sign")
+    assert card["indicator"] == "critical"
+    assert "10 mg/kg x 9 kg / 0.45 m2 = 200 mg/m2" in card["text"]
+    assert "age group child" in card["detail"]
+    (action,) = card["suggestions"][0]["actions"]
+    assert action["type"] == "delete"
+
+
 def test_trastuzumab_card_shows_baseline_and_latest_with_dates(client: Client):
-    """Three LVEFs on file: the baseline is the earliest (66, March), the latest 50: -16."""
+    """Three LVEFs on file: the baseline is the one before the first dose (66, 2 March; the
+    first dose 9 March), the latest 50: -16."""
     card = only_card(client, "trastuzumab-active-lvef-fall-16.patient-view")
     assert "from **66 %** (2026-03-02) to **50 %** (2026-09-21): -16 points" in card["detail"]
     assert "count 3" in card["detail"]
+
+
+def test_the_baseline_is_the_last_lvef_before_the_first_trastuzumab_dose(client: Client):
+    """70 (2025-06-02), 60 (2026-03-02), first dose 2026-03-09, 50 now: from 60, -10 at 50 %
+    is no hold. Started 2025-06-09 instead, the baseline is 70: -20, withhold, and the card
+    names the result and the dose that set it."""
+    response = client.post(
+        "/cds-services/oncology-order-sign",
+        json=request_fixture("trast-baseline-before-start.order-sign"),
+    )
+    assert response.json()["cards"] == []
+    card = only_card(client, "trast-baseline-started-earlier.order-sign")
+    assert card["summary"].startswith("LVEF 50% from 70% (-20 points)")
+    assert (
+        "Baseline: Observation/obs-lvef-trast-baseline-started-earlier-2025-06-02 (2025-06-02), "
+        "the latest LVEF on or before the first trastuzumab dose on file "
+        "(MedicationAdministration/admin-trast-baseline-started-earlier-trastuzumab-2025-06-09, "
+        "2025-06-09)."
+    ) in card["text"]
+
+
+def test_with_no_lvef_before_the_first_dose_the_card_says_the_earliest_was_used(client: Client):
+    """First dose 2026-03-09, LVEF 66 on 2026-04-01 and 50 now: -16 from the earliest."""
+    card = only_card(client, "trast-baseline-none-before.order-sign")
+    assert "from **66 %** (2026-04-01)" in card["text"]
+    assert (
+        "the earliest LVEF on file: none on file was taken before the first trastuzumab dose"
+        in (card["text"])
+    )
+
+
+def test_a_first_trastuzumab_order_has_no_fall_on_trastuzumab(client: Client):
+    """66 then 50 with no trastuzumab given: the label's fall is from the pre-treatment value,
+    which is the latest (50) at a first order."""
+    response = client.post(
+        "/cds-services/oncology-order-sign",
+        json=request_fixture("trast-first-order-fall-before.order-sign"),
+    )
+    assert response.json()["cards"] == []
 
 
 @pytest.mark.parametrize(
@@ -197,12 +253,15 @@ def test_number_of_doses_of_an_order(timing: dict[str, Any] | None, doses: float
     assert doses_in(parsed)[0] == doses
 
 
-def test_lvef_by_any_method_the_latest_wins_and_the_earliest_is_the_baseline(rule_set: RuleSet):
+def test_lvef_by_any_method_the_latest_wins_and_the_baseline_is_before_the_drug(
+    rule_set: RuleSet,
+):
     """LVEF codes are methods of one measurement: a newer echo (18043-0) beats an older
-    10230-1, and the trend runs from the earliest of either."""
+    10230-1, and the trend runs from the one before trastuzumab was first given."""
     observations = [
         measure("p", "LVEF", 64, "2026-01-10"),
         {**measure("p", "LVEF", 45, "2026-08-01"), "id": "echo"},
+        given("p", "trastuzumab", 6, "mg/kg", "2026-02-01"),
     ]
     observations[1]["code"] = {"coding": [{"system": "http://loinc.org", "code": "18043-0"}]}
     record = PatientRecord("pt-p", {"resourceType": "Patient", "id": "pt-p"}, observations)
@@ -211,6 +270,15 @@ def test_lvef_by_any_method_the_latest_wins_and_the_earliest_is_the_baseline(rul
     (trend,) = [f for f in found if isinstance(f, facts.FindingTrend)]
     assert (latest.number, latest.sources) == (45, ("Observation/echo",))
     assert (trend.baseline, trend.latest, trend.change, trend.count) == (64, 45, -19, 2)
+    assert (trend.since, trend.first_dose_date) == ("trastuzumab", "2026-02-01")
+
+
+def test_no_trend_without_a_dose_of_a_drug_the_baseline_is_set_by(rule_set: RuleSet):
+    """Two LVEFs and no HER2 drug given: nothing says which was before treatment."""
+    observations = [measure("p", "LVEF", 64, "2026-01-10"), measure("p", "LVEF", 45, "2026-08-01")]
+    record = PatientRecord("pt-p", {"resourceType": "Patient", "id": "pt-p"}, observations)
+    found = facts.extract(record, rule_set.knowledge, date(2026, 9, 1))
+    assert not [f for f in found if isinstance(f, facts.FindingTrend)]
 
 
 def test_cancelling_an_order_needs_a_fact_about_that_order(tmp_path: Path):

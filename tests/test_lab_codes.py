@@ -104,3 +104,51 @@ def test_a_molar_psa_gets_the_could_not_be_read_card(client: Client):
         if c["source"]["topic"]["code"] == "finding-value-not-interpreted"
     ]
     assert said == ["PSA result on file could not be read: 6.1 pmol/L"]
+
+
+LVEF_OBSERVATION = "obs-lvef-trastuzumab-lvef-fall-16-2026-09-21"
+
+
+@pytest.mark.parametrize(
+    ("coding", "method"),
+    [
+        ({"code": "10230-1"}, "any method (a MUGA result as labs code it)"),
+        ({"code": "18043-0"}, "ultrasound"),
+        ({"code": "77891-0"}, "echocardiogram, Teichholz 2D"),
+        ({"code": "18049-7"}, "echocardiogram, Teichholz M-mode"),
+        ({"code": "79990-8"}, "echocardiogram, 3D"),
+        ({"code": "79991-6"}, "echocardiogram, biplane method of disks"),
+        ({"code": "79992-4"}, "echocardiogram, single plane 2-chamber"),
+        ({"code": "79993-2"}, "echocardiogram, single plane 4-chamber"),
+        ({"code": "8811-2"}, "MR"),
+        ({"code": "8810-4"}, "CT"),
+        ({"code": "8808-8"}, "angiography"),
+        ({"code": "99999-9", "display": "LVEF (MUGA)"}, "a MUGA result under a local code"),
+    ],
+)
+def test_each_lvef_code_is_read_as_the_latest_lvef(
+    client: Client, coding: dict[str, str], method: str
+):
+    """The latest LVEF (50 %) coded by ``method`` gives the same 16-point-fall card."""
+    body = request_fixture("trastuzumab-lvef-fall-16.order-sign")
+    (latest,) = [
+        entry["resource"]
+        for entry in body["prefetch"]["oncology"]["entry"]
+        if entry["resource"]["id"] == LVEF_OBSERVATION
+    ]
+    latest["code"] = {"coding": [{"system": "http://loinc.org", **coding}]}
+    (card,) = client.post("/cds-services/oncology-order-sign", json=body).json()["cards"]
+    assert card["summary"].startswith("LVEF 50% from 66% (-16 points)"), method
+    assert f"Observation/{LVEF_OBSERVATION}" in card["detail"]
+
+
+def test_a_right_ventricular_ejection_fraction_is_not_an_lvef(client: Client):
+    """RVEF by MR (8818-7, DICOM CID 3833) is not the left ventricle's: no LVEF fall."""
+    body = request_fixture("trastuzumab-lvef-fall-16.order-sign")
+    for entry in body["prefetch"]["oncology"]["entry"]:
+        if entry["resource"]["id"] == LVEF_OBSERVATION:
+            entry["resource"]["code"] = {
+                "coding": [{"system": "http://loinc.org", "code": "8818-7"}],
+                "text": "Right ventricular ejection fraction by MR",
+            }
+    assert client.post("/cds-services/oncology-order-sign", json=body).json()["cards"] == []

@@ -30,6 +30,7 @@ from . import (
     pgx,
     supportive,
     targeted,
+    trend,
 )
 from .grouped import grouped, unreported
 from .types import (
@@ -122,9 +123,9 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(cancers)
     done = list(performed.procedures(record, knowledge))
     found.extend(done)
-    results = list(
-        disease.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
-    )
+    performed_procedures = [p for p in done if isinstance(p, PerformedProcedure)]
+    doses = trend.first_doses(record, knowledge)
+    results = list(disease.findings(record, knowledge, performed_procedures, doses))
     found.extend(results)
     readings = {f.finding: f for f in results if isinstance(f, Finding)}
     advanced = list(disease.advanced_cancer(conditions, readings.values(), knowledge, today))

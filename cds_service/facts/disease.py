@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from itertools import chain
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -28,13 +27,14 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreadable, weeks_since
+from .medications import Given
 from .panel import per_gene_finding
+from .trend import trends
 from .types import (
     AdvancedCancer,
     Cancer,
     Fact,
     Finding,
-    FindingTrend,
     MissingFinding,
     PerformedProcedure,
 )
@@ -88,7 +88,7 @@ def advanced_cancer(
         profiles, codes, texts = _described(condition)
         shown = not spec.profiles.isdisjoint(profiles) or spec.conditions.by_code(codes)
         if shown or (
-            spec.conditions.by_words(texts)
+            (spec.conditions.by_words(texts) or spec.combined(texts))
             and knowledge.clinical.indication(profiles, codes, texts) == "malignant"
         ):
             words = fhir.concept_text(condition.code) or reference
@@ -154,13 +154,17 @@ def _dated(words: str, day: date | None) -> str:
 
 
 def findings(
-    record: PatientRecord, knowledge: Knowledge, done: Sequence[PerformedProcedure] = ()
+    record: PatientRecord,
+    knowledge: Knowledge,
+    done: Sequence[PerformedProcedure] = (),
+    doses: Mapping[str, Given] | None = None,
 ) -> Iterable[Fact]:
     """The result used for each finding, and a :class:`MissingFinding` for each one not on file.
 
     Candidates are ranked on the raw resource (code precedence, then the latest date) and only
     validated until one reads: a chart with years of weights validates one of them. ``done``
-    are the procedures on file, which a result may have been taken after (``after_procedure``).
+    are the procedures on file, which a result may have been taken after (``after_procedure``);
+    ``doses`` the first doses of the drugs a trend's baseline is set by (:mod:`.trend`).
     """
     specs = knowledge.oncology.findings
     candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
@@ -187,7 +191,7 @@ def findings(
             yield result
             if isinstance(result, Finding):
                 if specs[name].trend:
-                    yield from _trend(specs[name], result, results)
+                    yield from trends(specs[name], result, results, doses or {})
                 break
     wanted = {s.name: s.ordered_when for s in specs.values() if s.ordered_when}
     orders = tests_ordered(record, knowledge.genomics.test_order_statuses, wanted)
@@ -197,35 +201,6 @@ def findings(
             yield panel
         elif name not in seen:
             yield MissingFinding(finding=name, test_ordered=orders.get(name))
-
-
-def _trend(spec: FindingSpec, latest: Finding, older: Iterable[Fact]) -> Iterable[Fact]:
-    """The older results (every one is read: the baseline is among them) and the trend.
-
-    Only dated numbers count; the baseline is the earliest of them, the latest is the result the
-    :class:`Finding` uses. Fewer than two make no trend.
-    """
-    points: list[tuple[str, float, Finding]] = []
-    for result in chain([latest], older):
-        if not isinstance(result, Finding):
-            yield result
-        elif result.number is not None and result.date:
-            points.append((result.date, result.number, result))
-    if len(points) < 2 or points[0][2] is not latest:
-        return
-    first_date, first, baseline = min(points, key=lambda point: point[0])
-    last_date, last, _ = points[0]
-    yield FindingTrend(
-        finding=spec.name,
-        baseline=first,
-        baseline_date=first_date,
-        latest=last,
-        latest_date=last_date,
-        change=last - first,
-        count=float(len(points)),
-        unit=spec.unit,
-        sources=(*baseline.sources, *latest.sources),
-    )
 
 
 def _plausible(result: Fact, plausibility: Plausibility) -> Fact:

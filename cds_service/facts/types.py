@@ -225,9 +225,10 @@ class Finding(Fact):
 class FindingTrend(Fact):
     """A finding measured more than once: the baseline, the latest result and the change.
 
-    The baseline is the earliest dated result on file, which stands for the trastuzumab
-    label's pre-treatment "baseline" only when the record starts before the drug: a result from
-    years earlier (before a prior anthracycline) is taken as it is, and the card shows its date.
+    For a finding the table measures per drug (LVEF and the HER2 drugs' labels), there is one
+    trend per drug given: its baseline is the latest result on or before the drug's first dose
+    on file, as the labels mean "baseline"; when none was taken before, the earliest on file,
+    and ``baseline_basis`` says which. Otherwise the baseline is the earliest dated result.
     """
 
     kind = "finding_trend"
@@ -242,6 +243,15 @@ class FindingTrend(Fact):
     count: float
     """How many dated results there are."""
     unit: str | None = None
+    baseline_source: str | None = None
+    """The result used as the baseline (``Observation/...``)."""
+    since: str | None = None
+    """The drug (ingredient) whose first dose on file sets the baseline."""
+    first_dose: str | None = None
+    """Its first dose on file: the administration or order, and its date in ``first_dose_date``."""
+    first_dose_date: str | None = None
+    baseline_basis: str | None = None
+    """Which result is the baseline and why, in the table's words."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,12 +8,13 @@ fact extractor needs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.yamlfile import RuleFileError, YamlMap
-from .concepts import Concept, concept
+from .concepts import Concept, concept, words
 from .oncology import Oncology
 
 
@@ -24,6 +25,17 @@ class AdvancedCancer:
     profiles: frozenset[str]
     conditions: Concept
     """Metastatic disease in a Condition's code (words only in a malignant Condition)."""
+    combinations: tuple[tuple[tuple[re.Pattern[str], ...], ...], ...] = ()
+    """Word lists a malignant Condition's text must each match one word of (relapsed or
+    refractory and a hematologic malignancy; pancreatic and locally advanced)."""
+
+    def combined(self, texts: Iterable[str]) -> bool:
+        """Whether the texts hold a word of every list of one combination."""
+        texts = list(texts)
+        return any(
+            all(any(p.search(text) for text in texts for p in group) for group in combination)
+            for combination in self.combinations
+        )
 
 
 ADVANCED, NOT_ADVANCED, UNKNOWN = "advanced", "not advanced", "unknown"
@@ -69,6 +81,10 @@ def load_care(doc: YamlMap, path: Path, oncology: Oncology) -> Care:
             findings=_values(findings),
             profiles=frozenset(conditions.get("profiles") or ()),
             conditions=concept("advanced", conditions, systems),
+            combinations=tuple(
+                tuple(words(group) for group in entry["all_of"])
+                for entry in advanced.get("combinations") or ()
+            ),
         ),
         not_advanced=NotAdvanced(
             findings=_values(staged.get("findings") or {}),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from ..protocol.fhir import Code
@@ -64,6 +65,8 @@ class FindingSpec:
     ``interpretation`` as its answer, when that is one of the answers."""
     per_gene: PerGene | None = None
     """Read from one result per gene product when no result of the finding itself is on file."""
+    baseline: TrendBaseline | None = None
+    """Per drug, the baseline is the last result before its first dose (the labels' "baseline")."""
 
     def rank(self, codes: Iterable[Code], texts: Iterable[str]) -> int | None:
         """The precedence of a coding among this finding's codes (words rank last), or None."""
@@ -71,7 +74,7 @@ class FindingSpec:
         if ranks:
             return min(ranks)
         if any(pattern.search(text) for text in texts for pattern in self.words):
-            return len(self.codes)
+            return 0 if self.equivalent_codes else len(self.codes)  # a method named in words
         return None
 
     def code_rank(self, code: Code) -> int:
@@ -88,6 +91,20 @@ class FindingSpec:
         if not text or not self.answer_texts:
             return None
         return self.answer_texts.get(normal_text(text))
+
+
+@dataclass(frozen=True)
+class TrendBaseline:
+    """A trend per drug whose label measures the fall from the value before treatment.
+
+    ``before`` and ``after`` are the table's words for the baseline used: the latest result on
+    or before the drug's first dose on file, or, when none was taken before it, the earliest
+    result on file. Their fields are ``{drug}``, ``{dose}`` (the resource), ``{dose_date}``.
+    """
+
+    drugs: tuple[str, ...]
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
@@ -177,6 +194,7 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
             trend=bool(entry.get("trend")),
             interpretation=bool(entry.get("interpretation")),
             per_gene=load_per_gene(entry["per_gene"]) if entry.get("per_gene") else None,
+            baseline=_baseline(entry.get("baseline_before_first_dose"), path),
         )
         for name, entry in doc["findings"].items()
     }
@@ -227,3 +245,20 @@ def _band(entry: Mapping[str, Any]) -> Band:
         return Band(str(entry["band"]), float(entry["at_most"]), inclusive=True)
     below = entry.get("below")
     return Band(str(entry["band"]), None if below is None else float(below))
+
+
+BASELINE_FIELDS = frozenset({"drug", "dose", "dose_date"})
+
+
+def _baseline(entry: YamlMap | None, path: Path) -> TrendBaseline | None:
+    """The table's baseline words, refused when they name a field the fact cannot fill."""
+    if not entry:
+        return None
+    words = entry["words"]
+    for key in ("before", "after"):
+        fields = {name for _, name, _, _ in Formatter().parse(words[key]) if name is not None}
+        if not fields <= BASELINE_FIELDS:
+            unknown = ", ".join(sorted(fields - BASELINE_FIELDS))
+            message = f"baseline words {key!r}: unknown field {unknown}"
+            raise RuleFileError(path, message, words.line_of(key))
+    return TrendBaseline(tuple(entry["drugs"]), str(words["before"]), str(words["after"]))

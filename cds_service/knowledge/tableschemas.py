@@ -252,6 +252,13 @@ def oncology_schema() -> dict:
                 },
                 ["genes", "method_words", "lost", "kept", "any_lost", "all_kept"],
             ),
+            "baseline_before_first_dose": closed(
+                {
+                    "drugs": array(TEXT, minItems=1),
+                    "words": closed({"before": TEXT, "after": TEXT}, ["before", "after"]),
+                },
+                ["drugs", "words"],
+            ),
         },
         anyOf=[{"required": ["codes"]}, {"required": ["words"]}],
     )
@@ -338,6 +345,15 @@ def care_schema() -> dict:
                         "findings": mapping(array(TEXT, minItems=1)),
                         "conditions": closed(
                             {"profiles": array(TEXT), "unless": array(TEXT)} | recognised
+                        ),
+                        "combinations": array(
+                            closed(
+                                {
+                                    "name": TEXT,
+                                    "all_of": array(array(TEXT, minItems=1), minItems=1),
+                                },
+                                ["name", "all_of"],
+                            )
                         ),
                     },
                     ["findings", "conditions"],
