@@ -57,6 +57,36 @@ CASES: tuple[Case, ...] = (
             ("2026-08-10", "2026-08-31"),
         ),
     ),
+    Case(  # AS 0.5, first order: the "avoid" card and its cancel suggestion, as before
+        "dpyd-2a-2846-capecitabine",
+        "female",
+        "1960-10-08",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/c.2846A>T"},
+        conditions=COLON,
+        order=("capecitabine", "Capecitabine 150 MG Oral Tablet", 250, "mg/m2", "daily"),
+    ),
+    Case(  # the same genotype treated anyway: cycle 2 says TDM, not "cancel" again
+        "dpyd-2a-2846-capecitabine-cycle2",
+        "female",
+        "1960-10-08",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/c.2846A>T"},
+        conditions=COLON,
+        order=("capecitabine", "Capecitabine 150 MG Oral Tablet", 250, "mg/m2", "daily"),
+        resources=_cycles(
+            "dpyd-2a-2846-capecitabine-cycle2", "capecitabine", 250, "mg/m2", ("2026-10-26",)
+        ),
+    ),
+    Case(  # AS 0 treated anyway: still critical (no dose shown safe), no cancel suggestion
+        "dpyd-2a-13-capecitabine-cycle2",
+        "male",
+        "1955-01-30",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/c.1679T>G"},
+        conditions=COLON,
+        order=("capecitabine", "Capecitabine 150 MG Oral Tablet", 150, "mg/m2", "daily"),
+        resources=_cycles(
+            "dpyd-2a-13-capecitabine-cycle2", "capecitabine", 150, "mg/m2", ("2026-10-26",)
+        ),
+    ),
     Case(
         "dpyd-c1905-het-capecitabine-pills",
         "male",
@@ -128,3 +158,16 @@ CASES: tuple[Case, ...] = (
         order=("tamoxifen", "Tamoxifen 20 mg tablet", 20, "mg", "daily"),
     ),
 )
+
+Card = tuple[str, str, str]
+EXPECTED: dict[str, list[Card]] = {
+    "dpyd-2a-2846-capecitabine.order-sign": [
+        ("dpyd-poor-as0.5", "critical", "avoid capecitabine; choose a non-fluoropyrimidine")
+    ],
+    "dpyd-2a-2846-capecitabine-cycle2.order-sign": [
+        ("dpyd-poor-as0.5-after-start", "warning", "already on capecitabine: strongly reduced")
+    ],
+    "dpyd-2a-13-capecitabine-cycle2.order-sign": [
+        ("dpyd-poor-after-start", "critical", "(AS 0) already given capecitabine")
+    ],
+}

@@ -21,6 +21,7 @@ from tests import (
     fixture_cases,
     fixture_cases_nsclc_orders,
     fixture_cases_oncotype_age50,
+    fixture_cases_pgx_course,
     fixture_cases_pgx_pairs,
 )
 from tests.conftest import (
@@ -617,6 +618,7 @@ EXPECTED: dict[str, list[Card]] = {
 EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pairs
 EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)
 EXPECTED.update(fixture_cases_nsclc_orders.EXPECTED)
+EXPECTED.update(fixture_cases_pgx_course.EXPECTED)  # issue 13: later cycles, plain mg
 
 
 def check(name: str, cards: list[dict]) -> None:
