@@ -102,12 +102,18 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
+    done = list(performed.procedures(record, knowledge))
+    results = list(
+        disease.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
+    )
+    readings = {f.finding: f for f in results if isinstance(f, Finding)}
     orders = [
         *course.with_course(
             record,
             knowledge,
             [o for o in orders if isinstance(o, DraftMedication)],
             [m for m in active if isinstance(m, ActiveMedication)],
+            readings,  # an order in mg is set against a full dose per m2 or per kg
         ),
         *(o for o in orders if not isinstance(o, DraftMedication)),
     ]
@@ -118,13 +124,8 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
     cancers = list(disease.cancers(conditions, knowledge, today))
     found.extend(cancers)
-    done = list(performed.procedures(record, knowledge))
     found.extend(done)
-    results = list(
-        disease.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
-    )
     found.extend(results)
-    readings = {f.finding: f for f in results if isinstance(f, Finding)}
     advanced = list(disease.advanced_cancer(conditions, readings.values(), knowledge, today))
     found.extend(advanced)
     extent = disease.extent(advanced, readings, knowledge)
