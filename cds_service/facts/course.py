@@ -145,7 +145,7 @@ def _compare(drugs: DrugTable, order: DraftMedication, body: _Body) -> _Compared
         ("mg/m2", body.area.value, body.area.basis, body.area.sources),
         ("mg/kg", body.weight, ", ".join(body.weight_sources), body.weight_sources),
     ):
-        if per in doses and size:
+        if per in doses and size is not None and size > 0:  # no area or weight of 0 or less
             converted = value / size
             how = (
                 f" (the order {format_number(value)} mg / {format_number(size)} {per[3:]} = "
