@@ -28,6 +28,16 @@ def _detail(card: dict[str, Any]) -> str:
     return " ".join(card["detail"].split())
 
 
+def _timed(name: str, timing: dict[str, Any] | None) -> dict[str, Any]:
+    """The fixture request with the draft order's timing replaced (None: no timing at all)."""
+    body = copy.deepcopy(request_fixture(name))
+    (dosage,) = body["context"]["draftOrders"]["entry"][0]["resource"]["dosageInstruction"]
+    dosage.pop("timing")
+    if timing is not None:
+        dosage["timing"] = timing
+    return body
+
+
 def _with_bsa(name: str, square_metres: float) -> dict[str, Any]:
     """The fixture request with a body surface area result (LOINC 8277-6, mCODE) on file."""
     body = copy.deepcopy(request_fixture(name))
@@ -85,7 +95,7 @@ def test_mercaptopurine_in_mg_without_bsa_or_weight_is_not_taken_for_a_full_dose
 def test_mercaptopurine_in_mg_is_set_against_the_weight_on_file(client: Client):
     card = _card(client, request_fixture("tpmt-im-mercaptopurine-40mg-40kg.order-sign"))
     assert card["source"]["topic"]["code"] == "mercaptopurine-intermediate-below-full-dose"
-    assert "66.7 % of 1.5 mg/kg (the order 40 mg / 40 kg = 1 mg/kg;" in _detail(card)
+    assert "66.7 % of 1.5 mg/kg/day (the order 40 mg / 40 kg = 1 mg/kg;" in _detail(card)
     assert "Observation/obs-weight-tpmt-im-mercaptopurine-40mg-40kg" in _detail(card)
 
 
@@ -104,3 +114,24 @@ def test_mercaptopurine_in_mg_above_75_per_m2_of_the_bsa_is_cut(client: Client):
     card = _card(client, _with_bsa("tpmt-im-mercaptopurine-mg.order-sign", 0.6))
     assert card["source"]["topic"]["code"] == "mercaptopurine-intermediate"
     assert "15-40 mg once daily (30-80%)" in card["summary"]
+
+
+def test_mercaptopurine_threshold_is_per_day_so_twice_daily_doses_add_up(client: Client):
+    """50 mg/m2 twice daily is 100 mg/m2/day, above CPIC's 75: cut, though one dose is below."""
+    twice = {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}}
+    card = _card(client, _timed("tpmt-im-mercaptopurine-50.order-sign", twice))
+    assert card["source"]["topic"]["code"] == "mercaptopurine-intermediate"
+    assert "15-40 mg/m2 twice daily (30-80%)" in card["summary"]
+
+
+def test_mercaptopurine_once_daily_below_75_per_m2_stays_uncut(client: Client):
+    card = _card(client, request_fixture("tpmt-im-mercaptopurine-50.order-sign"))
+    assert card["source"]["topic"]["code"] == "mercaptopurine-intermediate-below-full-dose"
+    assert "66.7 % of 75 mg/m2/day" in _detail(card)
+
+
+def test_mercaptopurine_below_75_per_m2_without_timing_is_not_compared(client: Client):
+    """One dose of 50 mg/m2 with no timing may be one of two a day: not read as reduced."""
+    card = _card(client, _timed("tpmt-im-mercaptopurine-50.order-sign", None))
+    assert card["source"]["topic"]["code"] == "mercaptopurine-intermediate-dose-not-compared"
+    assert "could not be compared" in _detail(card)

@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+
 from ..knowledge.tables import DrugTable, Knowledge
 from ..prefetch.record import PatientRecord
+from ..protocol import fhir
 from .cumulative import BodyArea, body_surface_area
-from .dosage import format_number
+from .dosage import doses_per_day, format_number
 from .medications import given
 from .types import ActiveMedication, DraftMedication, Finding
 
@@ -56,8 +59,22 @@ def with_course(
     # a resource of another patient or not valid FHIR has no date: it says nothing of this course
     earlier = [p for p in past if p.problem is None or p.date is not None]
     return [
-        _staged(drugs, order, earlier, active, _adjusted(record, order), body) for order in orders
+        _staged(
+            drugs, order, earlier, active, _adjusted(record, order), body, _daily(record, order)
+        )
+        for order in orders
     ]
+
+
+def _daily(record: PatientRecord, order: DraftMedication) -> float | None:
+    """The draft's doses a day, from its timing (draft_orders() validated it already)."""
+    try:
+        request = fhir.validate(record.draft_order(order.order) or {})
+    except fhir.InvalidResource:
+        return None
+    if not isinstance(request, MedicationRequest):
+        return None
+    return doses_per_day(request.dosageInstruction)
 
 
 def _adjusted(record: PatientRecord, order: DraftMedication) -> bool:
@@ -73,6 +90,7 @@ def _staged(
     active: Sequence[ActiveMedication],
     adjusted: bool,
     body: _Body,
+    per_day: float | None,
 ) -> DraftMedication:
     if order.ingredient is None:
         return order
@@ -80,7 +98,7 @@ def _staged(
     running = [m for m in active if m.ingredient == order.ingredient]
     count = len(before) + len(running)
     sources = [getattr(p, "resource", "") for p in before] + [m.resource for m in running]
-    compared = _compare(drugs, order, body)
+    compared = _compare(drugs, order, body, per_day)
     stage = START
     if count:
         stage = CONTINUING
@@ -125,11 +143,14 @@ class _Compared:
     sources: tuple[str, ...] = ()
 
 
-def _compare(drugs: DrugTable, order: DraftMedication, body: _Body) -> _Compared:
+def _compare(
+    drugs: DrugTable, order: DraftMedication, body: _Body, per_day: float | None
+) -> _Compared:
     """The order against the lowest full starting dose in its unit, or converted from mg.
 
     None for a drug with no full starting dose; ``not-compared`` for a dose that cannot be set
-    against one (no dose, another unit, mg with neither BSA nor weight on file).
+    against one (no dose, another unit, mg with neither BSA nor weight on file, or a daily
+    threshold with one dose below it and no timing to say how many a day).
     """
     doses = drugs.full_starting_doses.get(order.ingredient or "", {})
     if not doses:
@@ -137,8 +158,9 @@ def _compare(drugs: DrugTable, order: DraftMedication, body: _Body) -> _Compared
     value, unit = order.dose_value, (order.dose_unit or "").replace("[", "").replace("]", "")
     if value is None:
         return _Compared(NOT_COMPARED)
+    daily = order.ingredient in drugs.daily_full_doses
     if unit in doses:
-        return _against(value, doses[unit], unit, "")
+        return _against(value, doses[unit], unit, "", daily, per_day)
     if unit != MASS:
         return _Compared(NOT_COMPARED)
     for per, size, basis, sources in (
@@ -148,16 +170,27 @@ def _compare(drugs: DrugTable, order: DraftMedication, body: _Body) -> _Compared
         if per in doses and size is not None and size > 0:  # no area or weight of 0 or less
             converted = value / size
             how = (
-                f" (the order {format_number(value)} mg / {format_number(size)} {per[3:]} = "
-                f"{format_number(converted)} {per}; {basis})"
+                f"the order {format_number(value)} mg / {format_number(size)} {per[3:]} = "
+                f"{format_number(converted)} {per}; {basis}"
             )
-            return replace(_against(converted, doses[per], per, how), sources=sources)
+            found = _against(converted, doses[per], per, how, daily, per_day)
+            return replace(found, sources=sources)
     return _Compared(NOT_COMPARED)
 
 
-def _against(value: float, full: float, unit: str, how: str) -> _Compared:
+def _against(
+    value: float, full: float, unit: str, how: str, daily: bool, per_day: float | None
+) -> _Compared:
+    """One dose (times its doses a day, for a daily threshold) against the full dose."""
+    steps = [how] if how else []
+    if daily and per_day is not None and per_day != 1:
+        value = value * per_day
+        steps.append(f"x {format_number(per_day)} doses a day = {format_number(value)} {unit}/day")
+    elif daily and per_day is None and value < full:
+        return _Compared(NOT_COMPARED)  # below as one dose, but how many a day is not said
+    shown = f"{format_number(full)} {unit}{'/day' if daily else ''}"
     return _Compared(
         BELOW if value < full else FULL,
-        f"{format_number(full)} {unit}{how}",
+        f"{shown} ({'; '.join(steps)})" if steps else shown,
         round(100 * value / full, 1),
     )

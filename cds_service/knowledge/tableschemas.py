@@ -17,7 +17,11 @@ def drugs_schema() -> dict:
             "contains": array(TEXT, minItems=1),
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
             "full_starting_doses": array(
-                closed({"dose": POSITIVE, "unit": TEXT}, ["dose", "unit"]), minItems=1
+                closed(
+                    {"dose": POSITIVE, "unit": TEXT, "per": {"enum": ["dose", "day"]}},
+                    ["dose", "unit"],
+                ),
+                minItems=1,
             ),
             "strengths": closed(
                 {"form": TEXT, "forms": TEXT, "unit": TEXT, "sizes": array(POSITIVE, minItems=1)},
