@@ -57,6 +57,36 @@ CASES: tuple[Case, ...] = (
             ("2026-08-10", "2026-08-31"),
         ),
     ),
+    Case(  # AS 0.5, first order: the "avoid" card and its cancel suggestion, as before
+        "dpyd-2a-2846-capecitabine",
+        "female",
+        "1960-10-08",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/c.2846A>T"},
+        conditions=COLON,
+        order=("capecitabine", "Capecitabine 150 MG Oral Tablet", 250, "mg/m2", "daily"),
+    ),
+    Case(  # the same genotype treated anyway: cycle 2 says TDM, not "cancel" again
+        "dpyd-2a-2846-capecitabine-cycle2",
+        "female",
+        "1960-10-08",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/c.2846A>T"},
+        conditions=COLON,
+        order=("capecitabine", "Capecitabine 150 MG Oral Tablet", 250, "mg/m2", "daily"),
+        resources=_cycles(
+            "dpyd-2a-2846-capecitabine-cycle2", "capecitabine", 250, "mg/m2", ("2026-10-26",)
+        ),
+    ),
+    Case(  # AS 0 treated anyway: still critical (no dose shown safe), no cancel suggestion
+        "dpyd-2a-13-capecitabine-cycle2",
+        "male",
+        "1955-01-30",
+        genotypes={"DPYD": "DPYD c.1905+1G>A/c.1679T>G"},
+        conditions=COLON,
+        order=("capecitabine", "Capecitabine 150 MG Oral Tablet", 150, "mg/m2", "daily"),
+        resources=_cycles(
+            "dpyd-2a-13-capecitabine-cycle2", "capecitabine", 150, "mg/m2", ("2026-10-26",)
+        ),
+    ),
     Case(
         "dpyd-c1905-het-capecitabine-pills",
         "male",
@@ -102,6 +132,32 @@ CASES: tuple[Case, ...] = (
         conditions=ALL,
         order=("mercaptopurine", "Mercaptopurine 50 mg tablet", 50, "mg/m2", "daily"),
     ),
+    Case(  # plain mg, no BSA, height or weight: CPIC's threshold cannot be checked
+        "tpmt-im-mercaptopurine-mg",
+        "male",
+        "2013-06-11",
+        genotypes={"TPMT": "*1/*3A", "NUDT15": "*1/*1"},
+        conditions=ALL,
+        order=("mercaptopurine", "Mercaptopurine 50 MG Oral Tablet", 50, "mg", "daily"),
+    ),
+    Case(  # 40 mg for 40 kg: 1 mg/kg/day, below CPIC's 1.5, not cut
+        "tpmt-im-mercaptopurine-40mg-40kg",
+        "male",
+        "2013-06-11",
+        genotypes={"TPMT": "*1/*3A", "NUDT15": "*1/*1"},
+        conditions=ALL,
+        order=("mercaptopurine", "Mercaptopurine 50 MG Oral Tablet", 40, "mg", "daily"),
+        findings={"weight": 40},
+    ),
+    Case(  # 60 mg for 40 kg: 1.5 mg/kg/day, CPIC's threshold itself, cut
+        "tpmt-im-mercaptopurine-60mg-40kg",
+        "male",
+        "2013-06-11",
+        genotypes={"TPMT": "*1/*3A", "NUDT15": "*1/*1"},
+        conditions=ALL,
+        order=("mercaptopurine", "Mercaptopurine 50 MG Oral Tablet", 60, "mg", "daily"),
+        findings={"weight": 40},
+    ),
     Case(  # the result arrives while the patient is on the drug: the chart says so (H6)
         "dpyd-c1905-het-on-capecitabine",
         "female",
@@ -128,3 +184,29 @@ CASES: tuple[Case, ...] = (
         order=("tamoxifen", "Tamoxifen 20 mg tablet", 20, "mg", "daily"),
     ),
 )
+
+Card = tuple[str, str, str]
+EXPECTED: dict[str, list[Card]] = {
+    "dpyd-2a-2846-capecitabine.order-sign": [
+        ("dpyd-poor-as0.5", "critical", "avoid capecitabine; choose a non-fluoropyrimidine")
+    ],
+    "dpyd-2a-2846-capecitabine-cycle2.order-sign": [
+        ("dpyd-poor-as0.5-after-start", "warning", "already on capecitabine: strongly reduced")
+    ],
+    "tpmt-im-mercaptopurine-mg.order-sign": [
+        (
+            "mercaptopurine-intermediate-dose-not-compared",
+            "warning",
+            "mercaptopurine dose not comparable with CPIC's threshold",
+        )
+    ],
+    "tpmt-im-mercaptopurine-40mg-40kg.order-sign": [
+        ("mercaptopurine-intermediate-below-full-dose", "info", "already starts below the full")
+    ],
+    "tpmt-im-mercaptopurine-60mg-40kg.order-sign": [
+        ("mercaptopurine-intermediate", "warning", "18-48 mg once daily (30-80%)")
+    ],
+    "dpyd-2a-13-capecitabine-cycle2.order-sign": [
+        ("dpyd-poor-after-start", "critical", "(AS 0) already given capecitabine")
+    ],
+}

@@ -19,9 +19,11 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from tests import (
     fixture_cases,
+    fixture_cases_cyp2d6_notations,
     fixture_cases_nsclc_orders,
     fixture_cases_oncotype_age50,
     fixture_cases_oncotype_n1,
+    fixture_cases_pgx_course,
     fixture_cases_pgx_pairs,
 )
 from tests.conftest import (
@@ -672,6 +674,8 @@ EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pair
 EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)
 EXPECTED.update(fixture_cases_nsclc_orders.EXPECTED)
 EXPECTED.update(fixture_cases_oncotype_n1.EXPECTED)
+EXPECTED.update(fixture_cases_pgx_course.EXPECTED)  # issue 13: later cycles, plain mg
+EXPECTED.update(fixture_cases_cyp2d6_notations.EXPECTED)  # issue 13: *36+*10, xN
 
 
 def check(name: str, cards: list[dict]) -> None:

@@ -105,12 +105,18 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(patient)
     orders = list(medications.draft_orders(record, knowledge, conditions))
     active = list(medications.active_medications(record, knowledge))
+    done = list(performed.procedures(record, knowledge))
+    procedures = [p for p in done if isinstance(p, PerformedProcedure)]
+    doses = trend.first_doses(record, knowledge)
+    results = list(disease.findings(record, knowledge, procedures, doses))
+    readings = {f.finding: f for f in results if isinstance(f, Finding)}
     orders = [
         *course.with_course(
             record,
             knowledge,
             [o for o in orders if isinstance(o, DraftMedication)],
             [m for m in active if isinstance(m, ActiveMedication)],
+            readings,  # an order in mg is set against a full dose per m2 or per kg
         ),
         *(o for o in orders if not isinstance(o, DraftMedication)),
     ]
@@ -121,13 +127,8 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(pgx.pharmacogenomics(record, knowledge, inhibitors))
     cancers = list(disease.cancers(conditions, knowledge, today))
     found.extend(cancers)
-    done = list(performed.procedures(record, knowledge))
     found.extend(done)
-    performed_procedures = [p for p in done if isinstance(p, PerformedProcedure)]
-    doses = trend.first_doses(record, knowledge)
-    results = list(disease.findings(record, knowledge, performed_procedures, doses))
     found.extend(results)
-    readings = {f.finding: f for f in results if isinstance(f, Finding)}
     advanced = list(disease.advanced_cancer(conditions, readings.values(), knowledge, today))
     found.extend(advanced)
     extent = disease.extent(advanced, readings, knowledge)
@@ -137,7 +138,6 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     person = next((p for p in patient if isinstance(p, PatientFact)), None)
     found.extend(dosing.auc_doses(record, knowledge, drafts, person, readings))
     taking = [m for m in active if isinstance(m, ActiveMedication)]
-    procedures = [p for p in done if isinstance(p, PerformedProcedure)]
     found.extend(
         cumulative.cumulative_doses(record, knowledge, drafts, taking, readings, person, procedures)
     )

@@ -34,7 +34,7 @@ from .types import (
 
 
 @dataclass(frozen=True)
-class _Bsa:
+class BodyArea:
     value: float | None
     basis: str | None
     sources: tuple[str, ...] = ()
@@ -65,7 +65,7 @@ def cumulative_doses(
     counted = [o for o in orders if o.ingredient in table.ratios]
     if not counted:
         return
-    bsa = _bsa(table, findings)
+    bsa = body_surface_area(table, findings)
     past = given(
         record, knowledge, table.drugs, table.administration_statuses, table.request_statuses
     )
@@ -147,7 +147,7 @@ def _round(value: float) -> float:
 
 def _total(
     table: CumulativeDosing,
-    bsa: _Bsa,
+    bsa: BodyArea,
     order: DraftMedication,
     order_course: Course,
     priors: Sequence[_Counted],
@@ -197,28 +197,28 @@ def _draft_course(record: PatientRecord, order: DraftMedication) -> Course:
     return found
 
 
-def _bsa(table: CumulativeDosing, findings: Mapping[str, Finding]) -> _Bsa:
+def body_surface_area(table: CumulativeDosing, findings: Mapping[str, Finding]) -> BodyArea:
     """The latest BSA result, else Mosteller from the latest height and weight, else none."""
     measured = findings.get(table.bsa)
     if measured is not None and measured.number:
         when = f", {measured.date}" if measured.date else ""
         basis = f"BSA {format_number(measured.number)} m2 ({', '.join(measured.sources)}{when})"
-        return _Bsa(measured.number, basis, measured.sources)
+        return BodyArea(measured.number, basis, measured.sources)
     height, weight = findings.get(table.height), findings.get(table.weight)
     if height is None or weight is None or not height.number or not weight.number:
-        return _Bsa(None, None)
+        return BodyArea(None, None)
     if height.number < 0 or weight.number < 0:  # no area from a negative measurement
-        return _Bsa(None, None)
+        return BodyArea(None, None)
     value = math.sqrt(height.number * weight.number / table.mosteller_divisor)
     basis = (
         f"Mosteller: sqrt(height {format_number(height.number)} cm x weight "
         f"{format_number(weight.number)} kg / {format_number(table.mosteller_divisor)}) = "
         f"{format_number(value)} m2"
     )
-    return _Bsa(value, basis, (*height.sources, *weight.sources))
+    return BodyArea(value, basis, (*height.sources, *weight.sources))
 
 
-def _per_area(table: CumulativeDosing, bsa: _Bsa, dose: Course) -> tuple[float | None, str]:
+def _per_area(table: CumulativeDosing, bsa: BodyArea, dose: Course) -> tuple[float | None, str]:
     """One dose in the table's unit (mg/m2) and the conversion in words, or why it cannot be.
 
     A dose per area is used as written; a mass is divided by the BSA.
@@ -238,7 +238,7 @@ def _per_area(table: CumulativeDosing, bsa: _Bsa, dose: Course) -> tuple[float |
 
 
 def _convert(
-    table: CumulativeDosing, bsa: _Bsa, item: Given, plausible: Plausibility, label: str = ""
+    table: CumulativeDosing, bsa: BodyArea, item: Given, plausible: Plausibility, label: str = ""
 ) -> _Counted:
     """One past dose (or the order) in the reference drug, the step in words, or why not."""
     what = " ".join(filter(None, [label or item.date, item.drug]))

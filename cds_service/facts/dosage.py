@@ -110,6 +110,20 @@ def doses_in(timing: Timing | None) -> tuple[float | None, str]:
     return None, "the number of doses is not stated"
 
 
+def doses_per_day(dosages: Sequence[Dosage] | None) -> float | None:
+    """How many doses a day the first dosage's ``repeat`` gives (2 for twice daily), or None.
+
+    A daily threshold (mercaptopurine, CPIC mg/m2/day) needs it; None when the timing does not
+    say (no repeat, or a period without a fixed length).
+    """
+    timing = dosages[0].timing if dosages else None
+    repeat = timing.repeat if timing is not None else None
+    if repeat is None or not repeat.period:
+        return None
+    hours = _hours(repeat.period, repeat.periodUnit)
+    return (repeat.frequency or 1) * 24 / hours if hours else None
+
+
 def _hours(value: Any, unit: str | None) -> float | None:
     if value is None or unit not in _HOURS:
         return None

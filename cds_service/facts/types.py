@@ -63,6 +63,10 @@ class DraftMedication(Fact):
     ``start-adjusted`` (the same, reduced by a card's suggestion); ``continuing``."""
     full_starting_dose: str | None = None
     percent_of_full_dose: float | None = None
+    full_dose_comparison: str | None = None
+    """Against the drug's full starting dose (knowledge/drugs.yaml): ``below``, ``full``, or
+    ``not-compared`` (no dose, another unit, or mg with no BSA or weight on file); none for a
+    drug without one."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -31,10 +31,16 @@ class Allele:
     function: str
     activity: float | None = None
     copies: int = 1
+    at_least: bool = False
+    """``copies`` is a floor: ``*2xN`` (a duplication, N not measured) or ``*1x≥3``."""
+    tandem: bool = False
+    """Two gene units on one chromosome (``*36+*10``): ``activity`` is their sum."""
 
     @property
     def label(self) -> str:
-        return self.name if self.copies == 1 else f"{self.name}x{self.copies}"
+        if not self.at_least:
+            return self.name if self.copies == 1 else f"{self.name}x{self.copies}"
+        return f"{self.name}xN" if self.copies == 2 else f"{self.name}x≥{self.copies}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +123,23 @@ class AlleleTable:
         alleles = [a for a in found if a is not None]
         labels = tuple(a.label for a in alleles)
         if self.bands:
-            if any(a.activity is None for a in alleles):
-                return Diplotype(labels, (), None, INDETERMINATE)
-            score = sum((a.activity or 0.0) * a.copies for a in alleles)
-            return Diplotype(labels, (), score, self.phenotype_for(score))
-        if any(a.copies != 1 for a in alleles):
+            return self._scored(labels, alleles)
+        if any(a.copies != 1 or a.at_least or a.tandem for a in alleles):
             return Diplotype(labels, (), None, INDETERMINATE)
         pair = frozenset(a.function for a in alleles)
         return Diplotype(labels, (), None, self.function_phenotypes.get(pair, INDETERMINATE))
+
+    def _scored(self, labels: tuple[str, ...], alleles: list[Allele]) -> Diplotype:
+        """The activity score and its band; with a copy number known only as a floor, the band
+        only if every larger number gives the same one (the score itself is then not known)."""
+        if any(a.activity is None for a in alleles):
+            return Diplotype(labels, (), None, INDETERMINATE)
+        score = sum((a.activity or 0.0) * a.copies for a in alleles)
+        phenotype = self.phenotype_for(score)
+        if not any(a.at_least and a.activity for a in alleles):
+            return Diplotype(labels, (), score, phenotype)
+        highest = max(self.bands, key=lambda band: band[1])[2]  # more copies only raise it
+        return Diplotype(labels, (), None, phenotype if phenotype == highest else INDETERMINATE)
 
     def phenotype_for(self, score: float) -> str | None:
         for low, high, phenotype in self.bands:
@@ -180,12 +195,20 @@ class AlleleTable:
         named = re.fullmatch(r"(.+?)\((.+)\)", key)  # "c.1905+1G>A (*2A)": either name
         if named and key not in self.alleles:
             return self._find(named.group(1)) or self._find(named.group(2))
-        copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
-        if copies and key not in self.alleles:
-            single = self._find(copies.group(1))
-            return replace(single, copies=int(copies.group(2))) if single else None
         if key in self.alleles:
             return self.alleles[key]
+        tandem = re.fullmatch(r"\*[^+]+(\+\*[^+]+)+", key)  # *36+*10: two units, one chromosome
+        if tandem:
+            return self._tandem(key.split("+"))
+        copies = re.fullmatch(r"(.+?)x([2-9])", key)  # *1x2: two copies on one chromosome
+        if copies:
+            single = self._find(copies.group(1))
+            return replace(single, copies=int(copies.group(2))) if single else None
+        floor = re.fullmatch(r"(.+?)x(n|≥3|>=3|3\+)", key)  # *2xN: at least 2; *1x≥3: at least 3
+        if floor:
+            single = self._find(floor.group(1))
+            least = 2 if floor.group(2) == "n" else 3
+            return replace(single, copies=least, at_least=True) if single else None
         suballele = re.fullmatch(r"(\*\w+?)\.\d{3}", key)  # PharmVar *7.001 is *7
         if suballele:
             return self.alleles.get(suballele.group(1))
@@ -202,6 +225,20 @@ class AlleleTable:
         if other and other[0].fullmatch(key):
             return Allele(key, other[1])
         return None
+
+    def _tandem(self, parts: list[str]) -> Allele | None:
+        """``*36+*10`` (PharmVar, CPIC): the units' activities add up; the function is that of
+        the most active unit (``*36`` no function + ``*10`` decreased is decreased)."""
+        units = [self._find(part) for part in parts]
+        if any(u is None or u.at_least for u in units):
+            return None
+        found = [u for u in units if u is not None]
+        activities = [u.activity for u in found]
+        known = [a * u.copies for a, u in zip(activities, found, strict=True) if a is not None]
+        activity = sum(known) if len(known) == len(found) else None
+        strongest = max(found, key=lambda u: (u.activity or 0.0) * u.copies)
+        name = "+".join(u.label for u in found)
+        return Allele(name, strongest.function, activity, tandem=True)
 
 
 @dataclass(frozen=True)

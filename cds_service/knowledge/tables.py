@@ -60,6 +60,9 @@ class DrugTable:
     """What counts as an earlier dose of a drug (``treatment_history``)."""
     contains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Regimen or combination product (FOLFOX, S-1) -> the ingredients it is read as."""
+    daily_full_doses: frozenset[str] = frozenset()
+    """Ingredients whose full starting doses are per day (``per: day``): an order's dose is
+    multiplied by its doses a day before it is compared (mercaptopurine, CPIC: mg/m2/day)."""
     _by_first_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
     """First word of a name, case-folded -> the positions in ``names`` of names starting so."""
 
@@ -228,6 +231,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
     forms: dict[str, str] = {}
     inhibits: dict[str, dict[str, str]] = {}
     full: dict[str, dict[str, float]] = {}
+    daily: set[str] = set()
     strengths: dict[str, Strengths] = {}
     contains: dict[str, tuple[str, ...]] = {}
     for ingredient, entry in drugs.items():
@@ -246,6 +250,8 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
             full[ingredient] = {
                 str(d["unit"]): float(d["dose"]) for d in entry["full_starting_doses"]
             }
+            if any(d.get("per") == "day" for d in entry["full_starting_doses"]):
+                daily.add(ingredient)
         if entry.get("strengths"):
             made = entry["strengths"]
             sizes = tuple(sorted(float(x) for x in made["sizes"]))
@@ -290,6 +296,7 @@ def _drug_table(doc: Mapping[str, Any], path: Path) -> DrugTable:
         tuple(history["administration_statuses"]),
         tuple(history["request_statuses"]),
         contains,
+        frozenset(daily),
     )
 
 

@@ -17,7 +17,11 @@ def drugs_schema() -> dict:
             "contains": array(TEXT, minItems=1),
             "inhibits": mapping({"enum": ["strong", "moderate", "weak"]}),
             "full_starting_doses": array(
-                closed({"dose": POSITIVE, "unit": TEXT}, ["dose", "unit"]), minItems=1
+                closed(
+                    {"dose": POSITIVE, "unit": TEXT, "per": {"enum": ["dose", "day"]}},
+                    ["dose", "unit"],
+                ),
+                minItems=1,
             ),
             "strengths": closed(
                 {"form": TEXT, "forms": TEXT, "unit": TEXT, "sizes": array(POSITIVE, minItems=1)},
@@ -178,14 +182,22 @@ def alleles_schema() -> dict:
 
 def notations_schema() -> dict:
     """The accepted ways labs write a result, each with what it must read as (a test each)."""
+    score = {"type": ["number", "null"], "minimum": 0}  # null: the score is not known
     notation = closed(
-        {"gene": TEXT, "text": TEXT, "diplotype": TEXT, "phenotype": TEXT, "source": TEXT},
+        {
+            "gene": TEXT,
+            "text": TEXT,
+            "diplotype": TEXT,
+            "phenotype": TEXT,
+            "activity_score": score,
+            "source": TEXT,
+        },
         ["gene", "text", "phenotype", "source"],
     )
     return document(
         "knowledge-notations",
-        "Result notations the allele tables accept, with the diplotype and phenotype each reads"
-        " as; tests/test_notations.py reads every one.",
+        "Result notations the allele tables accept, with the diplotype, phenotype and activity"
+        " score each reads as; tests/test_notations.py reads every one.",
         closed({"meta": KNOWLEDGE_META, "notations": array(notation, minItems=1)}),
     )
 
