@@ -152,13 +152,13 @@ EXPECTED: dict[str, list[Card]] = {
         ("mercaptopurine-intermediate", "warning", "22.5-60 mg/m2 once daily (30-80%)")
     ],
     "nudt15-im-azathioprine.order-sign": [
-        ("azathioprine-intermediate", "warning", "75 mg once daily (50%)")
+        ("azathioprine-intermediate", "warning", "75 mg once daily (50%) (CPIC 30-80%)")
     ],
     "tpmt-im-thioguanine.order-sign": [
-        ("thioguanine-tpmt-intermediate", "warning", "45 mg once daily (75%)")
+        ("thioguanine-tpmt-intermediate", "warning", "45 mg once daily (75%) (CPIC 50-80%)")
     ],
     "nudt15-im-thioguanine.order-sign": [
-        ("thioguanine-nudt15-intermediate", "warning", "30 mg once daily (50%)")
+        ("thioguanine-nudt15-intermediate", "warning", "30 mg once daily (50%) (CPIC 50-80%)")
     ],
     "tpmt-nudt15-im-mercaptopurine.order-sign": [
         ("thiopurine-both-intermediate", "warning", "15-37.5 mg/m2 once daily (20-50%)")
