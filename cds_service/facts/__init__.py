@@ -45,6 +45,7 @@ from .types import (
     ChecksNotRun,
     CumulativeDose,
     DraftMedication,
+    DraftProcedure,
     DraftTest,
     Fact,
     Finding,
@@ -75,6 +76,7 @@ __all__ = [
     "ChecksNotRun",
     "CumulativeDose",
     "DraftMedication",
+    "DraftProcedure",
     "DraftTest",
     "Fact",
     "Finding",
@@ -120,6 +122,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     found.extend(cancers)
     done = list(performed.procedures(record, knowledge))
     found.extend(done)
+    found.extend(performed.draft_procedures(record, knowledge))
     results = list(
         disease.findings(record, knowledge, [p for p in done if isinstance(p, PerformedProcedure)])
     )
