@@ -83,6 +83,8 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "doxorubicin": "3639",
     "epirubicin": "3995",
     "daunorubicin": None,
+    "cytarabine": "3041",  # NMDP/CIBMTR IG value set (knowledge/drugs.yaml)
+    "vincristine": "11202",
     "idarubicin": "5650",
     "mitoxantrone": "7005",
     "doxorubicin liposome": None,
@@ -151,6 +153,8 @@ class Case:
     """Further resources of the record, written out in full (ids unique to the case)."""
     patient: str | None = None
     """The patient's id when ``resources`` are published examples about that patient."""
+    service_request: str | None = None
+    """Code text of a draft ServiceRequest ordered instead of a medication (radiotherapy)."""
 
     @property
     def patient_id(self) -> str:
@@ -696,7 +700,7 @@ def build(case: Case, hooks: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         context["draftOrders"] = {
             "resourceType": "Bundle",
             "type": "collection",
-            "entry": [{"resource": _draft_order(case, resources)}],
+            "entry": [{"resource": _draft_request(case, resources)}],
         }
     yield (
         f"requests/{case.name}.{case.hook}.json",
@@ -867,6 +871,21 @@ def _gene_component(gene: str) -> dict[str, Any]:
         "valueCodeableConcept": {
             "coding": [{"system": HGNC, "code": HGNC_IDS[gene], "display": gene}]
         },
+    }
+
+
+def _draft_request(case: Case, record: list[dict[str, Any]]) -> dict[str, Any]:
+    """The case's draft order: its ServiceRequest when it has one, else its MedicationRequest."""
+    if case.service_request is None:
+        return _draft_order(case, record)
+    return {
+        "resourceType": "ServiceRequest",
+        "id": f"sr-draft-{case.name}",
+        "status": "draft",
+        "intent": "order",
+        "code": {"text": case.service_request},
+        "subject": {"reference": f"Patient/{case.patient_id}"},
+        "authoredOn": "2026-10-02T09:30:00+00:00",
     }
 
 

@@ -20,6 +20,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from tests import (
     fixture_cases,
     fixture_cases_cyp2d6_notations,
+    fixture_cases_classes,
     fixture_cases_nsclc_orders,
     fixture_cases_oncotype_age50,
     fixture_cases_oncotype_n1,
@@ -157,13 +158,13 @@ EXPECTED: dict[str, list[Card]] = {
         ("mercaptopurine-intermediate", "warning", "22.5-60 mg/m2 once daily (30-80%)")
     ],
     "nudt15-im-azathioprine.order-sign": [
-        ("azathioprine-intermediate", "warning", "75 mg once daily (50%)")
+        ("azathioprine-intermediate", "warning", "75 mg once daily (50%) (CPIC 30-80%)")
     ],
     "tpmt-im-thioguanine.order-sign": [
-        ("thioguanine-tpmt-intermediate", "warning", "45 mg once daily (75%)")
+        ("thioguanine-tpmt-intermediate", "warning", "45 mg once daily (75%) (CPIC 50-80%)")
     ],
     "nudt15-im-thioguanine.order-sign": [
-        ("thioguanine-nudt15-intermediate", "warning", "30 mg once daily (50%)")
+        ("thioguanine-nudt15-intermediate", "warning", "30 mg once daily (50%) (CPIC 50-80%)")
     ],
     "tpmt-nudt15-im-mercaptopurine.order-sign": [
         ("thiopurine-both-intermediate", "warning", "15-37.5 mg/m2 once daily (20-50%)")
@@ -676,6 +677,7 @@ EXPECTED.update(fixture_cases_nsclc_orders.EXPECTED)
 EXPECTED.update(fixture_cases_oncotype_n1.EXPECTED)
 EXPECTED.update(fixture_cases_pgx_course.EXPECTED)  # issue 13: later cycles, plain mg
 EXPECTED.update(fixture_cases_cyp2d6_notations.EXPECTED)  # issue 13: *36+*10, xN
+EXPECTED.update(fixture_cases_classes.EXPECTED)
 
 
 def check(name: str, cards: list[dict]) -> None:

@@ -47,6 +47,7 @@ from .types import (
     ChecksNotRun,
     CumulativeDose,
     DraftMedication,
+    DraftProcedure,
     DraftTest,
     Fact,
     Finding,
@@ -78,6 +79,7 @@ __all__ = [
     "ChecksNotRun",
     "CumulativeDose",
     "DraftMedication",
+    "DraftProcedure",
     "DraftTest",
     "Fact",
     "Finding",
@@ -128,6 +130,7 @@ def extract(record: PatientRecord, knowledge: Knowledge, today: date) -> list[Fa
     cancers = list(disease.cancers(conditions, knowledge, today))
     found.extend(cancers)
     found.extend(done)
+    found.extend(performed.draft_procedures(record, knowledge))
     found.extend(results)
     advanced = list(disease.advanced_cancer(conditions, readings.values(), knowledge, today))
     found.extend(advanced)

@@ -290,6 +290,23 @@ class PerformedProcedure(Fact):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class DraftProcedure(Fact):
+    """A procedure of ``knowledge/procedures.yaml`` being ordered now (a draft ServiceRequest).
+
+    The Procedure resource comes only once it is done; a rule that must speak before it (a
+    fertility discussion before pelvic radiotherapy) reads the order.
+    """
+
+    kind = "draft_procedure"
+    label = "Procedure being ordered"
+    order: str
+    procedure: str
+    """The procedure's name in ``knowledge/procedures.yaml`` (pelvic_radiotherapy)."""
+    text: str
+    """The order's code text or first display, else the procedure's name."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AucDose(Fact):
     """An order of a drug dosed to a target AUC, checked with Calvert and Cockcroft-Gault.
 
@@ -519,6 +536,7 @@ FACT_TYPES: tuple[type[Fact], ...] = (
     CareOnFile,
     CareMissing,
     PerformedProcedure,
+    DraftProcedure,
     AucDose,
     BiomarkerResult,
     TargetedOrder,
