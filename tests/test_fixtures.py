@@ -19,8 +19,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from tests import (
     fixture_cases,
-    fixture_cases_cyp2d6_notations,
     fixture_cases_classes,
+    fixture_cases_cyp2d6_notations,
     fixture_cases_nsclc_orders,
     fixture_cases_oncotype_age50,
     fixture_cases_oncotype_n1,
