@@ -367,7 +367,7 @@ BIOMARKERS = Path("knowledge") / "biomarkers.yaml"
         pytest.param(
             "      - sites: [stomach]",
             "      - sites: [gastric]",
-            "sites: 'gastric' is not a cancer site of oncology.yaml (breast, colon, colorectal,",
+            "sites: 'gastric' is not a cancer site of oncology.yaml (blood, breast, colon,",
             id="therapy-site",
         ),
         pytest.param(
