@@ -19,6 +19,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from tests import (
     fixture_cases,
+    fixture_cases_biomarker_currency,
     fixture_cases_nsclc_orders,
     fixture_cases_oncotype_age50,
     fixture_cases_oncotype_n1,
@@ -619,6 +620,7 @@ EXPECTED.update(fixture_cases_pgx_pairs.EXPECTED)  # the issue-15 gene-drug pair
 EXPECTED.update(fixture_cases_oncotype_age50.EXPECTED)
 EXPECTED.update(fixture_cases_nsclc_orders.EXPECTED)
 EXPECTED.update(fixture_cases_oncotype_n1.EXPECTED)
+EXPECTED.update(fixture_cases_biomarker_currency.EXPECTED)  # the review's label currency (LOW)
 
 
 def check(name: str, cards: list[dict]) -> None:
