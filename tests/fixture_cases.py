@@ -71,6 +71,9 @@ DRUGS = {  # RxNorm ingredient codes from clinical-facts.md 4.5 [V]; None: match
     "entrectinib": None,
     "selpercatinib": None,
     "sotorasib": None,
+    "nivolumab": None,
+    "capmatinib": None,
+    "crizotinib": "1148495",  # the mCODE GenomeX example (rules/knowledge/drugs.yaml)
     "nilotinib": "662281",
     "pazopanib": "714438",
     "cyclophosphamide": "3002",

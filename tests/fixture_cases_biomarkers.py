@@ -34,6 +34,7 @@ GENES = {
     "EGFR": "HGNC:3236",
     "BRAF": "HGNC:1097",
     "BRCA1": "HGNC:1100",
+    "ALK": "HGNC:427",
     "ROS1": "HGNC:10261",
     "CD74": "HGNC:1697",
     "MET": "HGNC:7029",

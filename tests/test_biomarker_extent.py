@@ -25,6 +25,8 @@ STAGE_IIB = staging("sg2", "399588009", snomed("1222769001"), effectiveDateTime=
 PT3 = staging("pt", "384625004", snomed("1229859000"))
 PN0 = staging("pn", "371494008", snomed("1229947003"))
 PNX = staging("pn", "371494008", snomed("1229945006"))
+MSI_DRUGS = "pembrolizumab, nivolumab, ipilimumab"
+"""Colorectal MSI-H: Keytruda (KEYNOTE-177) and Opdivo + Yervoy (CheckMate 8HW), advanced only."""
 
 
 def marker(rule_set: RuleSet, name: str, resources: list[dict[str, Any]]) -> facts.BiomarkerResult:
@@ -65,7 +67,7 @@ def test_without_advanced_cancer_pembrolizumab_is_held_apart(
 ):
     msi_h = marker(rule_set, "MSI-H", [COLON, MSI_H, *staged])
     assert (msi_h.extent, msi_h.extent_basis) == (extent, basis)
-    assert (msi_h.drugs, msi_h.drugs_if_advanced) == (None, "pembrolizumab")
+    assert (msi_h.drugs, msi_h.drugs_if_advanced) == (None, MSI_DRUGS)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +107,7 @@ def test_without_advanced_cancer_pembrolizumab_is_held_apart(
 def test_advanced_cancer_offers_pembrolizumab(rule_set: RuleSet, staged: list, basis: str):
     msi_h = marker(rule_set, "MSI-H", [COLON, MSI_H, *staged])
     assert (msi_h.extent, msi_h.extent_basis) == ("advanced", basis)
-    assert (msi_h.drugs, msi_h.drugs_if_advanced) == ("pembrolizumab", None)
+    assert (msi_h.drugs, msi_h.drugs_if_advanced) == (MSI_DRUGS, None)
     assert staged[-1]["resourceType"] + "/" + staged[-1]["id"] in msi_h.sources
 
 

@@ -159,7 +159,9 @@ def test_mcode_msi_example_is_msi_high(rule_set: RuleSet):
     msi = example("Observation-gx-genomic-msi")
     found = markers(read(rule_set, ADAM, [msi, cancer(ADAM, "Colon cancer")]))
     assert (found["MSI-H"].status, found["MSI-H"].site) == ("present", "colon")
-    assert (found["MSI-H"].drugs, found["MSI-H"].drugs_if_advanced) == (None, "pembrolizumab")
+    # pembrolizumab (KEYNOTE-177) and nivolumab with ipilimumab (CheckMate 8HW), advanced only
+    held = "pembrolizumab, nivolumab, ipilimumab"
+    assert (found["MSI-H"].drugs, found["MSI-H"].drugs_if_advanced) == (None, held)
 
 
 @pytest.mark.parametrize(
@@ -362,7 +364,7 @@ def test_dmmr_by_immunohistochemistry_allows_pembrolizumab(rule_set: RuleSet):
     found = read(rule_set, ADAM, [mmr("MMR deficient"), colon], [draft(ADAM, "pembrolizumab")])
     assert (markers(found)["dMMR"].status, markers(found)["dMMR"].drugs_if_advanced) == (
         "present",
-        "pembrolizumab",
+        "pembrolizumab, nivolumab, ipilimumab",
     )
     assert (targeted(found).biomarker, targeted(found).status) == ("dMMR", "present")
     proficient = read(rule_set, ADAM, [mmr("MMR intact"), colon], [draft(ADAM, "pembrolizumab")])

@@ -19,6 +19,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from tests import (
     fixture_cases,
+    fixture_cases_biomarker_currency,
     fixture_cases_classes,
     fixture_cases_cyp2d6_notations,
     fixture_cases_nsclc_orders,
@@ -678,6 +679,7 @@ EXPECTED.update(fixture_cases_oncotype_n1.EXPECTED)
 EXPECTED.update(fixture_cases_pgx_course.EXPECTED)  # issue 13: later cycles, plain mg
 EXPECTED.update(fixture_cases_cyp2d6_notations.EXPECTED)  # issue 13: *36+*10, xN
 EXPECTED.update(fixture_cases_classes.EXPECTED)
+EXPECTED.update(fixture_cases_biomarker_currency.EXPECTED)  # the review's label currency (LOW)
 
 
 def check(name: str, cards: list[dict]) -> None:

@@ -42,6 +42,8 @@ from .variants import ABSENT, PRESENT, Variant
 
 NEGATIVE, NOT_ON_FILE = "negative", "not on file"
 _RANK = {PRESENT: 0, NOT_INTERPRETED: 1, NEGATIVE: 2, NOT_ON_FILE: 3}
+_SEPARATE_RANK = {PRESENT: 0, NOT_INTERPRETED: 1, NOT_ON_FILE: 2, NEGATIVE: 3}
+"""Separate indications: an untested biomarker is still an open question, a negative one not."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,16 @@ def _targeted_orders(
             here = requirement.sites_here(sites)
             if here is not None and not here:
                 continue
+            rank = _SEPARATE_RANK if requirement.separate else _RANK
             name, status = min(
                 ((n, statuses[n]) for n in requirement.biomarkers),
-                key=lambda item: _RANK[item[1].status],
+                key=lambda item: rank[item[1].status],
             )
+            others = [  # negative ones beside the untested one the order is read against
+                n
+                for n in requirement.biomarkers
+                if status.status == NOT_ON_FILE and n != name and statuses[n].status == NEGATIVE
+            ]
             wrong_origin = bool(status.origins) and requirement.origin not in (
                 None,
                 *status.origins,
@@ -129,7 +137,12 @@ def _targeted_orders(
                 test_ordered=next(
                     (ordered[n] for n in requirement.biomarkers if n in ordered), None
                 ),
-                sources=(order.order, *status.sources),
+                negative="; ".join(f"{n}: {statuses[n].result}" for n in others) or None,
+                sources=(
+                    order.order,
+                    *status.sources,
+                    *(s for n in others for s in statuses[n].sources),
+                ),
             )
 
 

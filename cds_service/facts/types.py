@@ -412,6 +412,8 @@ class TargetedOrder(Fact):
     site: str | None = None
     test_ordered: str | None = None
     """The ServiceRequest (and its status) when a test for the biomarker is already ordered."""
+    negative: str | None = None
+    """Of a requirement with separate biomarkers, the negative results of the others."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -138,6 +138,10 @@ class Requirement:
     """Sites where another requirement for the same drug applies (BRAF V600K in melanoma)."""
     origin: str | None = None
     """``germline`` when the label needs a germline variant (a somatic one does not do)."""
+    separate: bool = False
+    """The biomarkers are separate indications (ALK or ROS1): a negative result for one does
+    not answer another, so an untested one ranks above it. Otherwise they are readings of one
+    property (MSI-H or dMMR) and a negative one answers for all."""
 
     def sites_here(self, sites: Iterable[str]) -> list[str] | None:
         """The patient's sites this applies to; None when it applies wherever the cancer is."""
@@ -265,6 +269,7 @@ def load_biomarkers(
                 sites=site_set(entry, "sites"),
                 excluded=site_set(entry, "except") or frozenset(),
                 origin=entry.get("origin"),
+                separate=bool(entry.get("separate")),
             )
         )
     return Biomarkers(

@@ -466,6 +466,7 @@ def biomarkers_schema() -> dict:
             "except": names,
             "biomarkers": names,
             "origin": {"enum": ["germline", "somatic"]},
+            "separate": {"type": "boolean"},
         },
         ["drugs", "biomarkers"],
     )
