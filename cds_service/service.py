@@ -78,7 +78,9 @@ def decide(
         raise keys.PrefetchUnavailable(*missing.values())  # no check on the record can run
     with stage("facts"):
         record = keys.record(context, planned, fetched, zone)
-        found = admit(facts.extract(record, rule_set.knowledge, today))
+        found = rule_set.remembered.facts(
+            record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
+        )
         found += sources.not_run(rules, {key: issue.message for key, issue in missing.items()})
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"

@@ -26,7 +26,7 @@ from ..protocol.fhir import reference_of
 from ..protocol.messages import ID_MAX, OrderSelectContext, OrderSignContext, PatientViewContext
 from ..protocol.outcomes import ClientError, Issue
 from .queries import KeySpec, OnError, render
-from .reading import AsRead, Notes
+from .reading import AsRead, Notes, content_of
 from .record import PatientRecord
 
 _UTC = ZoneInfo("UTC")
@@ -222,6 +222,7 @@ def record(
         resources=resources,  # type: ignore[arg-type]
         draft_orders=orders,  # type: ignore[arg-type]
         read_as=Notes([*read, *orders]),
+        content=content_of(context.patientId, zone, [*read, *orders]),
     )
 
 
