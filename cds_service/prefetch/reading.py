@@ -20,14 +20,17 @@ does not have them walked again; never keyed by id.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from ..protocol.fhir import content_digest, reference_of
 from ..protocol.shape import Shaped, conform, member, summary
-from .zones import zoned_member
+from .zones import may_lack_zones, zoned_member
 
 _Walked = tuple[Shaped, tuple[str, ...]]
 """A resource shaped in full, and its notes (zone-less times, then repairs)."""
@@ -152,15 +155,21 @@ for _name in ("__setitem__", "__delitem__", "pop", "popitem", "setdefault", "upd
 
 
 def _walked(raw: Mapping[str, Any], zone: ZoneInfo) -> _Walked:
-    key = content_digest(raw)
-    if key is not None:
-        key += zone.key.encode()
+    try:
+        content: bytes | None = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        content = None
+    key = None
+    if content is not None:
+        key = hashlib.blake2b(content, digest_size=20).digest() + zone.key.encode()
         found = _WALKED.get(key)
         if found is not None:
             _WALKED.move_to_end(key)
             return found
     notes: list[str] = []
-    zoned = {name: zoned_member(name, item, zone, notes) for name, item in raw.items()}
+    zoned = raw
+    if content is None or may_lack_zones(content):
+        zoned = {name: zoned_member(name, item, zone, notes) for name, item in raw.items()}
     shaped = conform(zoned)
     walked = (shaped, (*notes, *shaped.repairs))
     if key is not None:
