@@ -12,28 +12,31 @@ at costs nothing, and what one does is exactly what the eager walk gave:
 - ``problems`` lists what the members read so far have: a resource whose ``code`` is a number
   is still "could not be read" (``facts/grouped.py``), because every reader looks at ``code``.
 
-The whole-resource walk of a resource read in full is kept per content (a digest of the exact
-JSON sent, with the service's zone), so an EHR resending a patient's genotypes and Conditions
-does not have them walked again; never keyed by id.
+A resource read in full is walked once, each member once: what a reader read first is not
+walked again. A record sent again is not read again at all (``facts/remembered.py``).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from ..protocol.fhir import content_digest, reference_of
-from ..protocol.shape import Shaped, conform, member, summary
-from .zones import may_lack_zones, zoned_member
+from ..protocol.shape import Shaped, member, summary
+from .zones import zoned_member
 
-_Walked = tuple[Shaped, tuple[str, ...]]
-"""A resource shaped in full, and its notes (zone-less times, then repairs)."""
+
+class _Found:
+    """What reading one member found: its problems, zone-less times and repairs."""
+
+    __slots__ = ("problems", "repairs", "zone_notes")
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.zone_notes: list[str] = []
+        self.repairs: list[str] = []
 
 
 class AsRead(Shaped):
@@ -43,20 +46,17 @@ class AsRead(Shaped):
         super().__init__(raw)  # members as sent until read; none is handed out unshaped
         self._raw, self._zone = raw, zone
         self._kind = str(raw.get("resourceType"))
-        self._pending = set(raw)
-        self._found: list[str] = []
-        self._zone_notes: list[str] = []
-        self._repairs: list[str] = []
-        self._whole: _Walked | None = None
+        self._found: dict[str, _Found] = {}
+        self._whole = False
 
     # --- a member on first read ----------------------------------------------------------------
 
     def _shape(self, name: Any) -> None:
-        if self._whole is not None or name not in self._pending:
+        if self._whole or name in self._found or name not in self._raw:
             return
-        self._pending.discard(name)
-        item = zoned_member(name, self._raw[name], self._zone, self._zone_notes)
-        kept, value = member(self._kind, name, item, self._found, self._repairs)
+        found = self._found[name] = _Found()
+        item = zoned_member(name, self._raw[name], self._zone, found.zone_notes)
+        kept, value = member(self._kind, name, item, found.problems, found.repairs)
         if kept:
             dict.__setitem__(self, name, value)
         else:
@@ -80,23 +80,31 @@ class AsRead(Shaped):
     # --- the whole resource ----------------------------------------------------------------------
 
     def complete(self) -> AsRead:
-        """Every member shaped and zoned, with the problems and notes of the whole resource."""
-        if self._whole is None:
-            self._whole = _walked(self._raw, self._zone)
-            dict.clear(self)
-            dict.update(self, self._whole[0])
-            self._pending.clear()
+        """Every member shaped and zoned: the problems and notes of the whole resource, in the
+        order of its members, as :func:`~..protocol.shape.conform` gives them."""
+        if not self._whole:
+            for name in self._raw:
+                self._shape(name)
+            self._whole = True
         return self
+
+    def _in_order(self) -> Iterator[_Found]:
+        return (self._found[name] for name in self._raw if name in self._found)
 
     @property
     def problems(self) -> tuple[str, ...]:  # type: ignore[override]
         """The problems of the members read so far; of every member once complete."""
-        return self._whole[0].problems if self._whole is not None else summary(self._found)
+        return summary([problem for found in self._in_order() for problem in found.problems])
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """How the resource was read where it was not sent as FHIR requires, all members."""
-        return self.complete()._whole[1]  # type: ignore[index]
+        """How the resource was read where it was not sent as FHIR requires: the zone-less
+        times, then the repairs, of every member."""
+        members = list(self.complete()._in_order())
+        return (
+            *(n for f in members for n in f.zone_notes),
+            *(n for f in members for n in f.repairs),
+        )
 
     def __iter__(self) -> Iterator[str]:
         return dict.__iter__(self.complete())
@@ -152,37 +160,6 @@ def _whole_first(name: str) -> Any:
 
 for _name in ("__setitem__", "__delitem__", "pop", "popitem", "setdefault", "update", "clear"):
     setattr(AsRead, _name, _whole_first(_name))
-
-
-def _walked(raw: Mapping[str, Any], zone: ZoneInfo) -> _Walked:
-    try:
-        content: bytes | None = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        content = None
-    key = None
-    if content is not None:
-        key = hashlib.blake2b(content, digest_size=20).digest() + zone.key.encode()
-        found = _WALKED.get(key)
-        if found is not None:
-            _WALKED.move_to_end(key)
-            return found
-    notes: list[str] = []
-    zoned = raw
-    if content is None or may_lack_zones(content):
-        zoned = {name: zoned_member(name, item, zone, notes) for name, item in raw.items()}
-    shaped = conform(zoned)
-    walked = (shaped, (*notes, *shaped.repairs))
-    if key is not None:
-        _WALKED[key] = walked
-        if len(_WALKED) > _WALKED_KEPT:
-            _WALKED.popitem(last=False)
-    return walked
-
-
-_WALKED: OrderedDict[bytes, _Walked] = OrderedDict()
-"""Resources read in full, by the digest of their exact content and the zone, most recently used
-last. The shaped resources are shared between calls and only read."""
-_WALKED_KEPT = 4096
 
 
 class Notes(Mapping[str, tuple[str, ...]]):

@@ -29,16 +29,6 @@ def with_zone(
     return repaired if found else resource
 
 
-_ZONELESS_SENT = re.compile(rb'"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"')
-"""The same, as a whole JSON string in serialised JSON: such a value has nothing to escape, so
-content this finds nothing in has no zone-less time and need not be walked."""
-
-
-def may_lack_zones(content: bytes) -> bool:
-    """Whether serialised JSON ``content`` may hold a time without a zone (no walk if not)."""
-    return _ZONELESS_SENT.search(content) is not None
-
-
 def zoned_member(name: str, item: Any, zone: ZoneInfo, found: list[str]) -> Any:
     """One top-level member of a resource as :func:`with_zone` reads it; notes into ``found``."""
     return _walk(item, zone, found, name, 1)
