@@ -176,7 +176,8 @@ class Notes(Mapping[str, tuple[str, ...]]):
         if self._index is None:
             self._index = {}
             for resource in self._resources:
-                self._index.setdefault(reference_of(resource), []).append(resource)
+                # under its reference as sent, as cards have always looked notes up
+                self._index.setdefault(reference_of(resource._raw), []).append(resource)
         return self._index
 
     def __getitem__(self, reference: str) -> tuple[str, ...]:
