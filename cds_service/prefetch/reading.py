@@ -9,8 +9,9 @@ at costs nothing, and what one does is exactly what the eager walk gave:
   problems and notes are kept;
 - validation, iteration, comparison and copies see the whole resource shaped
   (:meth:`AsRead.complete`), as do the notes a card gives for a resource it cites;
-- ``problems`` lists what the members read so far have: a resource whose ``code`` is a number
-  is still "could not be read" (``facts/grouped.py``), because every reader looks at ``code``.
+- ``problems`` lists what the members read so far have: a result whose ``code`` is a number
+  is still "could not be read" (``facts/grouped.py``), because the readers look at the members
+  that say what a resource is; a broken member no reader reads is no longer reported.
 
 A resource read in full is walked once, each member once: what a reader read first is not
 walked again. A record sent again is not read again at all (``facts/remembered.py``).
