@@ -73,7 +73,7 @@ def decide(
     ``overrides``, each rule's repeat after an override."""
     missing = keys.unanswered(planned, fetched, failed)
     rules = rule_set.of_hook(service.hook)
-    blocked = {rule.id for rule in rules if rule.needs & missing.keys()}
+    blocked = {rule.id for rule in rules if rule.needs & missing.keys()} if missing else set()
     if missing and all(rule.id in blocked for rule in rules if rule.needs):
         raise keys.PrefetchUnavailable(*missing.values())  # no check on the record can run
     with stage("facts"):

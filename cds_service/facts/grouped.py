@@ -84,6 +84,8 @@ def unreported(record: PatientRecord, found: Iterable[Fact]) -> list[Unreadable]
     roles = [("draft_order", r) for r in record.draft_orders]
     roles += [("unrecognised", r) for r in [record.patient, *record.resources] if r is not None]
     for role, resource in roles:
+        if isinstance(resource, Shaped) and (role == "draft_order" or resource is record.patient):
+            resource = resource.complete()  # every member of these, read or not
         if isinstance(resource, Shaped) and resource.problems:
             reference = fhir.reference_of(resource)
             if reference not in said:
