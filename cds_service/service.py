@@ -74,12 +74,14 @@ def decide(
     ``overrides``, each rule's repeat after an override."""
     missing = keys.unanswered(planned, fetched, failed)
     rules = rule_set.of_hook(service.hook)
-    blocked = {rule.id for rule in rules if rule.needs & missing.keys()}
+    blocked = {rule.id for rule in rules if rule.needs & missing.keys()} if missing else set()
     if missing and all(rule.id in blocked for rule in rules if rule.needs):
         raise keys.PrefetchUnavailable(*missing.values())  # no check on the record can run
     with stage("facts"):
         record = keys.record(context, planned, fetched, zone)
-        found = admit(facts.extract(record, rule_set.knowledge, today))
+        found = rule_set.remembered.facts(
+            record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
+        )
         why = {key: issue.message for key, issue in missing.items()}
         found += notrun.not_run(rules, why, found, record)
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500

@@ -72,7 +72,9 @@ def _merged(facts: list[Unreadable]) -> Unreadable:
 
 
 def unreported(record: PatientRecord, found: Iterable[Fact]) -> list[Unreadable]:
-    """An :class:`Unreadable` for each resource of the wrong shape that no fact cites.
+    """An :class:`Unreadable` for each resource of the wrong shape that no fact cites: the
+    shape of the members some reader read (``prefetch/reading.py``), of every member of a
+    resource validated or of a draft order.
 
     A fact that cites such a resource has read it and said what it could not use (a cumulative
     dose "not computed" names the administration that is not valid FHIR).
@@ -82,6 +84,8 @@ def unreported(record: PatientRecord, found: Iterable[Fact]) -> list[Unreadable]
     roles = [("draft_order", r) for r in record.draft_orders]
     roles += [("unrecognised", r) for r in [record.patient, *record.resources] if r is not None]
     for role, resource in roles:
+        if isinstance(resource, Shaped) and (role == "draft_order" or resource is record.patient):
+            resource = resource.complete()  # every member of these, read or not
         if isinstance(resource, Shaped) and resource.problems:
             reference = fhir.reference_of(resource)
             if reference not in said:

@@ -22,13 +22,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..protocol.fhir import content_digest, reference_of
+from ..protocol.fhir import reference_of
 from ..protocol.messages import ID_MAX, OrderSelectContext, OrderSignContext, PatientViewContext
 from ..protocol.outcomes import ClientError, Issue
-from ..protocol.shape import Shaped, conform
 from .queries import KeySpec, OnError, render
+from .reading import AsRead, Notes, content_of
 from .record import PatientRecord
-from .zones import with_zone
 
 _UTC = ZoneInfo("UTC")
 
@@ -198,57 +197,33 @@ def record(
 ) -> PatientRecord:
     """The patient's record from what was sent and what was fetched (see :func:`unanswered`).
 
-    A time sent without a zone is read in ``zone``, the service's (``zones.py``).
+    Each resource is read as the rules read it (``reading.py``): a time without a zone in
+    ``zone``, the service's (``zones.py``), a lone item of a list as a list of one, a member of
+    the wrong type left out (``protocol/shape.py``), each member when first read. The patient
+    and the orders are read in full: every call reads them.
     """
-    patient: Mapping[str, Any] | None = None
-    resources: list[Mapping[str, Any]] = []
-    read_as: dict[str, list[str]] = {}
+    patient: AsRead | None = None
+    resources: list[AsRead] = []
+    read: list[AsRead] = []
     for key, sent in planned.have.items():
-        for resource in (_read(r, zone, read_as) for r in [*sent, *fetched.get(key, ())]):
+        for resource in (AsRead(r, zone) for r in [*sent, *fetched.get(key, ())]):
+            read.append(resource)
             if (
                 resource.get("resourceType") == "Patient"
                 and resource.get("id") == context.patientId
             ):
-                patient = resource
+                patient = resource.complete()
             else:
                 resources.append(resource)
-    orders = [_read(r, zone, read_as) for r in _draft_orders(context)]
+    orders = [AsRead(r, zone).complete() for r in _draft_orders(context)]
     return PatientRecord(
         patient_id=context.patientId,
         patient=patient,
-        resources=resources,
-        draft_orders=orders,
-        read_as={reference: tuple(notes) for reference, notes in read_as.items()},
+        resources=resources,  # type: ignore[arg-type]
+        draft_orders=orders,  # type: ignore[arg-type]
+        read_as=Notes([*read, *orders]),
+        content=content_of(context.patientId, zone, [*read, *orders]),
     )
-
-
-def _read(resource: Mapping[str, Any], zone: ZoneInfo, read_as: dict[str, list[str]]) -> Shaped:
-    """``resource`` as the rules read it: a time without a zone in the service's zone, a lone
-    item of a list as a list of one, a member of the wrong type left out (``shape.py``). What
-    was read so is noted under the resource's reference, for each card that cites it."""
-    key = content_digest(resource)
-    if key is not None and _AS_SENT.pop(key, False):
-        _AS_SENT[key] = True  # most recently used
-        return Shaped(resource)
-    reference = reference_of(resource)
-    noted = len(read_as.get(reference, ()))
-    shaped = conform(with_zone(resource, zone, read_as, reference))
-    if shaped.repairs:
-        read_as.setdefault(reference, []).extend(shaped.repairs)
-    as_sent = not shaped.problems and len(read_as.get(reference, ())) == noted
-    if key is not None and as_sent:
-        _AS_SENT[key] = True
-        if len(_AS_SENT) > _AS_SENT_KEPT:
-            _AS_SENT.pop(next(iter(_AS_SENT)))
-    return shaped
-
-
-_AS_SENT: dict[bytes, bool] = {}
-"""Digests of resource contents that needed no reading-around (valid shape, every time with its
-zone), most recently used last. Such content is read as sent without walking it again: an EHR
-resends the same resources at every call of a patient, and the walk was most of a call's CPU.
-Keyed by the exact content, so the answer is that content's by construction."""
-_AS_SENT_KEPT = 16_384
 
 
 def unanswered(

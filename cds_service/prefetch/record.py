@@ -23,6 +23,9 @@ class PatientRecord:
     read_as: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per resource (``Type/id``), how a value was read that was not sent as FHIR requires (a
     time without a zone, a lone item of a list): each card citing the resource says so."""
+    content: bytes | None = None
+    """A digest of everything above as sent, with the zone it is read in; None when unknown.
+    Equal digests, equal records: the facts of one are the other's (``facts/remembered.py``)."""
 
     def medication_concept(
         self, reference: str | None, container: Mapping[str, Any]

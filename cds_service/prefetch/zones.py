@@ -29,6 +29,11 @@ def with_zone(
     return repaired if found else resource
 
 
+def zoned_member(name: str, item: Any, zone: ZoneInfo, found: list[str]) -> Any:
+    """One top-level member of a resource as :func:`with_zone` reads it; notes into ``found``."""
+    return _walk(item, zone, found, name, 1)
+
+
 _DEPTH = 64
 """No FHIR time sits deeper than this; a client's deeper nesting is not walked (no recursion
 limit to reach), and is not valid FHIR anyway (``protocol/shape.py``)."""

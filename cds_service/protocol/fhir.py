@@ -102,6 +102,8 @@ validated_models = _Validated(capacity=4096)
 
 def validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     """The R4B model of ``resource``, or :class:`InvalidResource` saying which fields are wrong."""
+    if isinstance(resource, Shaped):
+        resource = resource.complete()  # a resource as read: every member, shaped
     return validated_models.get(resource)
 
 

@@ -25,7 +25,7 @@ import decimal
 import re
 import typing
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -45,11 +45,16 @@ class Shaped(dict[str, Any]):
     problems: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
 
+    def complete(self) -> Shaped:
+        """Every member shaped: this one is (``prefetch/reading.py`` shapes on first read)."""
+        return self
 
+
+@lru_cache(maxsize=1024)
 def _fields(model_name: str) -> Mapping[str, tuple[bool, Any]] | None:
     """Per JSON member name: (is a list, element type: a model name or a Python type).
 
-    Only the names of real models are cached: ``resourceType`` is the client's text.
+    Bounded: ``resourceType`` is the client's text.
     """
     try:
         model = get_fhir_model_class(model_name)
@@ -122,13 +127,29 @@ def conform(resource: Mapping[str, Any]) -> Shaped:
     repairs: list[str] = []
     kind = resource.get("resourceType")
     shaped = Shaped(_walk(resource, str(kind), "", problems, repairs, 0))
-    # a path quotes the client's member names: each problem is cut, as is their number
-    problems = [p if len(p) <= _PROBLEM_MAX else p[: _PROBLEM_MAX - 1] + "…" for p in problems]
-    if len(problems) > _PROBLEMS_KEPT:
-        more = len(problems) - _PROBLEMS_KEPT
-        problems = [*problems[:_PROBLEMS_KEPT], f"and {more} more problems"]
-    shaped.problems, shaped.repairs = tuple(problems), tuple(repairs)
+    shaped.problems, shaped.repairs = summary(problems), tuple(repairs)
     return shaped
+
+
+def summary(problems: list[str]) -> tuple[str, ...]:
+    """The problems as told: a path quotes the client's member names, so each problem is cut,
+    as is their number."""
+    cut = [p if len(p) <= _PROBLEM_MAX else p[: _PROBLEM_MAX - 1] + "…" for p in problems]
+    if len(cut) > _PROBLEMS_KEPT:
+        cut = [*cut[:_PROBLEMS_KEPT], f"and {len(cut) - _PROBLEMS_KEPT} more problems"]
+    return tuple(cut)
+
+
+def member(
+    kind: str, name: str, item: Any, problems: list[str], repairs: list[str]
+) -> tuple[bool, Any]:
+    """One top-level member of a resource of type ``kind``, as :func:`conform` reads it:
+    ``(kept, value)``, with what was found added to ``problems`` and ``repairs``."""
+    fields = _fields(kind)
+    if fields is None:
+        return True, item
+    value = _member(fields, kind, name, item, name, problems, repairs, 0)
+    return value is not _LEFT_OUT, value
 
 
 def _walk(
@@ -143,36 +164,47 @@ def _walk(
     if fields is None:
         return dict(value)
     out: dict[str, Any] = {}
-    for member, item in value.items():
-        where = f"{path}.{member}" if path else member
-        spec = fields.get(member)
-        if spec is None:
-            if not member.startswith("_") and member not in _ALWAYS:
-                problems.append(f"{where}: not a member of {model}")
-            out[member] = item
-            continue
-        many, element = spec
-        if many and not isinstance(item, list):
-            if item is None:
-                continue
-            repairs.append(f"{where} was sent as one item, read as a list of one")
-            item = [item]
-        elif not many and isinstance(item, list):
-            problems.append(f"{where}: expected one value, got a list")
-            continue
-        if many:
-            kept = [
-                _one(entry, element, f"{where}[{i}]", problems, repairs, depth)
-                for i, entry in enumerate(item)
-            ]
-            if None in item:
-                problems.append(f"{where}: null in a list")
-            out[member] = [entry for entry in kept if entry is not _LEFT_OUT and entry is not None]
-        else:
-            one = _one(item, element, where, problems, repairs, depth)
-            if one is not _LEFT_OUT:
-                out[member] = one
+    for name, item in value.items():
+        where = f"{path}.{name}" if path else name
+        kept = _member(fields, model, name, item, where, problems, repairs, depth)
+        if kept is not _LEFT_OUT:
+            out[name] = kept
     return out
+
+
+def _member(
+    fields: Mapping[str, tuple[bool, Any]],
+    model: str,
+    name: str,
+    item: Any,
+    where: str,
+    problems: list[str],
+    repairs: list[str],
+    depth: int,
+) -> Any:
+    spec = fields.get(name)
+    if spec is None:
+        if not name.startswith("_") and name not in _ALWAYS:
+            problems.append(f"{where}: not a member of {model}")
+        return item
+    many, element = spec
+    if many and not isinstance(item, list):
+        if item is None:
+            return _LEFT_OUT
+        repairs.append(f"{where} was sent as one item, read as a list of one")
+        item = [item]
+    elif not many and isinstance(item, list):
+        problems.append(f"{where}: expected one value, got a list")
+        return _LEFT_OUT
+    if many:
+        kept = [
+            _one(entry, element, f"{where}[{i}]", problems, repairs, depth)
+            for i, entry in enumerate(item)
+        ]
+        if None in item:
+            problems.append(f"{where}: null in a list")
+        return [entry for entry in kept if entry is not _LEFT_OUT and entry is not None]
+    return _one(item, element, where, problems, repairs, depth)
 
 
 _LEFT_OUT = object()

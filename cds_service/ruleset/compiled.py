@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import facts as fact_types
 from ..engine.durable import Conditions, Engine, Match
+from ..facts.remembered import Remembered
 from ..knowledge.tables import Knowledge
 from ..prefetch.queries import KeySpec
 from ..protocol.yamlfile import YamlMap
@@ -83,6 +84,8 @@ class RuleSet:
     files: list[RuleFile]
     rules: dict[str, Rule]
     engines: dict[str, Engine]
+    remembered: Remembered = field(default_factory=Remembered, repr=False, compare=False)
+    """The facts of the records this rule set has read (``facts/remembered.py``)."""
 
     def evaluate(self, hook: str, facts: Sequence[fact_types.Fact]) -> list[tuple[Rule, Match]]:
         matches = self.engines[hook].evaluate([fact.engine_view() for fact in facts])

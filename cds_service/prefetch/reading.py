@@ -1,0 +1,199 @@
+"""A prefetched resource read as the rules read it, each member shaped when first read.
+
+Every resource used to be shape-checked (``protocol/shape.py``) and walked for zone-less times
+(``zones.py``) on arrival, the 45 vitals and labs no rule reads included: most of a first call's
+CPU. :class:`AsRead` does the same work member by member, on first read, so what no reader looks
+at costs nothing, and what one does is exactly what the eager walk gave:
+
+- a member read through the mapping (``get``, ``[]``, ``in``) is shaped and zoned first, and its
+  problems and notes are kept;
+- validation, iteration, comparison and copies see the whole resource shaped
+  (:meth:`AsRead.complete`), as do the notes a card gives for a resource it cites;
+- ``problems`` lists what the members read so far have: a result whose ``code`` is a number
+  is still "could not be read" (``facts/grouped.py``), because the readers look at the members
+  that say what a resource is; a broken member no reader reads is no longer reported.
+
+A resource read in full is walked once, each member once: what a reader read first is not
+walked again. A record sent again is not read again at all (``facts/remembered.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..protocol.fhir import content_digest, reference_of
+from ..protocol.shape import Shaped, member, summary
+from .zones import zoned_member
+
+
+class _Found:
+    """What reading one member found: its problems, zone-less times and repairs."""
+
+    __slots__ = ("problems", "repairs", "zone_notes")
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.zone_notes: list[str] = []
+        self.repairs: list[str] = []
+
+
+class AsRead(Shaped):
+    """``raw`` as the rules read it in ``zone``; members are shaped on first read."""
+
+    def __init__(self, raw: Mapping[str, Any], zone: ZoneInfo):
+        super().__init__(raw)  # members as sent until read; none is handed out unshaped
+        self._raw, self._zone = raw, zone
+        self._kind = str(raw.get("resourceType"))
+        self._found: dict[str, _Found] = {}
+        self._whole = False
+
+    # --- a member on first read ----------------------------------------------------------------
+
+    def _shape(self, name: Any) -> None:
+        if self._whole or name in self._found or name not in self._raw:
+            return
+        found = self._found[name] = _Found()
+        item = zoned_member(name, self._raw[name], self._zone, found.zone_notes)
+        kept, value = member(self._kind, name, item, found.problems, found.repairs)
+        if kept:
+            dict.__setitem__(self, name, value)
+        else:
+            dict.__delitem__(self, name)
+
+    def __getitem__(self, name: Any) -> Any:
+        self._shape(name)
+        return dict.__getitem__(self, name)
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        try:
+            self._shape(name)
+        except TypeError:  # an unhashable name, as dict.get raises it
+            return dict.get(self, name, default)
+        return dict.get(self, name, default)
+
+    def __contains__(self, name: object) -> bool:
+        self._shape(name)
+        return dict.__contains__(self, name)
+
+    # --- the whole resource ----------------------------------------------------------------------
+
+    def complete(self) -> AsRead:
+        """Every member shaped and zoned: the problems and notes of the whole resource, in the
+        order of its members, as :func:`~..protocol.shape.conform` gives them."""
+        if not self._whole:
+            for name in self._raw:
+                self._shape(name)
+            self._whole = True
+        return self
+
+    def _in_order(self) -> Iterator[_Found]:
+        return (self._found[name] for name in self._raw if name in self._found)
+
+    @property
+    def problems(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The problems of the members read so far; of every member once complete."""
+        return summary([problem for found in self._in_order() for problem in found.problems])
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """How the resource was read where it was not sent as FHIR requires: the zone-less
+        times, then the repairs, of every member."""
+        members = list(self.complete()._in_order())
+        return (
+            *(n for f in members for n in f.zone_notes),
+            *(n for f in members for n in f.repairs),
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self.complete())
+
+    def __len__(self) -> int:
+        return dict.__len__(self.complete())
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        return dict.keys(self.complete())
+
+    def values(self):  # type: ignore[no-untyped-def]
+        return dict.values(self.complete())
+
+    def items(self):  # type: ignore[no-untyped-def]
+        return dict.items(self.complete())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, AsRead):
+            other.complete()
+        return dict.__eq__(self.complete(), other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self.complete())
+
+    def copy(self) -> dict[str, Any]:  # type: ignore[override]
+        return dict(self.complete())
+
+    def __copy__(self) -> dict[str, Any]:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(dict(self.complete()), memo)
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self.complete()),))
+
+
+def _whole_first(name: str) -> Any:
+    """A change to a resource as read applies to it shaped in full (no reader changes one)."""
+    method = getattr(dict, name)
+
+    def changed(self: AsRead, *args: Any, **kwargs: Any) -> Any:
+        return method(self.complete(), *args, **kwargs)
+
+    changed.__name__ = name
+    return changed
+
+
+for _name in ("__setitem__", "__delitem__", "pop", "popitem", "setdefault", "update", "clear"):
+    setattr(AsRead, _name, _whole_first(_name))
+
+
+class Notes(Mapping[str, tuple[str, ...]]):
+    """Per reference (``Type/id``), how the resources under it were read (``read_as``).
+
+    Asked only for the resources a card cites, so only those are walked in full here.
+    """
+
+    def __init__(self, resources: list[AsRead]):
+        self._resources = resources
+        self._index: dict[str, list[AsRead]] | None = None
+
+    def _by_reference(self) -> dict[str, list[AsRead]]:
+        if self._index is None:
+            self._index = {}
+            for resource in self._resources:
+                # under its reference as sent, as cards have always looked notes up
+                self._index.setdefault(reference_of(resource._raw), []).append(resource)
+        return self._index
+
+    def __getitem__(self, reference: str) -> tuple[str, ...]:
+        notes = tuple(n for r in self._by_reference().get(reference, ()) for n in r.notes)
+        if not notes:
+            raise KeyError(reference)
+        return notes
+
+    def __iter__(self) -> Iterator[str]:
+        return (reference for reference in self._by_reference() if reference in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def content_of(patient_id: str, zone: ZoneInfo, read: list[AsRead]) -> bytes | None:
+    """A digest of a record's resources and orders as sent (in order), its patient and zone."""
+    return content_digest({"patient": patient_id, "zone": zone.key, "read": [r._raw for r in read]})

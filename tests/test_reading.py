@@ -1,0 +1,93 @@
+"""A resource as read (``prefetch/reading.py``): each member shaped on first read, exactly as the
+whole-resource walk shapes it; problems of the members read reported, the whole at validation."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cds_service.prefetch.reading import AsRead, Notes
+from cds_service.prefetch.zones import with_zone
+from cds_service.protocol import fhir
+from cds_service.protocol.shape import conform
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def weight(**changes: Any) -> dict[str, Any]:
+    """A weight as an EHR sends it: ``coding`` as a lone object, a time without a zone."""
+    resource = {
+        "resourceType": "Observation",
+        "id": "obs-weight",
+        "status": "final",
+        "code": {"coding": {"system": "http://loinc.org", "code": "29463-7"}},
+        "subject": {"reference": "Patient/pt-1"},
+        "effectiveDateTime": "2026-09-20T08:30:00",
+        "valueQuantity": {"value": 71.5, "unit": "kg"},
+    }
+    resource.update(changes)
+    return resource
+
+
+def eager(resource: dict[str, Any]) -> Any:
+    """What the whole-resource walk made of it before members were read one by one."""
+    return conform(with_zone(resource, CHICAGO, {}, "Observation/obs-weight"))
+
+
+def test_a_member_read_is_shaped_and_zoned_as_the_whole_walk_does_it():
+    resource = weight()
+    read = AsRead(resource, CHICAGO)
+    assert read["code"] == {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]}
+    assert read.get("effectiveDateTime") == "2026-09-20T08:30:00-05:00"
+    assert dict(read) == eager(resource)
+    assert resource["code"]["coding"] == {"system": "http://loinc.org", "code": "29463-7"}
+
+
+def test_a_member_of_the_wrong_type_is_a_problem_once_read():
+    read = AsRead(weight(code=42), CHICAGO)
+    assert read.problems == ()
+    assert read.get("code") is None
+    assert read.problems == ("code: expected an object, got a number",)
+
+
+def test_a_member_no_reader_reads_is_no_problem_until_validation_reads_it():
+    read = AsRead(weight(valueQuantity={"value": "heavy"}), CHICAGO)
+    assert read.get("code") is not None
+    assert read.problems == ()
+    with pytest.raises(fhir.InvalidResource, match=r"valueQuantity\.value: expected a number"):
+        fhir.validate(read)
+    assert read.problems == eager(weight(valueQuantity={"value": "heavy"})).problems
+
+
+def test_validation_sees_the_whole_resource_shaped():
+    read = AsRead(weight(), CHICAGO)
+    model = fhir.validate(read)
+    assert model.code.coding[0].code == "29463-7"
+    assert model.effectiveDateTime.utcoffset().total_seconds() == -5 * 3600
+
+
+def test_notes_cover_every_member_of_a_cited_resource_and_follow_its_content():
+    read = AsRead(weight(), CHICAGO)
+    notes = Notes([read])
+    assert notes["Observation/obs-weight"] == (
+        "effectiveDateTime 2026-09-20T08:30:00 has no time zone (FHIR R4 requires one); "
+        "read as 2026-09-20T08:30:00-05:00 (America/Chicago, CDS_TIMEZONE)",
+        "code.coding was sent as one item, read as a list of one",
+    )
+    zoned = AsRead(weight(effectiveDateTime="2026-09-20T08:30:00Z"), CHICAGO)  # one character
+    assert Notes([zoned])["Observation/obs-weight"] == (
+        "code.coding was sent as one item, read as a list of one",
+    )
+    assert "Observation/other" not in notes
+
+
+def test_copies_and_comparisons_see_the_whole_resource_shaped():
+    resource = weight()
+    read = AsRead(resource, CHICAGO)
+    assert copy.deepcopy(read) == eager(resource)
+    assert read == AsRead(copy.deepcopy(resource), CHICAGO)
+    assert sorted(read) == sorted(eager(resource))
+    assert len(read) == len(eager(resource))

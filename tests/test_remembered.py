@@ -1,0 +1,133 @@
+"""The facts of a record are remembered by its exact content: never another patient's facts, never
+a stale result after a resource changes by one character (issue 17)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cds_service import facts, service
+from cds_service.facts.remembered import Remembered
+from cds_service.prefetch import keys
+from cds_service.prefetch.record import PatientRecord
+from cds_service.ruleset.compiled import RuleSet
+from tests.conftest import TODAY, Client, request_fixture
+
+NAME = "dpyd-c1905-het-capecitabine.order-sign"
+PATIENT = "pt-dpyd-c1905-het"
+UTC = ZoneInfo("UTC")
+
+
+def record_of(body: dict[str, Any], rule_set: RuleSet, zone: ZoneInfo = UTC) -> PatientRecord:
+    request = service.parse_request(body)
+    chosen = rule_set.service_for(request.hook)
+    assert chosen is not None
+    context = service.read_context(chosen, request)
+    return keys.record(context, keys.plan(request.prefetch, context, chosen.keys, TODAY), {}, zone)
+
+
+class Counted:
+    """A cache with a count of the records it had to read."""
+
+    def __init__(self, rule_set: RuleSet):
+        self.rule_set, self.remembered, self.read = rule_set, Remembered(), 0
+
+    def facts(self, body: dict[str, Any], zone: ZoneInfo = UTC, today=TODAY) -> list[facts.Fact]:
+        record = record_of(body, self.rule_set, zone)
+
+        def extract() -> list[facts.Fact]:
+            self.read += 1
+            return facts.extract(record, self.rule_set.knowledge, today)
+
+        return self.remembered.facts(record, today, extract)
+
+
+def genotypes(found: list[facts.Fact]) -> list[facts.Genotype]:
+    return [f for f in found if isinstance(f, facts.Genotype)]
+
+
+def test_the_same_record_sent_again_is_not_read_again(rule_set: RuleSet):
+    cache = Counted(rule_set)
+    first = cache.facts(request_fixture(NAME))
+    again = cache.facts(request_fixture(NAME))
+    assert cache.read == 1
+    assert again == first
+    assert again is not first
+    assert [g.gene for g in genotypes(first)] == ["DPYD"]
+
+
+def test_another_patients_record_with_the_same_resources_gets_its_own_facts(rule_set: RuleSet):
+    cache = Counted(rule_set)
+    cache.facts(request_fixture(NAME))
+    other = json.loads(json.dumps(request_fixture(NAME)).replace(PATIENT, "pt-dpyd-c1905-hex"))
+    found = cache.facts(other)
+    assert cache.read == 2
+    person = next(f for f in found if isinstance(f, facts.PatientFact))
+    assert person.patient_id == "pt-dpyd-c1905-hex"
+    cited = {source for fact in found for source in fact.sources}
+    assert "Patient/pt-dpyd-c1905-hex" in cited
+    assert f"Patient/{PATIENT}" not in cited
+
+
+def _subject(body: dict[str, Any]) -> dict[str, Any]:
+    entry = body["prefetch"]["pgx"]["entry"][0]["resource"]
+    assert entry["subject"]["reference"] == f"Patient/{PATIENT}"
+    return entry["subject"]
+
+
+def test_a_genotype_changed_by_one_character_is_read_afresh(rule_set: RuleSet):
+    cache = Counted(rule_set)
+    assert genotypes(cache.facts(request_fixture(NAME)))
+    changed = request_fixture(NAME)
+    _subject(changed)["reference"] = f"Patient/{PATIENT[:-1]}x"  # now another patient's result
+    found = cache.facts(changed)
+    assert cache.read == 2
+    assert not genotypes(found)
+    assert any(isinstance(f, facts.Unreadable) and f.gene == "DPYD" for f in found)
+
+
+def test_the_day_and_the_zone_are_part_of_what_is_remembered(rule_set: RuleSet):
+    cache = Counted(rule_set)
+    cache.facts(request_fixture(NAME))
+    cache.facts(request_fixture(NAME), zone=ZoneInfo("America/Chicago"))
+    cache.facts(request_fixture(NAME), today=TODAY.replace(year=TODAY.year + 1))
+    assert cache.read == 3
+
+
+def test_the_cache_is_bounded(rule_set: RuleSet):
+    cache = Counted(rule_set)
+    cache.remembered = Remembered(capacity=2)
+    for suffix in "abc":
+        body = json.loads(json.dumps(request_fixture(NAME)).replace(PATIENT, PATIENT + suffix))
+        cache.facts(body)
+    assert len(cache.remembered) == 2
+
+
+def test_a_record_that_cannot_be_digested_is_read_every_time(rule_set: RuleSet):
+    record = PatientRecord(PATIENT)  # built without its content digest
+    calls = []
+    remembered = Remembered()
+    for _ in range(2):
+        remembered.facts(record, TODAY, lambda: calls.append(1) or [])
+    assert len(calls) == 2
+    assert len(remembered) == 0
+
+
+def dpyd_summaries(client: Client, body: dict[str, Any]) -> list[str]:
+    response = client.post("/cds-services/oncology-order-sign", json=body)
+    assert response.status_code == 200
+    return [card["summary"] for card in response.json()["cards"] if "DPYD" in card["summary"]]
+
+
+def test_an_answer_follows_a_one_character_change_between_calls(client: Client):
+    """End to end: the app answers the changed record, not the one it remembers."""
+    before = dpyd_summaries(client, request_fixture(NAME))
+    changed = request_fixture(NAME)
+    _subject(changed)["reference"] = f"Patient/{PATIENT[:-1]}x"
+    after = dpyd_summaries(client, changed)
+    assert before == dpyd_summaries(client, request_fixture(NAME))
+    assert before == [
+        "DPYD intermediate metabolizer (AS 1): start capecitabine at 500 mg/m2 twice daily (50%)"
+    ]
+    assert any("obs-geno-dpyd-c1905-het could not be read" in summary for summary in after)
