@@ -9,8 +9,8 @@ no missing key feeds the type whole (it feeds only attributes of facts that are 
 capecitabine order is then not told that the tamoxifen checks did not run: no draft order is
 tamoxifen, and the draft orders do not come from any prefetch key; nor that the anthracycline
 dose checks did not run for want of MedicationStatement: a cumulative dose is one per
-anthracycline order, and the statements change only its cotherapy and limit. Whatever cannot be shown so stays listed: never "nothing found"
-for "could not check".
+anthracycline order, and the statements change only its cotherapy and limit. Whatever cannot
+be shown so stays listed: never "nothing found" for "could not check".
 
 The card is a warning when a listed check may be about a draft drug order of this request (a
 prescriber is about to sign it without that check), else information: the record was not fully
