@@ -221,6 +221,15 @@ CASES: tuple[Case, ...] = (
         resources=[variant("egfr-negative-osimertinib", "EGFR", found=ABSENT)],
         order=("osimertinib", "Osimertinib 80 mg tablet", 80, "mg", "daily"),
     ),
+    Case(  # the EGFR test ordered, no result yet: the tests key feeds targeted_order.test_ordered
+        "egfr-test-ordered-osimertinib",
+        "male",
+        "1958-07-09",
+        conditions=NSCLC,
+        findings={"ECOG": 1},
+        tests=["EGFR mutation analysis"],
+        order=("osimertinib", "Osimertinib 80 mg tablet", 80, "mg", "daily"),
+    ),
     Case(
         "osimertinib-ecog-3-egfr-l858r",
         "male",

@@ -42,6 +42,23 @@ def _cycles(name: str, drug: str, dose: float, unit: str, days: tuple[str, ...])
 
 
 CASES: tuple[Case, ...] = (
+    # capecitabine already taken, known only from an active statement or order: a later cycle
+    # too (course.py), so that key feeds the course stage (fact_sources, tests/test_partial.py)
+    *(
+        Case(
+            f"dpyd-c1905-het-capecitabine-{kind.lower()}",
+            "female",
+            birth,
+            genotypes={"DPYD": "DPYD c.1905+1G>A/Reference"},
+            conditions=COLON,
+            active=[(kind, "capecitabine")],
+            order=("capecitabine", "Capecitabine 500 MG Oral Tablet", 750, "mg/m2", "daily"),
+        )
+        for kind, birth in (
+            ("MedicationStatement", "1961-03-15"),
+            ("MedicationRequest", "1961-03-16"),
+        )
+    ),
     Case(
         "dpyd-c1905-het-capecitabine-cycle3",
         "female",
@@ -187,6 +204,12 @@ CASES: tuple[Case, ...] = (
 
 Card = tuple[str, str, str]
 EXPECTED: dict[str, list[Card]] = {
+    **{
+        f"dpyd-c1905-het-capecitabine-{kind}.order-sign": [
+            ("dpyd-intermediate-after-start", "info", "dose by tolerance, no further genotype cut")
+        ]
+        for kind in ("medicationstatement", "medicationrequest")
+    },
     "dpyd-2a-2846-capecitabine.order-sign": [
         ("dpyd-poor-as0.5", "critical", "avoid capecitabine; choose a non-fluoropyrimidine")
     ],

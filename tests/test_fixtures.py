@@ -397,6 +397,9 @@ EXPECTED: dict[str, list[Card]] = {
     "egfr-negative-osimertinib.order-sign": [
         ("targeted-drug-biomarker-negative", "warning", "osimertinib ordered, but EGFR tested")
     ],
+    "egfr-test-ordered-osimertinib.order-sign": [
+        ("targeted-drug-result-pending", "warning", "osimertinib ordered before the EGFR result")
+    ],
     "osimertinib-ecog-3-egfr-l858r.order-sign": [],
     "braf-v600e-melanoma-dabrafenib.order-sign": [],
     "braf-v600e-colorectal.patient-view": [  # brain metastases on file

@@ -55,6 +55,9 @@ class Rule:
     reads: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Per condition alias, the prefetch keys whose data it tests (``fact_sources`` in
     services.yaml)."""
+    counts: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per condition alias, the keys of ``reads`` without which facts of its type may be
+    missing or extra (not only some of their attributes)."""
 
     @cached_property
     def needs(self) -> frozenset[str]:

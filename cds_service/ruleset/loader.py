@@ -21,7 +21,7 @@ from .cardchecks import card_problems
 from .compiled import Guideline, Rule, RuleFile, RuleSet, Service
 from .conditions import Compiler
 from .schemas import HOOKS, kind_of
-from .sources import fact_sources, reads
+from .sources import counts, fact_sources, reads
 from .validation import validate
 
 _REQUIRED = (
@@ -209,6 +209,7 @@ def _rule_file(
             absent=absent,
             card=entry["card"],
             reads=reads(entry["when"], sources),
+            counts=counts(entry["when"], sources),
         )
         problems += compiler.problems
         problems += card_problems(rule, knowledge, schema)

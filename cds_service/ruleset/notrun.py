@@ -4,10 +4,13 @@ A rule that reads a prefetch key the service could not obtain does not run (``so
 Such a rule is named on the card unless it could not have fired for this request whatever the
 missing data held: one of its conditions (not ``absent``) is met by no fact, and the facts of
 that condition's type are known in full without the missing keys (no missing key feeds the type
-or an attribute the condition tests, per ``fact_sources``). A capecitabine order is then not
-told that the tamoxifen checks did not run: no draft order is tamoxifen, and the draft orders do
-not come from any prefetch key. Whatever cannot be shown so stays listed: never "nothing found"
-for "could not check".
+or an attribute the condition tests, per ``fact_sources``), or there is no fact of its type and
+no missing key feeds the type whole (it feeds only attributes of facts that are all there). A
+capecitabine order is then not told that the tamoxifen checks did not run: no draft order is
+tamoxifen, and the draft orders do not come from any prefetch key; nor that the anthracycline
+dose checks did not run for want of MedicationStatement: a cumulative dose is one per
+anthracycline order, and the statements change only its cotherapy and limit. Whatever cannot
+be shown so stays listed: never "nothing found" for "could not check".
 
 The card is a warning when a listed check may be about a draft drug order of this request (a
 prescriber is about to sign it without that check), else information: the record was not fully
@@ -116,11 +119,14 @@ def _could_fire(
     for alias, expression in rule.conditions:
         kind = rule.when[alias]["fact"]
         ordered = kind in _ABOUT_ORDERS
-        if kind in UNDECLARED or rule.reads[alias] & missing or (ordered and not known):
+        if kind in UNDECLARED or rule.counts[alias] & missing or (ordered and not known):
             if ordered:
                 about |= drafts.keys()  # which orders its facts would be about is not known
             continue
-        matching = [f for f in facts.get(kind, ()) if may_match(expression, f.engine_view())]
+        if rule.reads[alias] & missing:  # only attributes it tests are unknown: any fact may
+            matching = list(facts.get(kind, ()))
+        else:
+            matching = [f for f in facts.get(kind, ()) if may_match(expression, f.engine_view())]
         if not matching:
             return None
         about |= {source for fact in matching for source in fact.sources if source in drafts}

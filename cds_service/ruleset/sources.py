@@ -54,3 +54,15 @@ def reads(when: YamlMap, sources: Mapping[str, frozenset[str]]) -> dict[str, fro
         tested = {kind, *(f"{kind}.{name}" for name in condition if name not in _NOT_TESTS)}
         found[alias] = frozenset(key for key, fed in sources.items() if fed & tested)
     return found
+
+
+def counts(when: YamlMap, sources: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Per condition of ``when`` (by alias), the prefetch keys that feed its fact type whole.
+
+    Without the other keys it reads (``reads``), only some attributes of its facts are unknown:
+    the facts themselves are all there, so a condition on a type with no fact meets none.
+    """
+    return {
+        alias: frozenset(key for key, fed in sources.items() if condition["fact"] in fed)
+        for alias, condition in when.items()
+    }
