@@ -33,6 +33,7 @@ from .ruleset.loader import load_rule_set
 from .ruleset.reload import LiveRules, settle_heap, watch
 from .store.db import utcnow
 from .store.handle import StoreUnavailable, open_store
+from .store.patients import card_ids
 from .store.recorder import Served
 
 log = logging.getLogger("cds_service")
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if pool:
             pool.close()
         raise
+    ids = card_ids(settings)
     store = open_store(settings)
     fhir.warm_up()
     if settings.today is not None:
@@ -133,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client = getattr(request.app.state, "fhir_client", None)
             seen = store.overrides if store is not None else None
             answer = await service.answer(
-                chosen, hook_request, rule_set, today, client, settings, seen
+                chosen, hook_request, rule_set, today, client, settings, seen, ids
             )
             if store is not None:
                 store.record(_served(chosen, hook_request, rule_set, answer.cards))

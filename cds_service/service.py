@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from . import facts
+from .cards.ids import PROCESS_IDS, CardIds
 from .cards.render import Firing, applied, distinct, render
 from .config import Settings
 from .engine.admission import admit
@@ -69,9 +70,10 @@ def decide(
     today: date,
     zone: ZoneInfo,
     overrides: repeats.Overrides | None = None,
+    ids: CardIds = PROCESS_IDS,
 ) -> CdsResponse:
-    """The cards; the rules reading a key that stayed unanswered are named on one card; with
-    ``overrides``, each rule's repeat after an override."""
+    """The cards, their uuids made by ``ids``; the rules reading a key that stayed unanswered
+    are named on one card; with ``overrides``, each rule's repeat after an override."""
     missing = keys.unanswered(planned, fetched, failed)
     rules = rule_set.of_hook(service.hook)
     blocked = {rule.id for rule in rules if rule.needs & missing.keys()} if missing else set()
@@ -95,7 +97,7 @@ def decide(
             if rule.id not in blocked and not (rule.file.forward_looking and _deceased(found))
         ]
     with stage("cards"):
-        rendered = [render(f, record, rule_set, notes) for f in firings]
+        rendered = [render(f, record, rule_set, notes, ids) for f in firings]
         cards = distinct(card for card in rendered if not applied(card, record))
         if overrides is not None:
             cards = repeats.apply(cards, rule_set, overrides, utcnow())
@@ -115,6 +117,7 @@ async def answer(
     client: httpx.AsyncClient | None,
     settings: Settings,
     overrides: repeats.Overrides | None = None,
+    ids: CardIds = PROCESS_IDS,
 ) -> CdsResponse:
     """A call over HTTP: what prefetch left open is fetched from the client's FHIR server."""
     context = read_context(service, request)
@@ -126,7 +129,7 @@ async def answer(
         with stage("fhir_fallback"):
             fetched, failed = await fhirclient.fetch(planned.queries, request, client, settings)
     zone = settings.zone()
-    return decide(service, context, planned, fetched, failed, rule_set, today, zone, overrides)
+    return decide(service, context, planned, fetched, failed, rule_set, today, zone, overrides, ids)
 
 
 def call(

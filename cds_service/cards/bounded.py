@@ -17,6 +17,8 @@ from .render import TOPIC_SYSTEM
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 _NAMESPACE = uuid.UUID("2c4f1d0e-9a57-4c1b-8f3e-6d1e0b7a5c93")
+"""The notice's uuid is public ``uuid5`` of the left-out cards' uuids: those are keyed
+(``ids.py``), so it names no patient either."""
 _RESERVED = 2048
 """Bytes kept free for the card that says what was left out."""
 

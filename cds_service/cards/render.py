@@ -2,8 +2,9 @@
 
 Every card is traceable: ``source`` names the guideline and the rule-set version, ``source.topic``
 the rule, ``detail`` the evidence (values and resource ids) and anything that could not be
-read, and its ``uuid`` is derived from the rule, the patient and the evidence, so the same
-finding gets the same uuid at order-select and at order-sign.
+read, and its ``uuid`` is derived from the rule, the patient and the evidence under the
+deployment's key (``ids.py``), so the same finding gets the same uuid at order-select and at
+order-sign, and no one without the key can tell from a uuid which patient it is about.
 
 An order changed by a card's suggestion carries that card's uuid as a ``meta.tag``; a card whose
 uuid is on one of the draft orders has been acted on and is not shown again (``applied``).
@@ -12,7 +13,6 @@ uuid is on one of the draft orders has been acted on and is not shown again (``a
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -38,10 +38,10 @@ from ..ruleset.compiled import Rule, RuleSet
 from ..ruleset.conditions import is_absent
 from ..ruleset.placeholders import DUE_UNKNOWN, SUMMARY_MAX, VALUE_MAX, fill
 from .doses import rounded, unit_words
+from .ids import PROCESS_IDS, CardIds
 
 TOPIC_SYSTEM = "urn:oncology-pgx-cds:rule"
 OVERRIDE_SYSTEM = "urn:oncology-pgx-cds:override-reason"
-_NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4a8e-9a53-0c3f6b1d2e71")
 LABELS = {fact_type.kind: fact_type.label for fact_type in FACT_TYPES}
 NOTES_SHOWN = 3
 """Resources named in a list of data that could not be read; the rest are counted."""
@@ -57,16 +57,20 @@ class Firing:
 
 
 def render(
-    firing: Firing, record: PatientRecord, rule_set: RuleSet, notes: Sequence[Unreadable]
+    firing: Firing,
+    record: PatientRecord,
+    rule_set: RuleSet,
+    notes: Sequence[Unreadable],
+    ids: CardIds = PROCESS_IDS,
 ) -> Card:
     rule, template = firing.rule, firing.rule.card
     drugs = rule_set.knowledge.drugs
     values = _values(firing, drugs)
-    card_uuid = _uuid(rule.id, record.patient_id, *sorted(_sources(firing)), *_sourceless(firing))
+    card_uuid = ids(rule.id, record.patient_id, *sorted(_sources(firing)), *_sourceless(firing))
     suggestions = [
         suggestion
         for index, spec in enumerate(template.get("suggestions") or [])
-        if (suggestion := _suggestion(spec, index, card_uuid, firing, values, record, drugs))
+        if (suggestion := _suggestion(spec, index, ids, card_uuid, firing, values, record, drugs))
         is not None
     ]
     guideline = rule.file.guideline
@@ -320,13 +324,10 @@ def _sourceless(firing: Firing) -> list[str]:
     )
 
 
-def _uuid(*parts: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
-
-
 def _suggestion(
     spec: Mapping[str, Any],
     index: int,
+    ids: CardIds,
     card_uuid: str,
     firing: Firing,
     values: Mapping[tuple[str, str], str],
@@ -338,7 +339,7 @@ def _suggestion(
         return None
     return Suggestion(
         label=fill(spec["label"], values),
-        uuid=_uuid(card_uuid, str(index)),
+        uuid=ids(card_uuid, str(index)),
         isRecommended=bool(spec.get("recommended")) or None,
         actions=[action],
     )
