@@ -261,6 +261,29 @@ def test_an_exception_is_logged_with_its_frames_but_not_its_message(form, monkey
     assert logwatch.leaks(text) == []
 
 
+def test_feedback_is_logged_with_the_card_uuid_and_nothing_else_the_client_sent():
+    served = "0b6a2c1e-5f39-4d7a-9c52-2f1e8d4a7b90"
+    items = [
+        {
+            "card": card,
+            "outcome": "accepted",
+            "acceptedSuggestions": [{"id": "s1"}],
+            "outcomeTimestamp": "2026-11-21T10:00:00Z",
+        }
+        for card in (served, "Priya Nandakumar pt-dpyd-2a-13")
+    ]
+    with captured("text") as out, client_for() as client:
+        response = client.post(
+            "/cds-services/oncology-order-sign/feedback", json={"feedback": items}
+        )
+    text = out.getvalue()
+    assert response.status_code == 200
+    assert f"card={served} outcome=accepted" in text
+    assert "card=not-a-uuid outcome=accepted" in text
+    assert "Nandakumar" not in text
+    assert logwatch.leaks(text) == []
+
+
 def test_calls_outside_http_are_not_counted(rule_set):
     """Rule-file examples and a hot reload's check run the same pipeline: not service calls."""
     from cds_service import service
