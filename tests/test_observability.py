@@ -261,6 +261,22 @@ def test_an_exception_is_logged_with_its_frames_but_not_its_message(form, monkey
     assert logwatch.leaks(text) == []
 
 
+def test_another_librarys_error_is_written_without_its_message(monkeypatch):
+    loggers = [logging.getLogger(name) for name in ("", "cds_service", "uvicorn", "uvicorn.error")]
+    saved = [(lg, lg.handlers, lg.propagate, lg.level) for lg in loggers]
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stderr", out)
+    try:
+        logformat.configure("json", "info")
+        error = KeyError("Priya Nandakumar")
+        logging.getLogger("asyncio").error("Task exception was never retrieved", exc_info=error)
+    finally:
+        for logger, handlers, propagate, level in saved:
+            logger.handlers, logger.propagate, logger.level = handlers, propagate, level
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert (line["logger"], line["exception"]) == ("asyncio", "KeyError")
+
+
 def test_feedback_is_logged_with_the_card_uuid_and_nothing_else_the_client_sent():
     served = "0b6a2c1e-5f39-4d7a-9c52-2f1e8d4a7b90"
     items = [

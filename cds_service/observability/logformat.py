@@ -117,8 +117,14 @@ def handler(form: str, stream: TextIO | None = None) -> logging.Handler:
 
 
 def configure(form: str, level: str) -> None:
-    """Route the service's and uvicorn's loggers to one handler in ``form`` at ``level``."""
+    """Route the service's and uvicorn's loggers to one handler in ``form`` at ``level``.
+
+    Any other library's warnings and errors (asyncio's "Task exception was never retrieved",
+    httpx, anyio) go through the same handler from the root logger, rather than Python's
+    last-resort handler, which would write an exception's message.
+    """
     shared = handler(form)
+    logging.getLogger().handlers = [shared]
     for name in ("cds_service", "uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers = [shared] if name in ("cds_service", "uvicorn") else []
