@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -147,7 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         received = validated(FeedbackRequest, await _read_json(request))
         for item in received.feedback:
             metrics.count_feedback(item.outcome)
-            log.info("feedback service=%s card=%s outcome=%s", service_id, item.card, item.outcome)
+            card = item.card if _is_uuid(item.card) else "not-a-uuid"
+            log.info("feedback service=%s card=%s outcome=%s", service_id, card, item.outcome)
         if store is not None:
             await store.feedback(service_id, received.feedback)
         return _json({"received": len(received.feedback)})
@@ -224,6 +226,15 @@ async def _read_json(request: Request) -> Any:
 
 def _too_large(limit: int) -> ClientError:
     return ClientError.of(413, "too-costly", f"request body larger than {limit} bytes")
+
+
+def _is_uuid(text: str) -> bool:
+    """A card is named by the uuid the service gave it; any other text the client sent in its
+    place could be anything, a patient's name included, and is not logged."""
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 def _json(content: Any, status: int = 200) -> Response:

@@ -18,6 +18,7 @@ import pytest
 
 from cds_service.app import create_app
 from cds_service.config import Settings
+from cds_service.facts import clinical
 from cds_service.observability import logformat, metrics
 from tests import logwatch
 from tests.conftest import RULES, Client, client_for, request_fixture
@@ -223,6 +224,80 @@ def test_an_unexpected_error_keeps_its_request_id():
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert {line["request_id"] for line in lines} == {given}  # the traceback's line too
     assert any(line["status"] == 500 for line in lines if "status" in line)
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_an_exception_is_logged_with_its_frames_but_not_its_message(form, monkeypatch):
+    """A reader that fails quoting what it read, as a KeyError or a pydantic error does: the
+    500's log line says where and what type, never the patient's name or id it quoted."""
+    body = request_fixture("dpyd-2a-13-capecitabine.order-sign")
+    patient = body["prefetch"]["patient"]
+    family, given = patient["name"][0]["family"], patient["name"][0]["given"][0]
+
+    def reading(resource, today):
+        try:
+            return {}[f"{resource.name[0].given[0]} {resource.name[0].family}"]
+        except KeyError:  # a context here, a cause below: both are written, as types only
+            raise ValueError(f"no date of death for {resource.id}")  # noqa: B904
+
+    def quoting(resource, today):
+        try:
+            reading(resource, today)
+        except ValueError as error:
+            raise LookupError(f"{resource.name[0].family} could not be read") from error
+
+    monkeypatch.setattr(clinical, "_deceased", quoting)
+    with captured(form) as out, client_for() as client:
+        response = client.post("/cds-services/oncology-order-sign", json=body)
+    text = out.getvalue()
+    assert response.status_code == 500
+    assert "Traceback (most recent call last)" in text
+    assert re.search(r'clinical\.py\\?", line \d+, in patient', text)  # the frames, each
+    assert "in quoting" in text
+    assert "in reading" in text
+    assert all(kind in text for kind in ("KeyError", "ValueError", "LookupError"))
+    for secret in (family, given, patient["id"]):
+        assert secret not in text
+    assert logwatch.leaks(text) == []
+
+
+def test_another_librarys_error_is_written_without_its_message(monkeypatch):
+    loggers = [logging.getLogger(name) for name in ("", "cds_service", "uvicorn", "uvicorn.error")]
+    saved = [(lg, lg.handlers, lg.propagate, lg.level) for lg in loggers]
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stderr", out)
+    try:
+        logformat.configure("json", "info")
+        error = KeyError("Priya Nandakumar")
+        logging.getLogger("asyncio").error("Task exception was never retrieved", exc_info=error)
+    finally:
+        for logger, handlers, propagate, level in saved:
+            logger.handlers, logger.propagate, logger.level = handlers, propagate, level
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert (line["logger"], line["exception"]) == ("asyncio", "KeyError")
+
+
+def test_feedback_is_logged_with_the_card_uuid_and_nothing_else_the_client_sent():
+    served = "0b6a2c1e-5f39-4d7a-9c52-2f1e8d4a7b90"
+    items = [
+        {
+            "card": card,
+            "outcome": "accepted",
+            "acceptedSuggestions": [{"id": "s1"}],
+            "outcomeTimestamp": "2026-11-21T10:00:00Z",
+        }
+        for card in (served, "Priya Nandakumar pt-dpyd-2a-13")
+    ]
+    with captured("text") as out, client_for() as client:
+        response = client.post(
+            "/cds-services/oncology-order-sign/feedback", json={"feedback": items}
+        )
+    text = out.getvalue()
+    assert response.status_code == 200
+    assert f"card={served} outcome=accepted" in text
+    assert "card=not-a-uuid outcome=accepted" in text
+    assert "Nandakumar" not in text
+    assert logwatch.leaks(text) == []
 
 
 def test_calls_outside_http_are_not_counted(rule_set):

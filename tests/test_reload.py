@@ -14,7 +14,7 @@ import pytest
 from cds_service.engine.durable import EngineError
 from cds_service.facts import DraftMedication, MissingResult
 from cds_service.ruleset import reload as reload_module
-from cds_service.ruleset.loader import load_rule_set
+from cds_service.ruleset.loader import RuleSetInvalid, load_rule_set, version_of
 from cds_service.ruleset.reload import LiveRules
 from tests.conftest import DPYD, RULES, copy_rules, replace_in, request_fixture, running_service
 
@@ -154,6 +154,38 @@ def test_a_swapped_in_rule_set_is_out_of_the_collectors_reach():
         assert not any(obj is new for obj in gc.get_objects())
     finally:
         live.close()
+
+
+def test_the_collector_waits_while_a_reload_builds_the_new_set_and_runs_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Its pauses would fall on the calls served meanwhile; it must never stay off."""
+    rules = copy_rules(tmp_path)
+    live = LiveRules(load_rule_set(rules))
+    enabled_while_loading = []
+
+    async def passed(directory: Path, _: float) -> tuple[str, str, list[str]]:
+        return "passed", version_of(directory), []
+
+    def loading(directory: Path, compile_rules: Any) -> Any:
+        enabled_while_loading.append(gc.isenabled())
+        if "refused-by-the-test" in (directory / DPYD).read_text(encoding="utf-8"):
+            raise RuleSetInvalid([])
+        return load_rule_set(directory, compile_rules)
+
+    monkeypatch.setattr(reload_module, "_verify", passed)
+    monkeypatch.setattr(reload_module, "load_rule_set", loading)
+    try:
+        edit(rules, "title: DPYD and fluoropyrimidines", "title: DPYD and the fluoropyrimidines")
+        loaded = asyncio.run(reload_module.reload(live, rules, 60))
+        assert gc.isenabled()
+        edit(rules, "title: DPYD and the fluoropyrimidines", "title: refused-by-the-test")
+        refused = asyncio.run(reload_module.reload(live, rules, 60))
+        assert gc.isenabled()
+    finally:
+        live.close()
+    assert (loaded.outcome, refused.outcome) == ("loaded", "superseded")
+    assert enabled_while_loading == [False, False]
 
 
 def test_the_watcher_survives_a_reload_that_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -57,6 +59,30 @@ def test_an_invalid_resource_stays_invalid_and_its_valid_twin_does_not():
         with pytest.raises(fhir.InvalidResource):
             fhir.validate(broken)
     assert fhir.validate(valid).status == "final"
+
+
+class _Call:
+    """Stands for what a call holds (its request body) in the frame that asks for validation."""
+
+
+def test_a_cached_refusal_does_not_keep_the_call_that_made_it_alive():
+    """A refusal kept with its traceback would hold every frame of its call, the request body
+    included, and in a cycle the collector cannot reach once the heap is frozen."""
+    broken = {**genotype_of(request_fixture(NAME)), "status": 43}
+
+    def asking(call: _Call) -> None:
+        with pytest.raises(fhir.InvalidResource):
+            fhir.validate(broken)
+
+    call = _Call()
+    gone = weakref.ref(call)
+    gc.disable()  # freed by its count alone, as when the collector cannot reach it
+    try:
+        asking(call)
+        del call
+        assert gone() is None
+    finally:
+        gc.enable()
 
 
 def test_content_json_cannot_hold_is_validated_without_the_cache():

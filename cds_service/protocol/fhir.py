@@ -73,8 +73,8 @@ class _Validated:
         if found is None:
             try:
                 found = _validate(resource)
-            except InvalidResource as error:
-                found = error
+            except InvalidResource as error:  # kept without its traceback, which would hold
+                found = InvalidResource(error.reference, error.reason)  # the call's frames
             self._entries[key] = found
             if len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
