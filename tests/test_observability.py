@@ -123,14 +123,22 @@ def test_the_request_id_is_in_every_operation_outcome():
         given = client.post(
             "/cds-services/oncology-order-sign",
             content=b"[]",
-            headers={"X-Request-ID": "trace-0123456789"},
+            headers={"X-Request-ID": TRACE_ID},
         )
-        forged = client.post("/cds-services/nope", json={}, headers={"X-Request-ID": "pt 1"})
-    for response in (unknown, malformed, given, forged):
+        forged = [
+            client.post("/cds-services/nope", json={}, headers={"X-Request-ID": value})
+            for value in ("pt 1", "MRN-12345678", "pt-dpyd-2a-13")  # could name a patient
+        ]
+    for response in (unknown, malformed, given, *forged):
         assert response.headers["Content-Type"] == "application/json"
         assert response.json()["id"] == response.headers["X-Request-ID"]
-    assert given.headers["X-Request-ID"] == "trace-0123456789"
-    assert forged.headers["X-Request-ID"] != "pt 1"  # not an id: a fresh one is made
+    assert given.headers["X-Request-ID"] == TRACE_ID
+    for response, value in zip(forged, ("pt 1", "MRN-12345678", "pt-dpyd-2a-13"), strict=True):
+        assert response.headers["X-Request-ID"] != value  # not a uuid or trace id: a fresh one
+
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+"""A W3C trace id (the traceparent example): a client's own id is kept in this shape or a uuid's."""
 
 
 def test_text_lines_are_readable_key_values():

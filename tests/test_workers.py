@@ -29,6 +29,8 @@ from tests.fixture_cases import TODAY
 
 CDS_SERVICE = Path(sys.executable).parent / "cds-service"
 CALL = "/cds-services/oncology-order-sign"
+CARD = "0b8e6f3a-5c1d-4e2f-9a7b-3c4d5e6f7a8b"
+"""A card uuid as an EHR sends it back: the feedback line names it (other text is not logged)."""
 
 
 class Served:
@@ -121,7 +123,7 @@ def test_kept_alive_connections_spread_and_metrics_sum_over_two_workers(tmp_path
         statuses, held = asyncio.run(calls())
         metrics = httpx.get(f"{service.base}/metrics", timeout=30).text
         feedback = {
-            "card": "c1",
+            "card": CARD,
             "outcome": "overridden",
             "outcomeTimestamp": "2026-11-21T10:00:00Z",
         }
@@ -138,7 +140,7 @@ def test_kept_alive_connections_spread_and_metrics_sum_over_two_workers(tmp_path
     assert _sample(metrics, "cds_cards_total", rule="dpyd-poor") == pool * calls_each
     assert re.search(r'cds_ruleset_info\{version="\w+"\} 1\.0', metrics)
     # the service's own INFO lines are written under serve, readable by default
-    assert re.search(r"INFO +cds_service: feedback service=oncology-order-sign card=c1 ", log)
+    assert re.search(rf"INFO +cds_service: feedback service=oncology-order-sign card={CARD} ", log)
     assert log.count("endpoint=call service=oncology-order-sign status=200") == pool * calls_each
 
 

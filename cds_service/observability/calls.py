@@ -23,10 +23,11 @@ from . import metrics
 log = logging.getLogger("cds_service.call")
 
 HEADER = "X-Request-ID"
-_GIVEN_ID = re.compile(r"[A-Za-z0-9.-]{8,64}")
-"""A client's own request id is kept when it looks like one (a uuid, a trace id); anything
-else could carry data into the log, so a fresh id is made instead. It is also the ``id`` of
-every OperationOutcome, so it keeps to the FHIR id pattern."""
+_GIVEN_ID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+"""A client's own request id is kept only when it is a uuid or a W3C trace id (32 hex digits):
+a freer id ("MRN-12345678", a patient's number) would carry patient data into every log line
+of the call, so anything else gets a fresh id. It is also the ``id`` of every
+OperationOutcome, and both shapes keep to the FHIR id pattern."""
 
 _QUIET = ("/health", "/ready", "/metrics")
 """Probes and scrapes, counted but not logged: they would drown the calls."""
