@@ -13,10 +13,15 @@ import pytest
 from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.range import Range
 
+from cds_service.facts.pgx import pharmacogenomics
+from cds_service.facts.types import Phenotype
 from cds_service.knowledge.tables import load_knowledge
+from cds_service.prefetch.record import PatientRecord
 from tests.conftest import RULES
+from tests.fixture_cases_pgx_pairs import g6pd_activity
 
-(ACTIVITY,) = load_knowledge(RULES / "knowledge").genomics.activities
+KNOWLEDGE = load_knowledge(RULES / "knowledge")
+(ACTIVITY,) = KNOWLEDGE.genomics.activities
 
 
 def units(value: float, unit: str = "U/g Hb") -> Quantity:
@@ -79,3 +84,16 @@ def test_a_sites_normal_median_is_used_without_a_range():
 
 def test_a_bound_is_not_a_value():
     assert ACTIVITY.read(Quantity(value=2, comparator="<", unit="U/g Hb"), ADULT)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("gender", "phenotype"),
+    [("male", "Normal"), ("female", "Variable"), (None, "Variable"), ({"bad": 1}, "Variable")],
+)
+def test_the_patients_sex_is_taken_from_the_record(gender, phenotype):
+    """9.1 U/g Hb of a 9.6-16.3 range is 70%: a malformed gender is read as not stated."""
+    patient = {"resourceType": "Patient", "id": "pt-sex", "gender": gender}
+    record = PatientRecord("pt-sex", patient, [g6pd_activity("sex", 9.1, (9.6, 16.3))])
+    facts = pharmacogenomics(record, KNOWLEDGE, [])
+    (g6pd,) = [f for f in facts if isinstance(f, Phenotype) and f.gene == "G6PD"]
+    assert g6pd.phenotype == phenotype
