@@ -119,7 +119,7 @@ CASES: tuple[Case, ...] = (
         order=("rasburicase", "rasburicase 0.2 mg/kg IV", None, None, None),
         resources=[g6pd_activity("g6pd-het-activity-56pct-rasburicase", 7.2, (9.6, 16.3))],
     ),
-    Case(  # 8.5 U/g Hb = 66% of normal: Normal, no card
+    Case(  # 8.5 U/g Hb = 66% of normal: intermediate for a woman (WHO 2022), not normal
         "g6pd-het-activity-66pct-rasburicase",
         "female",
         "1970-03-23",
@@ -365,7 +365,9 @@ EXPECTED: dict[str, list[Card]] = {
     "g6pd-het-activity-56pct-rasburicase.order-sign": [
         ("g6pd-deficient-hemolytic-drug", "critical", "do not give rasburicase")
     ],
-    "g6pd-het-activity-66pct-rasburicase.order-sign": [],
+    "g6pd-het-activity-66pct-rasburicase.order-sign": [
+        ("g6pd-intermediate-activity-hemolytic-drug", "warning", "hemolysis risk with rasburicase")
+    ],
     "g6pd-activity-no-range-dapsone.order-sign": [
         ("g6pd-result-unreadable", "warning", "could not be read")
     ],

@@ -22,6 +22,7 @@ from tests import (
     fixture_cases_biomarker_currency,
     fixture_cases_classes,
     fixture_cases_cyp2d6_notations,
+    fixture_cases_g6pd_sex,
     fixture_cases_nsclc_orders,
     fixture_cases_oncotype_age50,
     fixture_cases_oncotype_n1,
@@ -683,6 +684,7 @@ EXPECTED.update(fixture_cases_pgx_course.EXPECTED)  # issue 13: later cycles, pl
 EXPECTED.update(fixture_cases_cyp2d6_notations.EXPECTED)  # issue 13: *36+*10, xN
 EXPECTED.update(fixture_cases_classes.EXPECTED)
 EXPECTED.update(fixture_cases_biomarker_currency.EXPECTED)  # the review's label currency (LOW)
+EXPECTED.update(fixture_cases_g6pd_sex.EXPECTED)  # G6PD activity limits by sex
 
 
 def check(name: str, cards: list[dict]) -> None:

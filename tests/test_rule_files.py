@@ -292,6 +292,22 @@ def test_a_missing_file_is_named(tmp_path: Path):
             id="allele-table-path",
         ),
         pytest.param(
+            Path("knowledge") / "genomics.yaml",
+            "    sex_unknown: female",
+            "    sex_unknown: woman",
+            "  - gene: G6PD",
+            "activity G6PD: sex_unknown 'woman' has no bands",
+            id="activity-sex-unknown",
+        ),
+        pytest.param(
+            Path("knowledge") / "genomics.yaml",
+            '        - {phenotype: Normal, label: "80% or more: normal for a woman (WHO 2022)"}',
+            '        - {below: 150, phenotype: Normal, label: "80-150%"}',
+            "  - gene: G6PD",
+            "activity G6PD: female: no last open band",
+            id="activity-open-band",
+        ),
+        pytest.param(
             Path("knowledge") / "alleles" / "DPYD.yaml",
             '    aliases: ["*13", p.I560S, rs55886062]',
             '    aliases: ["*13", p.I560S, rs3918290]',

@@ -48,6 +48,9 @@ def pharmacogenomics(
     """Genotypes and variants by reference, with their gene: implications derive from them."""
     activity_codes = frozenset(c for a in genomics.activities for c in a.codes)
     relevant = genomics.genotype_codes | genomics.phenotype_codes | activity_codes
+    gender = (record.patient or {}).get("gender")
+    sex = gender if isinstance(gender, str) else None
+    """Patient.gender as sent: activity limits differ by sex (a malformed one reads as unknown)."""
     on_file: dict[str, bool] = {}
     """Every Observation by reference: whether it is a genotype."""
     for resource in record.resources:
@@ -95,7 +98,7 @@ def pharmacogenomics(
         activity = genomics.activity_of(fhir.codes_of(observation.code))
         if activity is not None:
             phenotype, read = activity.read(
-                observation.valueQuantity, observation.referenceRange or []
+                observation.valueQuantity, observation.referenceRange or [], sex
             )
             if phenotype is None:
                 yield _not_read(reference, gene, f"enzyme activity {read}")

@@ -5,11 +5,14 @@ use by the activity-based phenotype. The activity is read as a percent of normal
 percent, or divided by the normal the laboratory states (the midpoint of the Observation's own
 reference range, in the same unit), or by a site's normal median for that unit in the table.
 Without one of those the number cannot be placed and is said to be unreadable, never guessed.
+The limits depend on sex (a heterozygous woman's mosaic red cells are at risk at an activity
+that is normal for a man), so the bands come per ``Patient.gender``; without a stated sex the
+table names which set to use: the stricter one, so an unknown sex never reads as normal sooner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +34,14 @@ class Activity:
     percent_units: frozenset[str]
     normal_medians: Mapping[str, float]
     """Unit as sent -> the site's normal median in that unit (used without a reference range)."""
-    bands: tuple[ActivityBand, ...]
+    bands: Mapping[str, tuple[ActivityBand, ...]]
+    """``Patient.gender`` -> its bands, the first whose ``below`` the percent is under."""
+    sex_unknown: str
+    """The key of ``bands`` used for a sex not stated or without its own bands."""
 
-    def read(self, quantity: Any, ranges: list[Any]) -> tuple[str | None, str]:
+    def read(
+        self, quantity: Any, ranges: list[Any], sex: str | None = None
+    ) -> tuple[str | None, str]:
         """(phenotype or None, what was read): ``7.2 U/g Hb = 55% of normal (10-60%)``."""
         if quantity is None or quantity.value is None:
             return None, "no activity value"
@@ -44,8 +52,10 @@ class Activity:
         percent = self._percent(value, unit, quantity.code, ranges)
         if percent is None:
             return None, f"{sent}: no normal stated to compare it with"
-        band = next(b for b in self.bands if b.below is None or percent < b.below)
-        return band.phenotype, f"{sent} = {percent:.0f}% of normal ({band.label})"
+        limits = sex if sex in self.bands else self.sex_unknown
+        band = next(b for b in self.bands[limits] if b.below is None or percent < b.below)
+        stated = "" if limits == sex else f"; sex {sex or 'not stated'}: read as {limits}"
+        return band.phenotype, f"{sent} = {percent:.0f}% of normal ({band.label}{stated})"
 
     def _percent(
         self, value: float, unit: str, code: str | None, ranges: list[Any]
@@ -64,17 +74,33 @@ class Activity:
         return 100 * value / normal if normal else None
 
 
+def activity_problem(entry: Mapping[str, Any], genes: Collection[str]) -> str | None:
+    """Why an ``activity`` entry cannot be read: a percent above every band would fall through."""
+    if entry["gene"] not in genes:
+        return "an unknown gene"
+    if entry["sex_unknown"] not in entry["bands"]:
+        return f"sex_unknown {entry['sex_unknown']!r} has no bands"
+    for sex, bands in entry["bands"].items():
+        if bands[-1].get("below") is not None:
+            return f"{sex}: no last open band"
+    return None
+
+
 def load_activity(entry: Mapping[str, Any], codes: frozenset[Code]) -> Activity:
-    bands = tuple(
-        ActivityBand(
-            None if b.get("below") is None else float(b["below"]), b["phenotype"], b["label"]
+    bands = {
+        str(sex): tuple(
+            ActivityBand(
+                None if b.get("below") is None else float(b["below"]), b["phenotype"], b["label"]
+            )
+            for b in listed
         )
-        for b in entry["bands"]
-    )
+        for sex, listed in entry["bands"].items()
+    }
     return Activity(
         gene=entry["gene"],
         codes=codes,
         percent_units=frozenset(entry.get("percent_units") or ()),
         normal_medians={str(k): float(v) for k, v in (entry.get("normal_medians") or {}).items()},
         bands=bands,
+        sex_unknown=entry["sex_unknown"],
     )

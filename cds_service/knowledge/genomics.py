@@ -16,7 +16,7 @@ from typing import Any
 
 from ..protocol.fhir import Code
 from ..protocol.yamlfile import RuleFileError, YamlMap, line_of, load_yaml
-from .activity import Activity, load_activity
+from .activity import Activity, activity_problem, load_activity
 from .words import normal_text
 
 _GENE_SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*")
@@ -332,8 +332,8 @@ def _genomics(doc: Mapping[str, Any], genes: dict[str, AlleleTable | None], path
         groups.append(GeneGroup(name, tuple(entry["genes"]), tuple(entry["reduced"])))
     activities = []
     for entry in doc.get("activity") or ():
-        if entry["gene"] not in genes or entry["bands"][-1].get("below") is not None:
-            reason = "an unknown gene" if entry["gene"] not in genes else "no last open band"
+        reason = activity_problem(entry, genes)
+        if reason:
             raise RuleFileError(path, f"activity {entry['gene']}: {reason}", line_of(entry, "gene"))
         activities.append(load_activity(entry, codes(entry["codes"])))
     return Genomics(

@@ -86,20 +86,23 @@ def genomics_schema() -> dict:
                             "codes": codes,
                             "percent_units": array(TEXT, minItems=1),
                             "normal_medians": mapping({"type": "number", "exclusiveMinimum": 0}),
-                            "bands": array(
-                                closed(
-                                    {
-                                        "below": {"type": "number", "exclusiveMinimum": 0},
-                                        "phenotype": TEXT,
-                                        "label": TEXT,
-                                    },
-                                    ["phenotype", "label"],
-                                ),
-                                minItems=2,
+                            "bands": mapping(
+                                array(
+                                    closed(
+                                        {
+                                            "below": {"type": "number", "exclusiveMinimum": 0},
+                                            "phenotype": TEXT,
+                                            "label": TEXT,
+                                        },
+                                        ["phenotype", "label"],
+                                    ),
+                                    minItems=2,
+                                )
                             ),
+                            "sex_unknown": TEXT,
                             "source": TEXT,
                         },
-                        ["gene", "codes", "bands", "source"],
+                        ["gene", "codes", "bands", "sex_unknown", "source"],
                     ),
                     minItems=1,
                 ),
