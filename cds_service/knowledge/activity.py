@@ -46,7 +46,8 @@ class Activity:
         if quantity is None or quantity.value is None:
             return None, "no activity value"
         value, unit = float(quantity.value), quantity.unit or quantity.code or ""
-        sent = f"{quantity.comparator or ''}{quantity.value} {unit}".strip()
+        # as a number, not as spelled: "2.0" and "2" are one result, whichever server sent it
+        sent = f"{quantity.comparator or ''}{value:g} {unit}".strip()
         if quantity.comparator:
             return None, f"{sent}: a bound, not a value"
         percent = self._percent(value, unit, quantity.code, ranges)
