@@ -33,37 +33,29 @@ from . import (
     trend,
 )
 from .grouped import grouped, unreported
-from .types import (
-    DRUG_ORDER_FACTS,
-    FACT_TYPES,
-    ORDER_FACTS,
-    ActiveMedication,
+from .types import DRUG_ORDER_FACTS, FACT_TYPES, ORDER_FACTS, schema
+from .types.carefacts import CareMissing, CareOnFile, ChecksNotRun, PatientFact, Unreadable
+from .types.diseasefacts import (
     AdvancedCancer,
-    AucDose,
     BiomarkerResult,
     Cancer,
-    CareMissing,
-    CareOnFile,
-    ChecksNotRun,
-    CumulativeDose,
-    DraftMedication,
     DraftProcedure,
     DraftTest,
-    Fact,
     Finding,
     FindingTrend,
-    Genotype,
-    Inhibitor,
     MissingFinding,
-    MissingResult,
-    PatientFact,
     PerformedProcedure,
-    Phenotype,
-    PhenotypeGroup,
-    TargetedOrder,
-    Unreadable,
-    schema,
 )
+from .types.drugfacts import (
+    ActiveMedication,
+    AucDose,
+    CumulativeDose,
+    DraftMedication,
+    Inhibitor,
+    TargetedOrder,
+)
+from .types.fact import Fact
+from .types.pgxfacts import Genotype, MissingResult, Phenotype, PhenotypeGroup
 
 __all__ = [
     "DRUG_ORDER_FACTS",

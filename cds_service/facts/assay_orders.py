@@ -15,7 +15,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
-from .types import DraftTest, Fact
+from .types.diseasefacts import DraftTest
+from .types.fact import Fact
 
 
 def draft_tests(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:

@@ -22,7 +22,8 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .dosage import format_number
-from .types import Fact, PatientFact, Unreadable
+from .types.carefacts import PatientFact, Unreadable
+from .types.fact import Fact
 
 _INACTIVE = frozenset({"inactive", "resolved"})  # a leukaemia in remission is still the indication
 

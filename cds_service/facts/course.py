@@ -24,7 +24,8 @@ from ..protocol import fhir
 from .cumulative import BodyArea, body_surface_area
 from .dosage import doses_per_day, format_number
 from .medications import given
-from .types import ActiveMedication, DraftMedication, Finding
+from .types.diseasefacts import Finding
+from .types.drugfacts import ActiveMedication, DraftMedication
 
 START = "start"
 START_REDUCED = "start-reduced"

@@ -23,14 +23,9 @@ from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .dosage import Course, course, format_number
 from .medications import Given, given
-from .types import (
-    ActiveMedication,
-    CumulativeDose,
-    DraftMedication,
-    Finding,
-    PatientFact,
-    PerformedProcedure,
-)
+from .types.carefacts import PatientFact
+from .types.diseasefacts import Finding, PerformedProcedure
+from .types.drugfacts import ActiveMedication, CumulativeDose, DraftMedication
 
 
 @dataclass(frozen=True)

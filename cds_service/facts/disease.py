@@ -30,14 +30,8 @@ from .clinical import Conditions, day_of, diagnosis_date, tests_ordered, unreada
 from .medications import Given
 from .panel import per_gene_finding
 from .trend import trends
-from .types import (
-    AdvancedCancer,
-    Cancer,
-    Fact,
-    Finding,
-    MissingFinding,
-    PerformedProcedure,
-)
+from .types.diseasefacts import AdvancedCancer, Cancer, Finding, MissingFinding, PerformedProcedure
+from .types.fact import Fact
 
 NOT_INTERPRETED = "not interpreted"
 

@@ -16,7 +16,9 @@ from ..knowledge.oncology import AucDosing
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from .dosage import format_number
-from .types import AucDose, DraftMedication, Finding, PatientFact
+from .types.carefacts import PatientFact
+from .types.diseasefacts import Finding
+from .types.drugfacts import AucDose, DraftMedication
 
 
 def auc_doses(

@@ -22,7 +22,8 @@ from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from ..protocol.shape import Shaped
 from .clinical import unreadable
-from .types import Fact, Unreadable
+from .types.carefacts import Unreadable
+from .types.fact import Fact
 
 SHOWN = 3
 """Resources named in a merged fact; the rest are counted ("and N more")."""

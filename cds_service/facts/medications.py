@@ -23,7 +23,8 @@ from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import Conditions, indication, unreadable
 from .dosage import Course, course, describe_timing, dose_quantity, quantity_units
-from .types import ActiveMedication, DraftMedication, Fact, Inhibitor, PastMedication
+from .types.drugfacts import ActiveMedication, DraftMedication, Inhibitor, PastMedication
+from .types.fact import Fact
 
 _ACTIVE_KINDS = ("MedicationRequest", "MedicationStatement")
 

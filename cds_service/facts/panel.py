@@ -14,7 +14,7 @@ from ..knowledge.genomics import Genomics
 from ..knowledge.oncology import FindingSpec
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
-from .types import Finding
+from .types.diseasefacts import Finding
 
 
 def per_gene_finding(

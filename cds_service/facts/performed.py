@@ -18,7 +18,8 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .clinical import unreadable
-from .types import DraftProcedure, Fact, PerformedProcedure
+from .types.diseasefacts import DraftProcedure, PerformedProcedure
+from .types.fact import Fact
 
 
 def procedures(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:

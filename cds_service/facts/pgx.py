@@ -24,7 +24,10 @@ from ..knowledge.words import word_pattern
 from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import tests_ordered, unreadable
-from .types import Fact, Genotype, Inhibitor, MissingResult, Phenotype, PhenotypeGroup, Unreadable
+from .types.carefacts import Unreadable
+from .types.drugfacts import Inhibitor
+from .types.fact import Fact
+from .types.pgxfacts import Genotype, MissingResult, Phenotype, PhenotypeGroup
 
 _T = TypeVar("_T")
 

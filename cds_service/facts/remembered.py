@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 
 from ..prefetch.record import PatientRecord
-from .types import Fact
+from .types.fact import Fact
 
 CAPACITY = 512
 """Records kept: their facts (tens each, frozen) hold a few MiB."""

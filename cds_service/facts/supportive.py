@@ -14,7 +14,8 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
 from .clinical import on_file
-from .types import CareMissing, CareOnFile, Fact
+from .types.carefacts import CareMissing, CareOnFile
+from .types.fact import Fact
 
 
 def care(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:

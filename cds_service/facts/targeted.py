@@ -27,17 +27,10 @@ from . import variants as variant_reader
 from .clinical import tests_ordered
 from .disease import NOT_INTERPRETED, Extent
 from .dosage import format_number
-from .types import (
-    ActiveMedication,
-    BiomarkerResult,
-    Cancer,
-    DraftMedication,
-    Fact,
-    Finding,
-    PastMedication,
-    TargetedOrder,
-    Unreadable,
-)
+from .types.carefacts import Unreadable
+from .types.diseasefacts import BiomarkerResult, Cancer, Finding
+from .types.drugfacts import ActiveMedication, DraftMedication, PastMedication, TargetedOrder
+from .types.fact import Fact
 from .variants import ABSENT, PRESENT, Variant
 
 NEGATIVE, NOT_ON_FILE = "negative", "not on file"

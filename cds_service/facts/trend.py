@@ -18,7 +18,8 @@ from ..knowledge.oncology import FindingSpec, TrendBaseline
 from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord
 from .medications import Given, given
-from .types import Fact, Finding, FindingTrend
+from .types.diseasefacts import Finding, FindingTrend
+from .types.fact import Fact
 
 ORDERS_IN_COURSE = ("active", "on-hold")
 """Orders of a drug the patient is on: their date bounds when it was started too."""

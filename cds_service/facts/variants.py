@@ -23,7 +23,7 @@ from ..knowledge.tables import Knowledge
 from ..prefetch.record import PatientRecord, relative
 from ..protocol import fhir
 from .clinical import unreadable
-from .types import Unreadable
+from .types.carefacts import Unreadable
 
 PRESENT, ABSENT = "present", "absent"
 

@@ -14,20 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from ..facts import FACT_TYPES, schema
-from ..knowledge.plausibility import plausibility_schema
-from ..knowledge.schemaparts import ID, TEXT, array, closed, document, mapping
-from ..knowledge.tableschemas import (
+from ..knowledge.drugschemas import anthracyclines_schema, drugs_schema
+from ..knowledge.genomicschemas import (
     alleles_schema,
-    anthracyclines_schema,
     biomarkers_schema,
-    care_schema,
-    conditions_schema,
-    drugs_schema,
     genomics_schema,
     notations_schema,
+)
+from ..knowledge.oncologyschemas import (
+    care_schema,
+    conditions_schema,
     oncology_schema,
     procedures_schema,
 )
+from ..knowledge.plausibility import plausibility_schema
+from ..knowledge.schemaparts import ID, TEXT, array, closed, document, mapping
 from ..prefetch.queries import OnError
 from ..protocol.messages import CONTEXTS
 
