@@ -243,6 +243,26 @@ def test_contained_medication_and_dose(rule_set):
     )
 
 
+@pytest.mark.parametrize(
+    "sent",
+    [
+        [],  # the Medication was not sent at all
+        [{"resourceType": "Medication", "id": "med-1"}],  # sent, with no code
+        [{"resourceType": "Medication", "id": "med-1", "code": 5}],  # sent, not valid FHIR
+    ],
+)
+def test_a_draft_order_whose_medication_cannot_be_read_is_said_not_skipped(rule_set, sent):
+    """A drug was chosen by reference: skipping the order as if none were chosen would pass it
+    unchecked in silence."""
+    resource = order(None, medicationReference={"reference": "Medication/med-1"})
+    del resource["medicationCodeableConcept"]
+    found = extract(rule_set, sent, orders=[resource])
+    assert not [f for f in found if isinstance(f, facts.DraftMedication)]
+    (broken,) = [f for f in found if isinstance(f, facts.Unreadable) and f.role != "record"]
+    assert (broken.role, broken.resource) == ("draft_medication", "MedicationRequest/o1")
+    assert "Medication/med-1" in broken.reason
+
+
 def test_hl7_examples_parse(rule_set):
     examples = [
         fixture_json(f"hl7-examples/Observation-{name}.json")

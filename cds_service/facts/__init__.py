@@ -33,6 +33,7 @@ from . import (
     trend,
 )
 from .grouped import grouped, unreported
+from .medications import UNIDENTIFIED_DRUG
 from .types import DRUG_ORDER_FACTS, FACT_TYPES, ORDER_FACTS, schema
 from .types.carefacts import CareMissing, CareOnFile, ChecksNotRun, PatientFact, Unreadable
 from .types.diseasefacts import (
@@ -61,6 +62,7 @@ __all__ = [
     "DRUG_ORDER_FACTS",
     "FACT_TYPES",
     "ORDER_FACTS",
+    "UNIDENTIFIED_DRUG",
     "ActiveMedication",
     "AdvancedCancer",
     "AucDose",

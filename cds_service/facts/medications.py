@@ -29,6 +29,11 @@ from .types.fact import Fact
 _ACTIVE_KINDS = ("MedicationRequest", "MedicationStatement")
 
 
+UNIDENTIFIED_DRUG = "draft_medication"
+"""The role of an Unreadable draft order whose Medication could not be read: its drug is
+unknown (it may come in a prefetch key that did not), not absent."""
+
+
 def draft_orders(
     record: PatientRecord, knowledge: Knowledge, conditions: Conditions
 ) -> Iterable[Fact]:
@@ -47,12 +52,16 @@ def draft_orders(
             )
             continue
         assert isinstance(order, MedicationRequest)
+        chosen = order.medicationReference  # medication[x] is required: this, or a concept
         concept = order.medicationCodeableConcept or record.medication_concept(
-            order.medicationReference.reference if order.medicationReference else None,
-            container=resource,
+            chosen.reference if chosen else None, container=resource
         )
-        if concept is None:
-            continue  # a draft order with no medication chosen yet has nothing to check
+        if concept is None:  # a drug was chosen by reference, but which one cannot be read
+            named = ((chosen.reference or chosen.display) if chosen else None) or "(no reference)"
+            why = f"its medication {named} was not sent, or has no readable code"
+            error = fhir.InvalidResource(fhir.reference_of(resource), why)
+            yield unreadable(error, "MedicationRequest", UNIDENTIFIED_DRUG)
+            continue
         ingredient, rxnorm, how = identify(concept, knowledge)
         value, unit = dose_quantity(order.dosageInstruction)
         problem = None if value is None else knowledge.plausibility.dose_problem(value, unit)

@@ -23,7 +23,14 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..facts import DRUG_ORDER_FACTS, ChecksNotRun, DraftMedication, Fact, Unreadable
+from ..facts import (
+    DRUG_ORDER_FACTS,
+    UNIDENTIFIED_DRUG,
+    ChecksNotRun,
+    DraftMedication,
+    Fact,
+    Unreadable,
+)
 from ..prefetch.record import PatientRecord
 from ..protocol.fhir import reference_of
 from .compiled import Rule
@@ -93,10 +100,13 @@ def _drug_orders(record: PatientRecord, found: Sequence[Fact]) -> dict[str, str 
     """The draft drug orders of the request, each with its drug, or None when it gave no fact.
 
     A draft order naming a Medication sent in a prefetch key, not beside the order, is read
-    only when that key's data came: the draft orders read are then not all there are.
+    only when that key's data came: the draft orders read are then not all there are. An order
+    that is not valid FHIR is left out (it has its own card and no drug whatever came).
     """
     named = {f.order: f.drug for f in found if isinstance(f, DraftMedication)}
-    unread = {f.resource for f in found if isinstance(f, Unreadable)}
+    unread = {
+        f.resource for f in found if isinstance(f, Unreadable) and f.role != UNIDENTIFIED_DRUG
+    }
     return {
         reference: named.get(reference)
         for order in record.draft_orders
