@@ -94,7 +94,7 @@ def pharmacogenomics(
         if gene is None and _derived_from_other(observation, on_file):
             continue  # a TMB's or a located variant's implication: the biomarker readers' own
         if gene is None:
-            yield _not_read(reference, None, "no gene named (component 48018-6) and none derivable")
+            yield _not_read(reference, None, "no gene-studied component and none derivable")
             continue
         seen_genes.add(gene)
         entry = results.setdefault(gene, _GeneResults())

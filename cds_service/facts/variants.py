@@ -75,7 +75,7 @@ def read(record: PatientRecord, knowledge: Knowledge) -> tuple[list[Variant], li
         if variant.genes:
             variants[variant.reference] = variant
         elif not _placed(observation, codes):
-            reason = "no gene named (component 48018-6) and no location"
+            reason = "no gene-studied component and no location"
             broken.append(_broken(variant.reference, reason, None, table))
     interpreting = codes.interpretations | table.implications.codes
     for observation in _observations(record, interpreting, broken, knowledge, raw_genes):
