@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from cds_service import facts
+from cds_service.prefetch.record import PatientRecord
 from tests.conftest import Client, request_fixture
+from tests.fixture_cases import TODAY
 
 NAME = "tamoxifen-alone-rs-20-age-45"
 PN = {"N0": "1229947003", "N1": "1229951001", "N2": "1229957002"}
@@ -77,3 +80,21 @@ def test_node_negative_or_another_test_gets_no_card(client: Client, text: str):
     pn = "N0" if "Breast" in text else "N1"
     topics = _topics(client, _with_oncotype_order(pn, text))
     assert not [t for t in topics if t.startswith("oncotype-order")]
+
+
+def test_an_assay_order_that_is_not_valid_fhir_is_said_not_dropped(rule_set):
+    """The order-time assay check cannot run on it: the data-quality card says so."""
+    order = {
+        "resourceType": "ServiceRequest",
+        "id": "sr-1",
+        "status": "draft",
+        "intent": "order",
+        "code": {"text": "Oncotype DX Breast Recurrence Score"},
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": "not a date",
+    }
+    found = facts.extract(PatientRecord("p1", None, [], [order]), rule_set.knowledge, TODAY)
+    assert not [f for f in found if isinstance(f, facts.DraftTest)]
+    (unread,) = [f for f in found if isinstance(f, facts.Unreadable)]
+    assert (unread.resource, unread.role) == ("ServiceRequest/sr-1", "draft_order")
+    assert unread.finding

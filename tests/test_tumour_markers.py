@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from cds_service import facts
 from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import fixture_json
 from tests.test_biomarkers import cancer, markers, read
@@ -186,3 +187,15 @@ def test_an_mlh1_variant_is_not_an_intact_protein(rule_set: RuleSet):
 )
 def test_hrd_shapes(rule_set: RuleSet, result: dict[str, Any], expected: str):
     assert status(rule_set, "High-grade serous ovarian cancer", result)["HRD"] == expected
+
+
+def test_a_stain_that_is_not_valid_fhir_leaves_mmr_unread_not_missing(rule_set: RuleSet):
+    """It may be the lost protein: the finding is said unreadable, never 'not on file'."""
+    broken = {**ihc("MLH1", "loss"), "effectiveDateTime": "yesterday"}
+    found = read(
+        rule_set, PATIENT, [cancer(PATIENT, "Adenocarcinoma of colon"), broken, *INTACT[1:]]
+    )
+    (unread,) = [f for f in found if isinstance(f, facts.Unreadable) and f.finding]
+    assert unread.resource == f"Observation/{broken['id']}"
+    said = status(rule_set, "Adenocarcinoma of colon", broken, *INTACT[1:])
+    assert said.get("dMMR") == "not interpreted"  # not "negative" from the three intact

@@ -14,12 +14,14 @@ from ..knowledge.genomics import Genomics
 from ..knowledge.oncology import FindingSpec
 from ..prefetch.record import PatientRecord
 from ..protocol import fhir
+from .clinical import unreadable
+from .types.carefacts import Unreadable
 from .types.diseasefacts import Finding
 
 
 def per_gene_finding(
     record: PatientRecord, spec: FindingSpec, genomics: Genomics
-) -> Finding | None:
+) -> Finding | Unreadable | None:
     panel = spec.per_gene
     if panel is None:
         return None
@@ -31,10 +33,10 @@ def per_gene_finding(
             continue
         if not panel.measured(fhir.raw_concept(resource.get("code"))[1]):
             continue
-        try:  # one of the wrong shape is said by the record-wide check (facts/grouped.py)
+        try:
             observation = fhir.validate(resource)
-        except fhir.InvalidResource:
-            continue
+        except fhir.InvalidResource as error:  # it may be the lost one: the finding is unread
+            return unreadable(error, "Observation", finding=spec.name)
         assert isinstance(observation, Observation)
         if record.foreign_subject(observation.subject):
             continue
