@@ -18,6 +18,7 @@ from cds_service import service
 from cds_service.cards.ids import CardIds
 from cds_service.prefetch import keys
 from cds_service.ruleset.compiled import RuleSet
+from cds_service.store.patients import key_for
 from tests.conftest import TODAY, client_for, request_fixture
 
 KEY, OTHER = "a test key of enough length", "another key, also long enough"
@@ -125,3 +126,8 @@ def test_a_uuid_cannot_be_recomputed_from_the_patient_id_with_the_public_recipe(
 def test_a_key_too_short_to_keep_a_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         CardIds(b"short")
+
+
+def test_a_short_configured_key_names_the_setting_and_its_length(tmp_path) -> None:
+    with pytest.raises(ValueError, match="CDS_PATIENT_HASH_KEY must be at least 16 bytes, got 5"):
+        key_for("short", tmp_path)

@@ -18,7 +18,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ..cards.ids import PROCESS_IDS, CardIds
+from ..cards.ids import MIN_KEY_BYTES, PROCESS_IDS, CardIds
 from ..config import Settings
 
 log = logging.getLogger("cds_service.store")
@@ -27,8 +27,8 @@ KEY_FILE = "patient-hash.key"
 
 class PatientHasher:
     def __init__(self, key: bytes):
-        if len(key) < 16:
-            raise ValueError("the patient-hash key must be at least 16 bytes")
+        if len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"the patient-hash key must be at least {MIN_KEY_BYTES} bytes")
         self._key = key
 
     def __call__(self, identifier: str | None) -> str | None:
@@ -62,6 +62,11 @@ def card_ids(settings: Settings) -> CardIds:
 def key_for(key: str, data_dir: Path) -> bytes:
     """The configured key, or the key kept in the data folder (made the first time)."""
     if key:
+        if len(key.encode()) < MIN_KEY_BYTES:
+            raise ValueError(
+                f"CDS_PATIENT_HASH_KEY must be at least {MIN_KEY_BYTES} bytes, got "
+                f"{len(key.encode())}: patient hashes and card uuids are keyed with it"
+            )
         return key.encode()
     path = data_dir / KEY_FILE
     if not path.exists():
