@@ -138,9 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             answer = await service.answer(
                 chosen, hook_request, rule_set, today, client, settings, seen, ids
             )
-            if store is not None:
-                store.record(_served(chosen, hook_request, rule_set, answer.cards))
-            return _json(bounded(answer, settings.max_response_bytes).wire())
+            shown = bounded(answer, settings.max_response_bytes)
+            if store is not None:  # what the EHR was shown, not what was left out of it
+                store.record(_served(chosen, hook_request, rule_set, shown.cards))
+            return _json(shown.wire())
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:

@@ -235,3 +235,17 @@ def test_the_store_is_sqlite_in_the_data_folder_unless_a_url_or_off_is_given(
     assert Settings.from_env().database_url == "postgresql://cds@db.example/cds"
     monkeypatch.setenv("CDS_DATABASE_URL", "off")
     assert Settings.from_env().database_url == ""
+
+
+def test_only_the_cards_the_ehr_was_shown_are_kept_as_served(store_url: str) -> None:
+    """An answer past the size limit keeps its most severe cards and a notice: the report must
+    not count the cards left out as served (and then ignored)."""
+    body = request_fixture("dpyd-c1905-het-folfiri-ugt1a1-28-28.order-sign")
+    with stored(store_url) as full:
+        every = full.post("/cds-services/oncology-order-sign", json=body).json()["cards"]
+    with stored(store_url, max_response_bytes=3000) as client:
+        shown = client.post("/cds-services/oncology-order-sign", json=body).json()["cards"]
+        client.app.state.store.recorder.flush(5)
+    assert len(shown) < len(every)  # the limit cut the answer
+    kept = [row.card_uuid for row in rows(store_url, served_card)]
+    assert set(kept[len(every) :]) == {card["uuid"] for card in shown}
