@@ -272,7 +272,7 @@ def test_a_variant_naming_no_gene_is_unreadable(rule_set: RuleSet):
     nameless["component"] = nameless["component"][1:]
     (note,) = unreadable(read(rule_set, "pt-x", [nameless]))
     assert (note.gene, note.biomarker) == (None, None)
-    assert "no gene named" in note.reason
+    assert "no gene-studied component" in note.reason
 
 
 def test_another_patients_variant_is_not_used(rule_set: RuleSet):
