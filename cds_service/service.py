@@ -24,8 +24,10 @@ from .engine.admission import admit
 from .engine.durable import MAX_FACTS
 from .observability.calls import fired, stage
 from .prefetch import fhirclient, keys
+from .prefetch.record import PatientRecord
 from .protocol.messages import (
     CONTEXTS,
+    Card,
     CdsResponse,
     HookRequest,
     PatientViewContext,
@@ -79,12 +81,39 @@ def decide(
     blocked = {rule.id for rule in rules if rule.needs & missing.keys()} if missing else set()
     if missing and all(rule.id in blocked for rule in rules if rule.needs):
         raise keys.PrefetchUnavailable(*missing.values())  # no check on the record can run
+    with stage("record"):
+        reading = keys.Reading(context, planned, fetched, zone)
+    why = {key: issue.message for key, issue in missing.items()}
+    cards = rule_set.remembered.cards(
+        reading.content,
+        today,
+        service.hook,
+        why,
+        ids.fingerprint,
+        lambda: check(service.hook, reading.record(), rule_set, today, why, blocked, ids),
+    )
+    if overrides is not None:
+        cards = repeats.apply(cards, rule_set, overrides, utcnow())
+    fired([(c.source.topic.code if c.source.topic else "-", c.indicator) for c in cards])
+    return CdsResponse(cards=cards)
+
+
+def check(
+    hook: str,
+    record: PatientRecord,
+    rule_set: RuleSet,
+    today: date,
+    why: Mapping[str, str],
+    blocked: set[str],
+    ids: CardIds,
+) -> list[Card]:
+    """The cards of ``hook``'s rules on ``record``; the rules in ``blocked`` do not run, and
+    the keys in ``why`` are named on the card of checks that could not run."""
+    rules = rule_set.of_hook(hook)
     with stage("facts"):
-        record = keys.record(context, planned, fetched, zone)
         found = rule_set.remembered.facts(
             record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
         )
-        why = {key: issue.message for key, issue in missing.items()}
         found += notrun.not_run(rules, why, found, record)
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
@@ -93,16 +122,12 @@ def decide(
     with stage("engine"):
         firings = [
             Firing(rule, {alias: found[index] for alias, index in match.facts.items()})
-            for rule, match in rule_set.evaluate(service.hook, found)
+            for rule, match in rule_set.evaluate(hook, found)
             if rule.id not in blocked and not (rule.file.forward_looking and _deceased(found))
         ]
     with stage("cards"):
         rendered = [render(f, record, rule_set, notes, ids) for f in firings]
-        cards = distinct(card for card in rendered if not applied(card, record))
-        if overrides is not None:
-            cards = repeats.apply(cards, rule_set, overrides, utcnow())
-    fired([(c.source.topic.code if c.source.topic else "-", c.indicator) for c in cards])
-    return CdsResponse(cards=cards)
+        return distinct(card for card in rendered if not applied(card, record))
 
 
 def _deceased(found: list[facts.Fact]) -> bool:

@@ -112,7 +112,7 @@ def test_a_call_line_says_what_an_operator_needs():
     assert line["cards"] == 1
     assert line["rules"] == ["dpyd-poor"]
     assert line["rule_set"]
-    assert set(line["stage_ms"]) == {"prefetch_plan", "facts", "engine", "cards"}
+    assert set(line["stage_ms"]) == {"prefetch_plan", "record", "facts", "engine", "cards"}
     assert "iss" in line
 
 
@@ -183,7 +183,7 @@ def test_metrics_move_with_calls_and_feedback():
     assert (
         _sample(text, "cds_cards_total", **card) == _sample(before, "cds_cards_total", **card) + 1
     )
-    for stage in ("prefetch_plan", "facts", "engine", "cards"):
+    for stage in ("prefetch_plan", "record", "facts", "engine", "cards"):
         name = "cds_stage_seconds_count"
         assert _sample(text, name, stage=stage) > _sample(before, name, stage=stage)
     assert re.search(r'cds_ruleset_info\{version="\w+"\} 1\.0', text)

@@ -26,9 +26,16 @@ def dpyd_summaries(client: Client, request: dict[str, Any]) -> list[str]:
     return [card["summary"] for card in response.json()["cards"] if "DPYD" in card["summary"]]
 
 
-def test_the_same_content_is_validated_once():
+def test_the_same_content_is_validated_once(monkeypatch: pytest.MonkeyPatch):
     resource = genotype_of(request_fixture(NAME))
-    assert fhir.validate(resource) is fhir.validate(copy.deepcopy(resource))
+    resource["id"] = "validated-once"  # content no other test has sent
+    validations = []
+    real = fhir._validate
+    monkeypatch.setattr(fhir, "_validate", lambda r: validations.append(1) or real(r))
+    first, again = fhir.validate(resource), fhir.validate(copy.deepcopy(resource))
+    assert len(validations) == 1
+    assert again == first
+    assert again is not first  # each call its own copy: none can change what another reads
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import uuid
 MIN_KEY_BYTES = 16
 _DOMAIN = b"card-uuid\x00"
 """Kept apart from the patient hashes made with the same key: a uuid is never a patient's hash."""
+_FINGERPRINT = b"card-uuid-key\x00"
 
 
 class CardIds:
@@ -28,6 +29,8 @@ class CardIds:
         if len(key) < MIN_KEY_BYTES:
             raise ValueError(f"the card-uuid key must be at least {MIN_KEY_BYTES} bytes")
         self._key = key
+        self.fingerprint = hmac.new(key, _FINGERPRINT, hashlib.sha256).hexdigest()[:32]
+        """Names the key without giving it away: cards kept for one key are not another's."""
 
     def __call__(self, *parts: str) -> str:
         digest = hmac.new(self._key, _DOMAIN + "|".join(parts).encode(), hashlib.sha256).digest()

@@ -23,7 +23,7 @@ from prometheus_client import (
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-STAGES = ("prefetch_plan", "fhir_fallback", "facts", "engine", "cards")
+STAGES = ("prefetch_plan", "fhir_fallback", "record", "facts", "engine", "cards")
 """The steps of one call whose time is measured, in the order they run."""
 
 CALLS = Counter(

@@ -195,35 +195,54 @@ def record(
     fetched: Mapping[str, list[Mapping[str, Any]]],
     zone: ZoneInfo = _UTC,
 ) -> PatientRecord:
-    """The patient's record from what was sent and what was fetched (see :func:`unanswered`).
+    """The patient's record from what was sent and what was fetched (see :class:`Reading`)."""
+    return Reading(context, planned, fetched, zone).record()
 
-    Each resource is read as the rules read it (``reading.py``): a time without a zone in
-    ``zone``, the service's (``zones.py``), a lone item of a list as a list of one, a member of
-    the wrong type left out (``protocol/shape.py``), each member when first read. The patient
-    and the orders are read in full: every call reads them.
+
+class Reading:
+    """What a call sent and fetched, read as the rules read it, and the digest of it as sent.
+
+    The digest is all a call whose cards are remembered needs (``ruleset/remembered.py``); the
+    record is built only for a check that runs. Each resource is read as the rules read it
+    (``reading.py``): a time without a zone in ``zone``, the service's (``zones.py``), a lone
+    item of a list as a list of one, a member of the wrong type left out
+    (``protocol/shape.py``), each member when first read. The patient and the orders are read
+    in full: every check reads them.
     """
-    patient: AsRead | None = None
-    resources: list[AsRead] = []
-    read: list[AsRead] = []
-    for key, sent in planned.have.items():
-        for resource in (AsRead(r, zone) for r in [*sent, *fetched.get(key, ())]):
-            read.append(resource)
-            if (
-                resource.get("resourceType") == "Patient"
-                and resource.get("id") == context.patientId
-            ):
+
+    def __init__(
+        self,
+        context: PatientViewContext,
+        planned: Plan,
+        fetched: Mapping[str, list[Mapping[str, Any]]],
+        zone: ZoneInfo = _UTC,
+    ):
+        self.patient_id = context.patientId
+        self.read = [
+            AsRead(r, zone)
+            for key, sent in planned.have.items()
+            for r in [*sent, *fetched.get(key, ())]
+        ]
+        self.orders = [AsRead(r, zone) for r in _draft_orders(context)]
+        self.content = content_of(context.patientId, zone, [*self.read, *self.orders])
+
+    def record(self) -> PatientRecord:
+        patient: AsRead | None = None
+        resources: list[AsRead] = []
+        for resource in self.read:
+            if resource.get("resourceType") == "Patient" and resource.get("id") == self.patient_id:
                 patient = resource.complete()
             else:
                 resources.append(resource)
-    orders = [AsRead(r, zone).complete() for r in _draft_orders(context)]
-    return PatientRecord(
-        patient_id=context.patientId,
-        patient=patient,
-        resources=resources,  # type: ignore[arg-type]
-        draft_orders=orders,  # type: ignore[arg-type]
-        read_as=Notes([*read, *orders]),
-        content=content_of(context.patientId, zone, [*read, *orders]),
-    )
+        orders = [order.complete() for order in self.orders]
+        return PatientRecord(
+            patient_id=self.patient_id,
+            patient=patient,
+            resources=resources,  # type: ignore[arg-type]
+            draft_orders=orders,  # type: ignore[arg-type]
+            read_as=Notes([*self.read, *orders]),
+            content=self.content,
+        )
 
 
 def unanswered(

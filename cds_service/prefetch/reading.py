@@ -14,7 +14,7 @@ at costs nothing, and what one does is exactly what the eager walk gave:
   that say what a resource is; a broken member no reader reads is no longer reported.
 
 A resource read in full is walked once, each member once: what a reader read first is not
-walked again. A record sent again is not read again at all (``facts/remembered.py``).
+walked again. A record sent again is not read again at all (``ruleset/remembered.py``).
 """
 
 from __future__ import annotations

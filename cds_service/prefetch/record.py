@@ -25,7 +25,7 @@ class PatientRecord:
     time without a zone, a lone item of a list): each card citing the resource says so."""
     content: bytes | None = None
     """A digest of everything above as sent, with the zone it is read in; None when unknown.
-    Equal digests, equal records: the facts of one are the other's (``facts/remembered.py``)."""
+    Equal digests, equal records: the facts of one are the other's (``ruleset/remembered.py``)."""
 
     def medication_concept(
         self, reference: str | None, container: Mapping[str, Any]

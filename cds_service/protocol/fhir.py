@@ -10,7 +10,6 @@ reason to reject the request: it becomes an :class:`InvalidResource` that the ca
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
 from pydantic import ValidationError
 
+from ..kept import Kept
 from .shape import Shaped
 
 Coding = tuple[str | None, str | None, str | None]
@@ -32,6 +32,9 @@ class InvalidResource(Exception):
     def __init__(self, reference: str, reason: str):
         self.reference, self.reason = reference, reason
         super().__init__(f"{reference}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return InvalidResource, (self.reference, self.reason)
 
 
 Code = tuple[str, str]
@@ -55,37 +58,33 @@ def reference_of(resource: Mapping[str, Any]) -> str:
 class _Validated:
     """What validation made of each distinct resource content, most recently used kept.
 
-    Keyed by a digest of the resource's exact JSON, so a cached answer is the answer for that
+    Keyed by a digest of the resource's exact JSON, so a kept answer is the answer for that
     content by construction: another patient's resource, or the same resource changed by one
-    character, has another key. Never keyed by id. Models are shared between calls and only
-    read. Bounded by entries: 4,096 lab and genotype Observations hold about 40 MiB.
+    character, has another key. Never keyed by id. Kept pickled (``kept.py``): unpickling a
+    model costs about a sixth of validating it, and 4,096 of them pickled are some 20 MiB that
+    the garbage collector never walks.
     """
 
     def __init__(self, capacity: int):
-        self.capacity = capacity
-        self._entries: OrderedDict[bytes, FHIRResourceModel | InvalidResource] = OrderedDict()
+        self._kept: Kept[FHIRResourceModel | InvalidResource] = Kept(capacity)
 
     def get(self, resource: Mapping[str, Any]) -> FHIRResourceModel:
         key = content_digest(resource)
         if key is None:
-            return _validate(resource)
-        found = self._entries.get(key)
-        if found is None:
-            try:
-                found = _validate(resource)
-            except InvalidResource as error:  # kept without its traceback, which would hold
-                found = InvalidResource(error.reference, error.reason)  # the call's frames
-            self._entries[key] = found
-            if len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            found = _verdict(resource)
         else:
-            self._entries.move_to_end(key)
+            found = self._kept.get(key, lambda: _verdict(resource))
         if isinstance(found, InvalidResource):
             raise InvalidResource(found.reference, found.reason)
         return found
 
-    def clear(self) -> None:
-        self._entries.clear()
+
+def _verdict(resource: Mapping[str, Any]) -> FHIRResourceModel | InvalidResource:
+    """The model, or the refusal as a value: kept without the traceback of the call it failed in."""
+    try:
+        return _validate(resource)
+    except InvalidResource as error:
+        return InvalidResource(error.reference, error.reason)
 
 
 def content_digest(resource: Mapping[str, Any]) -> bytes | None:

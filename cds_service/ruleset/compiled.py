@@ -13,10 +13,10 @@ from pathlib import Path
 
 from .. import facts as fact_types
 from ..engine.durable import Conditions, Engine, Match
-from ..facts.remembered import Remembered
 from ..knowledge.tables import Knowledge
 from ..prefetch.queries import KeySpec
 from ..protocol.yamlfile import YamlMap
+from .remembered import Remembered
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,20 @@ class RuleSet:
     rules: dict[str, Rule]
     engines: dict[str, Engine]
     remembered: Remembered = field(default_factory=Remembered, repr=False, compare=False)
-    """The facts of the records this rule set has read (``facts/remembered.py``)."""
+    """The facts and cards of the records this rule set has read (``ruleset/remembered.py``)."""
 
     def evaluate(self, hook: str, facts: Sequence[fact_types.Fact]) -> list[tuple[Rule, Match]]:
         matches = self.engines[hook].evaluate([fact.engine_view() for fact in facts])
         return [(self.rules[match.rule_id], match) for match in matches]
 
-    def of_hook(self, hook: str) -> list[Rule]:
-        return [rule for rule in self.rules.values() if hook in rule.file.hooks]
+    def of_hook(self, hook: str) -> tuple[Rule, ...]:
+        return self._by_hook.get(hook, ())
+
+    @cached_property
+    def _by_hook(self) -> dict[str, tuple[Rule, ...]]:
+        """Every call asks for its hook's rules: sorted out once, not per call."""
+        hooks = {hook for rule in self.rules.values() for hook in rule.file.hooks}
+        return {h: tuple(r for r in self.rules.values() if h in r.file.hooks) for h in hooks}
 
     def service_for(self, hook: str) -> Service | None:
         """The service in ``services.yaml`` that serves ``hook``."""

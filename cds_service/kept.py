@@ -1,0 +1,64 @@
+"""Values kept by a digest of what they were made from, as bytes the garbage collector never walks.
+
+The service keeps three things between calls: the FHIR model of each resource content it
+validated, the facts of each record it read, and the cards of each record it checked. Kept as
+Python objects they were some 200,000 objects that every full collection walked, 170-220 ms
+in the middle of whichever call triggered it, once in every few dozen first calls of a patient.
+Kept pickled, each entry is one ``bytes`` object, which the collector does not track: a hit costs
+an unpickling (tens of microseconds), and each caller gets its own copy, so no call can change
+what another one reads.
+
+The key is the caller's: a digest of everything the value depends on, never an id alone, so that
+a kept value is the value for that content by construction.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Kept(Generic[T]):
+    """The most recently used ``capacity`` values, each pickled under its key."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()  # calls may run in worker threads; the order is shared
+
+    def get(self, key: bytes, make: Callable[[], T]) -> T:
+        """The value kept under ``key``, else ``make()``, kept.
+
+        ``make`` runs outside the lock: two calls may both make a missing value, equally. What
+        ``make`` raises is raised, and nothing is kept. A value that cannot be pickled is
+        returned without being kept.
+        """
+        with self._lock:
+            blob = self._entries.get(key)
+            if blob is not None:
+                self._entries.move_to_end(key)
+        if blob is not None:
+            value: T = pickle.loads(blob)
+            return value
+        value = make()
+        try:
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return value
+        with self._lock:
+            self._entries[key] = blob
+            if len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
