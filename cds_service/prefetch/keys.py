@@ -217,30 +217,29 @@ class Reading:
         fetched: Mapping[str, list[Mapping[str, Any]]],
         zone: ZoneInfo = _UTC,
     ):
-        self.patient_id = context.patientId
-        self.read = [
-            AsRead(r, zone)
-            for key, sent in planned.have.items()
-            for r in [*sent, *fetched.get(key, ())]
+        self.patient_id, self.zone = context.patientId, zone
+        self.sent = [
+            r for key, sent in planned.have.items() for r in [*sent, *fetched.get(key, ())]
         ]
-        self.orders = [AsRead(r, zone) for r in _draft_orders(context)]
-        self.content = content_of(context.patientId, zone, [*self.read, *self.orders])
+        self.orders = _draft_orders(context)
+        self.content = content_of(context.patientId, zone, [*self.sent, *self.orders])
 
     def record(self) -> PatientRecord:
         patient: AsRead | None = None
         resources: list[AsRead] = []
-        for resource in self.read:
+        read = [AsRead(r, self.zone) for r in self.sent]
+        for resource in read:
             if resource.get("resourceType") == "Patient" and resource.get("id") == self.patient_id:
                 patient = resource.complete()
             else:
                 resources.append(resource)
-        orders = [order.complete() for order in self.orders]
+        orders = [AsRead(order, self.zone).complete() for order in self.orders]
         return PatientRecord(
             patient_id=self.patient_id,
             patient=patient,
             resources=resources,  # type: ignore[arg-type]
             draft_orders=orders,  # type: ignore[arg-type]
-            read_as=Notes([*self.read, *orders]),
+            read_as=Notes([*read, *orders]),
             content=self.content,
         )
 

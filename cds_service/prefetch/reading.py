@@ -194,6 +194,6 @@ class Notes(Mapping[str, tuple[str, ...]]):
         return sum(1 for _ in self)
 
 
-def content_of(patient_id: str, zone: ZoneInfo, read: list[AsRead]) -> bytes | None:
+def content_of(patient_id: str, zone: ZoneInfo, sent: list[Mapping[str, Any]]) -> bytes | None:
     """A digest of a record's resources and orders as sent (in order), its patient and zone."""
-    return content_digest({"patient": patient_id, "zone": zone.key, "read": [r._raw for r in read]})
+    return content_digest({"patient": patient_id, "zone": zone.key, "read": sent})

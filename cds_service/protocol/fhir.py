@@ -93,7 +93,7 @@ def content_digest(resource: Mapping[str, Any]) -> bytes | None:
         content = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return hashlib.blake2b(content, digest_size=20).digest()
+    return hashlib.sha256(content).digest()  # the fastest strong hash with SHA extensions
 
 
 validated_models = _Validated(capacity=4096)
