@@ -54,7 +54,7 @@ def run_wrk(base: str, path: str, bodies: Path, seconds: float, connections: int
         script.write(SCRIPT)
         script.flush()
         command = [
-            "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, base
+            "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", script.name, base
         ]  # fmt: skip
         env = {**os.environ, "CDS_BODIES": str(bodies), "CDS_PATH": path}
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
