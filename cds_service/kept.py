@@ -10,6 +10,9 @@ what another one reads.
 
 The key is the caller's: a digest of everything the value depends on, never an id alone, so that
 a kept value is the value for that content by construction.
+
+Pickling costs too (some 60 us a FHIR model): a store whose values are mostly made once, as the
+models of a patient's first call, keeps a value only when it is made the second time.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ T = TypeVar("T")
 class Kept(Generic[T]):
     """The most recently used ``capacity`` values, each pickled under its key."""
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, on_second_use: bool = False):
         self.capacity = capacity
         self._entries: OrderedDict[bytes, bytes] = OrderedDict()
+        self._seen: OrderedDict[bytes, None] | None = OrderedDict() if on_second_use else None
+        """Keys made once and not kept, when values are kept on their second use only."""
         self._lock = threading.Lock()  # calls may run in worker threads; the order is shared
 
     def get(self, key: bytes, make: Callable[[], T]) -> T:
@@ -46,6 +51,8 @@ class Kept(Generic[T]):
             value: T = pickle.loads(blob)
             return value
         value = make()
+        if self._seen is not None and self._first_use(key):
+            return value
         try:
             blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):
@@ -56,9 +63,22 @@ class Kept(Generic[T]):
                 self._entries.popitem(last=False)
         return value
 
+    def _first_use(self, key: bytes) -> bool:
+        """Whether ``key`` is made for the first time (among the last ``4 * capacity``)."""
+        assert self._seen is not None
+        with self._lock:
+            if self._seen.pop(key, 0) is None:
+                return False
+            self._seen[key] = None
+            if len(self._seen) > 4 * self.capacity:
+                self._seen.popitem(last=False)
+            return True
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            if self._seen is not None:
+                self._seen.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

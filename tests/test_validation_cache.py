@@ -6,9 +6,11 @@ import copy
 import gc
 import weakref
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from cds_service.prefetch.reading import AsRead
 from cds_service.protocol import fhir
 from tests.conftest import Client, request_fixture
 
@@ -26,16 +28,28 @@ def dpyd_summaries(client: Client, request: dict[str, Any]) -> list[str]:
     return [card["summary"] for card in response.json()["cards"] if "DPYD" in card["summary"]]
 
 
-def test_the_same_content_is_validated_once(monkeypatch: pytest.MonkeyPatch):
+def test_content_sent_again_is_validated_at_most_twice(monkeypatch: pytest.MonkeyPatch):
+    """Kept from its second validation on: a first call's resources, all new, cost no keeping."""
     resource = genotype_of(request_fixture(NAME))
-    resource["id"] = "validated-once"  # content no other test has sent
+    resource["id"] = "validated-twice"  # content no other test has sent
     validations = []
     real = fhir._validate
     monkeypatch.setattr(fhir, "_validate", lambda r: validations.append(1) or real(r))
-    first, again = fhir.validate(resource), fhir.validate(copy.deepcopy(resource))
-    assert len(validations) == 1
-    assert again == first
-    assert again is not first  # each call its own copy: none can change what another reads
+    models = [fhir.validate(copy.deepcopy(resource)) for _ in range(4)]
+    assert len(validations) == 2
+    assert all(model == models[0] for model in models)
+    assert models[3] is not models[2]  # each call its own copy: none can change what another reads
+
+
+def test_a_resource_read_by_several_readers_of_a_call_is_validated_once(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    resource = AsRead(genotype_of(request_fixture(NAME)), ZoneInfo("UTC"))
+    validations = []
+    real = fhir._validate
+    monkeypatch.setattr(fhir, "_validate", lambda r: validations.append(1) or real(r))
+    assert fhir.validate(resource) is fhir.validate(resource)
+    assert len(validations) <= 1  # none when an earlier test kept this content
 
 
 @pytest.mark.parametrize(

@@ -62,21 +62,45 @@ class _Validated:
     content by construction: another patient's resource, or the same resource changed by one
     character, has another key. Never keyed by id. Kept pickled (``kept.py``): unpickling a
     model costs about a sixth of validating it, and 4,096 of them pickled are some 20 MiB that
-    the garbage collector never walks.
+    the garbage collector never walks. A content is kept when it is validated a second time,
+    so that a patient's first call, whose resources are all new, pickles none of them.
     """
 
     def __init__(self, capacity: int):
-        self._kept: Kept[FHIRResourceModel | InvalidResource] = Kept(capacity)
+        self._kept: Kept[FHIRResourceModel | InvalidResource] = Kept(capacity, on_second_use=True)
 
-    def get(self, resource: Mapping[str, Any]) -> FHIRResourceModel:
-        key = content_digest(resource)
+    def verdict(self, resource: Mapping[str, Any]) -> FHIRResourceModel | InvalidResource:
+        if isinstance(resource, Shaped) and resource.problems:
+            return InvalidResource(reference_of(resource), "; ".join(resource.problems))
+        read = read_members(resource)
+        key = content_digest(read)
         if key is None:
-            found = _verdict(resource)
+            return _verdict(read)
+        return self._kept.get(key, lambda: _verdict(read))
+
+
+UNREAD = frozenset({"text", "identifier", "extension"})
+"""Members of a resource no reader reads: its narrative, its business identifiers and its own
+extensions (an extension of an element inside it is still validated). Validating them was a
+third of the time validation took on mCODE resources, so they are left out of it, and a wrong
+one no longer makes a resource unreadable. ``tests/test_unread_members.py`` proves that every
+fixture's cards are the same without them."""
+META_READ = frozenset({"profile"})
+"""Of ``meta``, what a reader reads: the profiles (a Condition's tells what it records). The
+tags of an order are read as sent, never through validation."""
+
+
+def read_members(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """``resource`` with only the members a reader reads: what is validated."""
+    read = {name: value for name, value in resource.items() if name not in UNREAD}
+    meta = read.get("meta")
+    if isinstance(meta, Mapping):
+        kept = {name: value for name, value in meta.items() if name in META_READ}
+        if kept:
+            read["meta"] = kept
         else:
-            found = self._kept.get(key, lambda: _verdict(resource))
-        if isinstance(found, InvalidResource):
-            raise InvalidResource(found.reference, found.reason)
-        return found
+            del read["meta"]
+    return read
 
 
 def _verdict(resource: Mapping[str, Any]) -> FHIRResourceModel | InvalidResource:
@@ -102,14 +126,18 @@ validated_models = _Validated(capacity=4096)
 def validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     """The R4B model of ``resource``, or :class:`InvalidResource` saying which fields are wrong."""
     if isinstance(resource, Shaped):
-        resource = resource.complete()  # a resource as read: every member, shaped
-    return validated_models.get(resource)
+        if resource.validated is None:  # a resource as read: every member, shaped
+            resource.validated = validated_models.verdict(resource.complete())
+        found = resource.validated
+    else:
+        found = validated_models.verdict(resource)
+    if isinstance(found, InvalidResource):
+        raise InvalidResource(found.reference, found.reason)
+    return found
 
 
 def _validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     reference = reference_of(resource)
-    if isinstance(resource, Shaped) and resource.problems:
-        raise InvalidResource(reference, "; ".join(resource.problems))
     try:
         model_class = get_fhir_model_class(str(resource.get("resourceType")))
     except (KeyError, ValueError, AttributeError):

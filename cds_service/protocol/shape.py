@@ -44,6 +44,9 @@ class Shaped(dict[str, Any]):
 
     problems: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
+    validated: Any = None
+    """What validation made of this resource (``fhir.validate``): several readers of one call
+    read it, and it is validated once."""
 
     def complete(self) -> Shaped:
         """Every member shaped: this one is (``prefetch/reading.py`` shapes on first read)."""

@@ -1,0 +1,105 @@
+"""Members no reader reads are left out of validation (issue 17): the cards prove it.
+
+A resource's narrative, business identifiers, own extensions and ``meta`` other than its
+profiles are not validated (``protocol/fhir.py``: ``UNREAD``). That is safe only while no reader
+reads them; if one ever does, some fixture's cards change when they are removed, and this fails.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from cds_service import service
+from cds_service.protocol import fhir
+from cds_service.protocol.outcomes import ClientError
+from cds_service.ruleset.compiled import RuleSet
+from tests.conftest import FIXTURES, TODAY, request_fixture
+
+NAMES = sorted(p.stem for p in (FIXTURES / "requests").glob("*.json"))
+
+
+ADDED = {
+    "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'},
+    "identifier": [{"system": "urn:example:unread", "value": "42"}],
+    "extension": [{"url": "http://example.org/unread", "valueString": "unread"}],
+}
+META_ADDED = {"lastUpdated": "2026-01-02T03:04:05Z", "source": "urn:example:unread"}
+
+
+def varied(request: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The request with every resource's unread members replaced by others, and how many
+    members sent were removed."""
+    request = copy.deepcopy(request)
+    removed = 0
+
+    def vary(resource: Any) -> None:
+        nonlocal removed
+        if not isinstance(resource, dict):
+            return
+        if resource.get("resourceType") == "Bundle":
+            for entry in resource.get("entry") or ():
+                vary(entry.get("resource") if isinstance(entry, dict) else None)
+            return
+        read = fhir.read_members(resource)
+        removed += sum(1 for name in resource if name not in read)
+        removed += "meta" in read and read["meta"] != resource["meta"]
+        meta = read.get("meta") if isinstance(read.get("meta"), dict) else {}
+        resource.clear()
+        resource.update(read | ADDED | {"meta": meta | META_ADDED})
+        for inner in read.get("contained") or ():
+            vary(inner)
+
+    for value in (request.get("prefetch") or {}).values():
+        vary(value)
+    vary((request.get("context") or {}).get("draftOrders"))
+    return request, removed
+
+
+def cards(rule_set: RuleSet, request: dict[str, Any]) -> list[dict[str, Any]] | str:
+    try:
+        parsed = service.parse_request(request)
+        chosen = rule_set.service_for(parsed.hook)
+        assert chosen is not None
+        answer = service.call(chosen, parsed, rule_set, TODAY)
+    except ClientError as error:
+        return f"{error.status} {error}"
+    return [_copies_unread_removed(card.wire()) for card in answer.cards]
+
+
+def _copies_unread_removed(card: dict[str, Any]) -> dict[str, Any]:
+    """A suggestion that changes an order sends the order back whole, as it was sent: there,
+    and only there, the members no reader reads are expected to differ."""
+    for suggestion in card.get("suggestions") or ():
+        for action in suggestion.get("actions") or ():
+            resource = action.get("resource")
+            if isinstance(resource, dict):
+                for name in fhir.UNREAD:
+                    resource.pop(name, None)
+                for name in META_ADDED:
+                    resource.get("meta", {}).pop(name, None)
+    return card
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cards_are_the_same_whatever_the_members_no_reader_reads_hold(rule_set: RuleSet, name: str):
+    request = request_fixture(name)
+    assert cards(rule_set, varied(request)[0]) == cards(rule_set, request)
+
+
+def test_the_fixtures_also_carry_unread_members_of_their_own():
+    """Some fixtures' own narratives, identifiers, extensions and meta are removed above."""
+    removed = [varied(request_fixture(name))[1] for name in NAMES]
+    assert sum(1 for count in removed if count) >= 10
+
+
+def test_a_wrong_narrative_no_longer_makes_a_resource_unreadable():
+    genotype = request_fixture("dpyd-c1905-het-capecitabine.order-sign")["prefetch"]["pgx"]
+    resource = genotype["entry"][0]["resource"]
+    resource["text"] = {"status": "not-a-status", "div": 42}
+    resource["identifier"] = [{"system": 7}]
+    assert fhir.validate(resource).status == "final"
+    with pytest.raises(fhir.InvalidResource):
+        fhir.validate({**resource, "subject": "Patient/x"})  # a member a reader reads
