@@ -91,3 +91,16 @@ def test_copies_and_comparisons_see_the_whole_resource_shaped():
     assert read == AsRead(copy.deepcopy(resource), CHICAGO)
     assert sorted(read) == sorted(eager(resource))
     assert len(read) == len(eager(resource))
+
+
+def test_a_member_sent_again_is_read_as_it_was_the_first_time():
+    """Members that read as sent are remembered by their text: the same text elsewhere must
+    still give its repairs, problems and zone notes, and a clean one its value."""
+    for _ in range(2):
+        read = AsRead(weight(status=42), CHICAGO)
+        assert read["subject"] == {"reference": "Patient/pt-1"}
+        assert read["valueQuantity"] == {"value": 71.5, "unit": "kg"}
+        assert "status" not in read
+        assert read.problems
+        assert dict(read) == eager(weight(status=42))
+        assert len(read.notes) == 2  # the zone-less time and the lone coding, every time

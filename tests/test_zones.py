@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cds_service.config import Settings
+from cds_service.prefetch.zones import zoned_member
 from tests.conftest import FIXTURES, client_for
 
 CREATININE = "Observation/obs-creatinine-carboplatin-auc5-11pct-above"
@@ -48,3 +49,26 @@ def test_a_creatinine_without_a_zone_is_read_in_the_service_zone(zone: str, offs
     assert "10.71% above the Calvert dose" in cards["carboplatin-dose-off"]["summary"]
     assert f"{CREATININE}: effectiveDateTime 2026-09-20T08:30:00 has no time zone" in detail
     assert f"read as 2026-09-20T08:30:00{offset} ({zone}, CDS_TIMEZONE)" in detail
+
+
+def test_a_zoneless_time_is_found_wherever_it_sits_in_a_member():
+    """A member is walked only when its JSON holds a zone-less time: none may be missed."""
+    chicago = ZoneInfo("America/Chicago")
+    deep = [{"valuePeriod": {"start": "2026-09-20T08:30", "end": "2026-09-20T09:00:00Z"}}]
+    found: list[str] = []
+    assert zoned_member("component", deep, chicago, found) == [
+        {"valuePeriod": {"start": "2026-09-20T08:30:00-05:00", "end": "2026-09-20T09:00:00Z"}}
+    ]
+    assert found == [
+        "component[0].valuePeriod.start 2026-09-20T08:30 has no time zone (FHIR R4 requires "
+        "one); read as 2026-09-20T08:30:00-05:00 (America/Chicago, CDS_TIMEZONE)"
+    ]
+    for fine in (
+        {"start": "2026-09-20T08:30:00+02:00"},
+        {"start": "2026-09-20"},
+        [{"text": "taken 2026-09-20T08:30:00 at home"}],  # words, not a time
+        {"2026-09-20T08:30:00": "a key is not a time"},
+    ):
+        quiet: list[str] = []
+        assert zoned_member("x", fine, chicago, quiet) == fine
+        assert quiet == []

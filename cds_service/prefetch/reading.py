@@ -20,9 +20,12 @@ walked again. A record sent again is not read again at all (``ruleset/remembered
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from ..protocol.fhir import content_digest, reference_of
 from ..protocol.shape import Shaped, member, summary
@@ -38,6 +41,45 @@ class _Found:
         self.problems: list[str] = []
         self.zone_notes: list[str] = []
         self.repairs: list[str] = []
+
+
+class _ReadAsSent:
+    """Members known to read exactly as sent, by resource type, name and exact JSON text.
+
+    Whether a member has a zone-less time or a shape problem depends on nothing else, and most
+    members (a code, a status, a reference, a quantity) recur across resources and calls: one
+    look-up instead of two walks. Bounded: emptied when full. Members of over 1 kB are walked.
+    """
+
+    LONGEST = 1024
+    CAPACITY = 16_384
+
+    def __init__(self) -> None:
+        self._keys: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def key(self, kind: str, name: Any, item: Any) -> bytes | None:
+        if not isinstance(name, str):
+            return None
+        try:
+            text = orjson.dumps(item)
+        except (TypeError, orjson.JSONEncodeError):  # not JSON's (a test's own value)
+            return None
+        if len(text) > self.LONGEST:
+            return None
+        return f"{kind}\x00{name}\x00".encode() + text
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._keys
+
+    def add(self, key: bytes) -> None:
+        with self._lock:
+            if len(self._keys) >= self.CAPACITY:
+                self._keys.clear()
+            self._keys.add(key)
+
+
+_AS_SENT = _ReadAsSent()
 
 
 class AsRead(Shaped):
@@ -56,12 +98,18 @@ class AsRead(Shaped):
         if self._whole or name in self._found or name not in self._raw:
             return
         found = self._found[name] = _Found()
-        item = zoned_member(name, self._raw[name], self._zone, found.zone_notes)
+        sent = self._raw[name]
+        key = _AS_SENT.key(self._kind, name, sent)
+        if key is not None and key in _AS_SENT:
+            return  # read as sent: the value the mapping holds already
+        item = zoned_member(name, sent, self._zone, found.zone_notes)
         kept, value = member(self._kind, name, item, found.problems, found.repairs)
         if kept:
             dict.__setitem__(self, name, value)
         else:
             dict.__delitem__(self, name)
+        if key is not None and not (found.zone_notes or found.problems or found.repairs):
+            _AS_SENT.add(key)
 
     def __getitem__(self, name: Any) -> Any:
         self._shape(name)
