@@ -2,9 +2,10 @@
 
 EHRs send R4 JSON; the R4B models read it unchanged (the package's default models are R5 and
 reject it). Validation costs about 0.3 ms a resource, so only the resources a rule reads are
-validated, and each distinct content once: an EHR resends the same genotypes, Patient and
-Conditions at every order-select and order-sign of a patient. A resource that fails is not a
-reason to reject the request: it becomes an :class:`InvalidResource` that the cards report.
+validated, only in the members a reader reads, once per call, and a content sent again is
+validated at most twice: an EHR resends the same genotypes, Patient and Conditions at every
+order-select and order-sign of a patient. A resource that fails is not a reason to reject the
+request: it becomes an :class:`InvalidResource` that the cards report.
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ def reference_of(resource: Mapping[str, Any]) -> str:
 class _Validated:
     """What validation made of each distinct resource content, most recently used kept.
 
-    Keyed by a digest of the resource's exact JSON, so a kept answer is the answer for that
-    content by construction: another patient's resource, or the same resource changed by one
-    character, has another key. Never keyed by id. Kept pickled (``kept.py``): unpickling a
-    model costs about a sixth of validating it, and 4,096 of them pickled are some 20 MiB that
-    the garbage collector never walks. A content is kept when it is validated a second time,
-    so that a patient's first call, whose resources are all new, pickles none of them.
+    Keyed by a digest of the exact JSON of the members validated (:func:`read_members`), so a
+    kept answer is the answer for that content by construction: another patient's resource, or
+    the same resource changed by one character, has another key. Never keyed by id. Kept
+    pickled (``kept.py``): unpickling a model costs about a sixth of validating it, and 4,096 of
+    them pickled are some 20 MiB that the garbage collector never walks. A content is kept when
+    it is validated a second time, so that a patient's first call, whose resources are all new,
+    pickles none of them.
     """
 
     def __init__(self, capacity: int):
