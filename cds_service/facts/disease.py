@@ -253,11 +253,7 @@ def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
             best = found
     if best:
         return oncology.findings[best[0]], best[1]
-    for spec in oncology.worded:
-        rank = spec.rank((), texts)
-        if rank is not None:
-            return spec, rank
-    return None
+    return oncology.by_words(tuple(texts))
 
 
 def _finding(spec: FindingSpec, observation: Observation, resource: Mapping[str, Any]) -> Finding:

@@ -170,6 +170,28 @@ class Oncology:
         """The findings that can also be recognised by words in the code's text."""
         return tuple(spec for spec in self.findings.values() if spec.words)
 
+    def by_words(self, texts: tuple[str, ...]) -> tuple[FindingSpec, int] | None:
+        """The first finding whose words a code's texts hold, with its precedence.
+
+        Every result whose code is not a finding's (a chart's weights, blood counts) is tried
+        against every finding's words; the same texts recur across results and calls, so the
+        answer is remembered per texts (bounded: emptied when full).
+        """
+        if texts in self._by_words:
+            return self._by_words[texts]
+        found = next(
+            ((spec, rank) for spec in self.worded if (rank := spec.rank((), texts)) is not None),
+            None,
+        )
+        if len(self._by_words) >= 4096:
+            self._by_words.clear()
+        self._by_words[texts] = found
+        return found
+
+    @cached_property
+    def _by_words(self) -> dict[tuple[str, ...], tuple[FindingSpec, int] | None]:
+        return {}
+
 
 def load_oncology(doc: YamlMap, path: Path) -> Oncology:
     systems = dict(doc["systems"])

@@ -117,7 +117,8 @@ class AsRead(Shaped):
 
     def get(self, name: Any, default: Any = None) -> Any:
         try:
-            self._shape(name)
+            if name not in self._found:  # every reader asks for the type and the code
+                self._shape(name)
         except TypeError:  # an unhashable name, as dict.get raises it
             return dict.get(self, name, default)
         return dict.get(self, name, default)
