@@ -42,9 +42,7 @@ class Conditions:
 
 def read_conditions(record: PatientRecord, knowledge: Knowledge) -> Conditions:
     conditions = Conditions()
-    for resource in record.resources:
-        if resource.get("resourceType") != "Condition":
-            continue
+    for resource in record.of_type("Condition"):
         reference = fhir.reference_of(resource)
         try:
             condition = fhir.validate(resource)
@@ -251,7 +249,7 @@ def on_file(
     The draft orders come first, then the record. A resource that is not valid FHIR, or belongs
     to another patient, is left out: what it would have shown is asked for again.
     """
-    for resource in [*record.draft_orders, *record.resources]:
+    for resource in [*record.draft_orders, *record.of_type(*statuses)]:
         allowed = statuses.get(str(resource.get("resourceType")))
         if allowed is None or resource.get("status") not in allowed:
             continue

@@ -162,9 +162,7 @@ def findings(
     """
     specs = knowledge.oncology.findings
     candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
-    for resource in record.resources:
-        if resource.get("resourceType") != "Observation":
-            continue
+    for resource in record.of_type("Observation"):
         matched = _match(resource.get("code"), knowledge.oncology)
         if matched is not None and resource.get("status") in fhir.RESULT_STATUSES:
             spec, rank = matched

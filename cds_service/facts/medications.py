@@ -130,9 +130,9 @@ def past_medications(
 
 def active_medications(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
     """Active MedicationRequests and MedicationStatements of drugs the tables know."""
-    for resource in record.resources:
+    for resource in record.of_type(*_ACTIVE_KINDS):
         kind = resource.get("resourceType")
-        if kind not in _ACTIVE_KINDS or resource.get("status") != "active":
+        if resource.get("status") != "active":
             continue
         try:
             medication = fhir.validate(resource)
@@ -205,8 +205,8 @@ def given(
 def _of_type(
     record: PatientRecord, kind: str, statuses: Collection[str]
 ) -> Iterable[Mapping[str, Any]]:
-    for resource in record.resources:
-        if resource.get("resourceType") == kind and resource.get("status") in statuses:
+    for resource in record.of_type(kind):
+        if resource.get("status") in statuses:
             yield resource
 
 

@@ -26,9 +26,7 @@ def per_gene_finding(
     if panel is None:
         return None
     latest: dict[str, tuple[str, str, str]] = {}  # gene -> (date, state, reference)
-    for resource in record.resources:
-        if resource.get("resourceType") != "Observation":
-            continue
+    for resource in record.of_type("Observation"):
         if resource.get("status") not in fhir.RESULT_STATUSES:
             continue
         if not panel.measured(fhir.raw_concept(resource.get("code"))[1]):

@@ -24,9 +24,7 @@ from .types.fact import Fact
 
 def procedures(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
     table = knowledge.procedures
-    for resource in record.resources:
-        if resource.get("resourceType") != "Procedure":
-            continue
+    for resource in record.of_type("Procedure"):
         name = table.procedure_of(*fhir.raw_concept(resource.get("code")))
         if name is None or resource.get("status") not in table.statuses:
             continue

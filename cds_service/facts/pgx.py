@@ -56,9 +56,7 @@ def pharmacogenomics(
     """Patient.gender as sent: activity limits differ by sex (a malformed one reads as unknown)."""
     on_file: dict[str, bool] = {}
     """Every Observation by reference: whether it is a genotype."""
-    for resource in record.resources:
-        if resource.get("resourceType") != "Observation":
-            continue
+    for resource in record.of_type("Observation"):
         is_genotype = fhir.raw_has_code(resource.get("code"), genomics.genotype_codes)
         on_file[fhir.reference_of(resource)] = is_genotype
         if fhir.raw_has_code(resource.get("code"), knowledge.biomarkers.variants.codes):

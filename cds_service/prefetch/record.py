@@ -26,6 +26,23 @@ class PatientRecord:
     content: bytes | None = None
     """A digest of everything above as sent, with the zone it is read in; None when unknown.
     Equal digests, equal records: the facts of one are the other's (``ruleset/remembered.py``)."""
+    _by_type: dict[str, list[int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_type: dict[str, list[int]] = {}
+        for position, resource in enumerate(self.resources):
+            kind = resource.get("resourceType")
+            if isinstance(kind, str):
+                by_type.setdefault(kind, []).append(position)
+        object.__setattr__(self, "_by_type", by_type)
+
+    def of_type(self, *kinds: str) -> list[Mapping[str, Any]]:
+        """The resources of these types, in the order sent: each reader reads a few types, and
+        a chart is mostly results."""
+        positions = [p for kind in kinds for p in self._by_type.get(kind, ())]
+        if len(kinds) > 1:
+            positions.sort()
+        return [self.resources[p] for p in positions]
 
     def medication_concept(
         self, reference: str | None, container: Mapping[str, Any]
