@@ -27,11 +27,13 @@ T = TypeVar("T")
 
 
 class Kept(Generic[T]):
-    """The most recently used ``capacity`` values, each pickled under its key."""
+    """The most recently used values, each pickled under its key: at most ``capacity`` of them
+    and ``max_bytes`` of pickles (a client's resources can be large), the oldest dropped first."""
 
-    def __init__(self, capacity: int, on_second_use: bool = False):
-        self.capacity = capacity
+    def __init__(self, capacity: int, max_bytes: int = 64 * 2**20, on_second_use: bool = False):
+        self.capacity, self.max_bytes = capacity, max_bytes
         self._entries: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
         self._seen: OrderedDict[bytes, None] | None = OrderedDict() if on_second_use else None
         """Keys made once and not kept, when values are kept on their second use only."""
         self._lock = threading.Lock()  # calls may run in worker threads; the order is shared
@@ -57,10 +59,13 @@ class Kept(Generic[T]):
             blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):
             return value
+        if len(blob) > self.max_bytes // 16:  # one value never crowds out most of the others
+            return value
         with self._lock:
+            self._bytes += len(blob) - len(self._entries.pop(key, b""))
             self._entries[key] = blob
-            if len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.capacity or self._bytes > self.max_bytes:
+                self._bytes -= len(self._entries.popitem(last=False)[1])
         return value
 
     def _first_use(self, key: bytes) -> bool:
@@ -77,8 +82,14 @@ class Kept(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             if self._seen is not None:
                 self._seen.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        """Bytes of pickles kept."""
+        return self._bytes

@@ -25,14 +25,16 @@ from ..protocol.messages import Card
 
 CAPACITY = 512
 """Records kept, and checks: their facts (tens each) and cards are a few kB pickled."""
+MAX_BYTES = 16 * 2**20
+"""Of each, at most: a record of a thousand resources has facts of some 100 kB."""
 
 
 class Remembered:
     """The facts and the cards of the most recently used records."""
 
     def __init__(self, capacity: int = CAPACITY):
-        self._facts: Kept[list[Fact]] = Kept(capacity)
-        self._cards: Kept[list[Card]] = Kept(capacity)
+        self._facts: Kept[list[Fact]] = Kept(capacity, MAX_BYTES)
+        self._cards: Kept[list[Card]] = Kept(capacity, MAX_BYTES)
 
     def facts(
         self, record: PatientRecord, today: date, extract: Callable[[], list[Fact]]
