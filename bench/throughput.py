@@ -53,9 +53,8 @@ def run_wrk(base: str, path: str, bodies: Path, seconds: float, connections: int
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(SCRIPT)
         script.flush()
-        command = [
-            "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", script.name, base
-        ]  # fmt: skip
+        options = ["-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+        command = ["wrk", *options, "-s", script.name, base]
         env = {**os.environ, "CDS_BODIES": str(bodies), "CDS_PATH": path}
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
