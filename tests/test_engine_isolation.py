@@ -14,8 +14,10 @@ import re
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,6 +49,16 @@ def served() -> Iterator[tuple[Client, EnginePool]]:
     app.state.engine.close()
 
 
+def fresh() -> dict[str, Any]:
+    """The DPYD request as a record the service has not checked: a new identifier on its
+    genotype (a member no reader reads), so that the call reaches the engine. The same record
+    sent again is answered from what the service remembers, without the engine."""
+    request = request_fixture(REQUEST)
+    genotype = request["prefetch"]["pgx"]["entry"][0]["resource"]
+    genotype["identifier"] = [{"system": "urn:example:call", "value": uuid.uuid4().hex}]
+    return request
+
+
 def dpyd_summary(response: httpx.Response) -> str:
     assert response.status_code == 200, response.text
     return next(c["summary"] for c in response.json()["cards"] if "DPYD" in c["summary"])
@@ -55,9 +67,7 @@ def dpyd_summary(response: httpx.Response) -> str:
 def call_while(client: Client, pool: EnginePool, act: Callable[[], None]) -> httpx.Response:
     """Post the DPYD request from another thread, and ``act()`` once it holds the engine."""
     answer: list[httpx.Response] = []
-    caller = threading.Thread(
-        target=lambda: answer.append(client.post(URL, json=request_fixture(REQUEST)))
-    )
+    caller = threading.Thread(target=lambda: answer.append(client.post(URL, json=fresh())))
     caller.start()
     deadline = time.monotonic() + 20
     while not pool.status()["busy"] and time.monotonic() < deadline:
@@ -80,13 +90,13 @@ def stopped_checks(response: httpx.Response) -> None:
 
 def test_an_engine_crash_mid_call_costs_that_call_and_the_next_one_gets_its_cards(served):
     client, pool = served
-    expected = dpyd_summary(client.post(URL, json=request_fixture(REQUEST)))
+    expected = dpyd_summary(client.post(URL, json=fresh()))
     (pid,) = pool.pids()
     os.kill(pid, signal.SIGSTOP)  # holds the call in flight until the kill
 
     stopped_checks(call_while(client, pool, lambda: os.kill(pid, signal.SIGKILL)))
 
-    assert dpyd_summary(client.post(URL, json=request_fixture(REQUEST))) == expected
+    assert dpyd_summary(client.post(URL, json=fresh())) == expected
     (successor,) = pool.pids()
     assert successor != pid
     assert client.get("/health").json()["engine"] == {
@@ -99,24 +109,24 @@ def test_an_engine_crash_mid_call_costs_that_call_and_the_next_one_gets_its_card
 
 def test_a_hung_engine_is_replaced_at_the_timeout(served):
     client, pool = served
-    client.post(URL, json=request_fixture(REQUEST))
+    client.post(URL, json=fresh())
     (pid,) = pool.pids()
     os.kill(pid, signal.SIGSTOP)
     started = time.monotonic()
-    response = client.post(URL, json=request_fixture(REQUEST))
+    response = client.post(URL, json=fresh())
     stopped_checks(response)
     assert time.monotonic() - started < 5
-    assert dpyd_summary(client.post(URL, json=request_fixture(REQUEST)))
+    assert dpyd_summary(client.post(URL, json=fresh()))
     assert pool.pids() != [pid]
 
 
 def test_a_process_that_died_between_calls_is_replaced_before_the_next_one(served):
     client, pool = served
-    expected = dpyd_summary(client.post(URL, json=request_fixture(REQUEST)))
+    expected = dpyd_summary(client.post(URL, json=fresh()))
     (pid,) = pool.pids()
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.2)
-    assert dpyd_summary(client.post(URL, json=request_fixture(REQUEST))) == expected
+    assert dpyd_summary(client.post(URL, json=fresh())) == expected
     assert pool.pids() != [pid]
     assert pool.restarts == 1
 

@@ -136,7 +136,9 @@ def test_kept_alive_connections_spread_and_metrics_sum_over_two_workers(tmp_path
     assert min(held.values()) >= 4, held  # and both hold a share (P(fewer) < 1e-5 by chance)
     labels = {"endpoint": "call", "service": "oncology-order-sign", "status": "200"}
     assert _sample(metrics, "cds_calls_total", **labels) == pool * calls_each
-    assert _sample(metrics, "cds_stage_seconds_count", stage="engine") == pool * calls_each
+    assert _sample(metrics, "cds_stage_seconds_count", stage="record") == pool * calls_each
+    checked = _sample(metrics, "cds_stage_seconds_count", stage="engine")
+    assert 1 <= checked <= pool * calls_each  # a record checked before is answered remembered
     assert _sample(metrics, "cds_cards_total", rule="dpyd-poor") == pool * calls_each
     assert re.search(r'cds_ruleset_info\{version="\w+"\} 1\.0', metrics)
     # the service's own INFO lines are written under serve, readable by default
