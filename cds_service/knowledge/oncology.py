@@ -177,8 +177,9 @@ class Oncology:
         against every finding's words; the same texts recur across results and calls, so the
         answer is remembered per texts (bounded: emptied when full).
         """
-        if texts in self._by_words:
-            return self._by_words[texts]
+        known = self._by_words.get(texts, _UNSEEN)  # None is an answer: no finding's words
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
         found = next(
             ((spec, rank) for spec in self.worded if (rank := spec.rank((), texts)) is not None),
             None,
@@ -191,6 +192,9 @@ class Oncology:
     @cached_property
     def _by_words(self) -> dict[tuple[str, ...], tuple[FindingSpec, int] | None]:
         return {}
+
+
+_UNSEEN = object()
 
 
 def load_oncology(doc: YamlMap, path: Path) -> Oncology:
