@@ -63,11 +63,10 @@ class _ReadAsSent:
             return None
         try:
             text = orjson.dumps(item)
-        except (TypeError, orjson.JSONEncodeError):  # not JSON's (a test's own value)
+            prefix = f"{kind}\x00{name}\x00".encode()
+        except (TypeError, UnicodeEncodeError, orjson.JSONEncodeError):  # not JSON's own
             return None
-        if len(text) > self.LONGEST:
-            return None
-        return f"{kind}\x00{name}\x00".encode() + text
+        return prefix + text if len(text) <= self.LONGEST else None
 
     def __contains__(self, key: bytes) -> bool:
         return key in self._keys
