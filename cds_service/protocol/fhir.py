@@ -83,10 +83,10 @@ class _Validated:
 
 UNREAD = frozenset({"text", "identifier", "extension"})
 """Members of a resource no reader reads: its narrative, its business identifiers and its own
-extensions (an extension of an element inside it is still validated). Validating them was a
-third of the time validation took on mCODE resources, so they are left out of it, and a wrong
-one no longer makes a resource unreadable. ``tests/test_unread_members.py`` proves that every
-fixture's cards are the same without them."""
+extensions (an extension of an element inside it is still validated). Validating them, with
+``meta`` but its profiles, was a quarter to a third of validation on the bench's requests, so
+they are left out of it, and a wrong one no longer makes a resource unreadable.
+``tests/test_unread_members.py`` proves that every fixture's cards are the same without them."""
 META_READ = frozenset({"profile"})
 """Of ``meta``, what a reader reads: the profiles (a Condition's tells what it records). The
 tags of an order are read as sent, never through validation."""

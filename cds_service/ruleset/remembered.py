@@ -26,7 +26,8 @@ from ..protocol.messages import Card
 CAPACITY = 512
 """Records kept, and checks: their facts (tens each) and cards are a few kB pickled."""
 MAX_BYTES = 16 * 2**20
-"""Of each, at most: a record of a thousand resources has facts of some 100 kB."""
+"""Of each, at most. The bench's records (55 to 1,000 resources) give facts and cards of 3-5 kB
+pickled: the budget only matters for an unusually large record."""
 
 
 class Remembered:
