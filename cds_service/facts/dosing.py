@@ -20,6 +20,10 @@ from .types.carefacts import PatientFact
 from .types.diseasefacts import Finding
 from .types.drugfacts import AucDose, DraftMedication
 
+_SAME_DOSE = 0.05
+"""Doses (in the table's dose unit) closer than this are one dose: floating-point noise between
+two conventions, not a second dose to name on the card."""
+
 
 def auc_doses(
     record: PatientRecord,
@@ -87,7 +91,7 @@ def _check(
     crcl = _crcl(auc, age, sex_factor, used)
     gfr = min(crcl, auc.gfr_cap)
     maximum = target * (auc.gfr_cap + auc.add_to_gfr)
-    other = next((o for o in others if abs(o[1] - calculated) > 0.05), None)
+    other = next((o for o in others if abs(o[1] - calculated) > _SAME_DOSE), None)
     return AucDose(
         **{**known, "weight": used.kg, "creatinine": used.scr},
         actual_weight=kg,
