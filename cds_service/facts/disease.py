@@ -162,10 +162,9 @@ def findings(
     """
     specs = knowledge.oncology.findings
     candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
-    for resource in record.of_type("Observation"):
-        matched = _match(resource.get("code"), knowledge.oncology)
-        if matched is not None and resource.get("status") in fhir.RESULT_STATUSES:
-            spec, rank = matched
+    matched = record.by_code("Observation", lambda concept: _match(concept, knowledge.oncology))
+    for resource, (spec, rank) in matched:
+        if resource.get("status") in fhir.RESULT_STATUSES:
             candidates.setdefault(spec.name, []).append((rank, _when(resource) or "", resource))
     seen: set[str] = set()
     for name, found in candidates.items():
@@ -242,16 +241,15 @@ def _described(condition: Condition) -> tuple[list[str], list[fhir.Code], list[s
     return profiles, codes, fhir.concept_words(condition.code)
 
 
-def _match(concept: Any, oncology: Oncology) -> tuple[FindingSpec, int] | None:
-    codes, texts = fhir.raw_concept(concept)
+def _match(concept: fhir.RawConcept, oncology: Oncology) -> tuple[FindingSpec, int] | None:
     best: tuple[str, int] | None = None
-    for code in codes:
+    for code in concept.codes:
         found = oncology.finding_codes.get(code)
         if found and (best is None or found[1] < best[1]):
             best = found
     if best:
         return oncology.findings[best[0]], best[1]
-    return oncology.by_words(tuple(texts))
+    return oncology.by_words(concept.texts)
 
 
 def _finding(spec: FindingSpec, observation: Observation, resource: Mapping[str, Any]) -> Finding:

@@ -26,10 +26,9 @@ def per_gene_finding(
     if panel is None:
         return None
     latest: dict[str, tuple[str, str, str]] = {}  # gene -> (date, state, reference)
-    for resource in record.of_type("Observation"):
+    measured = record.by_code("Observation", lambda concept: panel.measured(concept.texts) or None)
+    for resource, _ in measured:
         if resource.get("status") not in fhir.RESULT_STATUSES:
-            continue
-        if not panel.measured(fhir.raw_concept(resource.get("code"))[1]):
             continue
         try:
             observation = fhir.validate(resource)

@@ -24,9 +24,9 @@ from .types.fact import Fact
 
 def procedures(record: PatientRecord, knowledge: Knowledge) -> Iterable[Fact]:
     table = knowledge.procedures
-    for resource in record.of_type("Procedure"):
-        name = table.procedure_of(*fhir.raw_concept(resource.get("code")))
-        if name is None or resource.get("status") not in table.statuses:
+    named = record.by_code("Procedure", lambda c: table.procedure_of(c.codes, c.texts))
+    for resource, name in named:
+        if resource.get("status") not in table.statuses:
             continue
         try:
             procedure = fhir.validate(resource)

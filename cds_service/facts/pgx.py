@@ -12,7 +12,7 @@ reader (``facts/variants.py``) unless that gene is one of the pharmacogenes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -54,17 +54,21 @@ def pharmacogenomics(
     gender = (record.patient or {}).get("gender")
     sex = gender if isinstance(gender, str) else None
     """Patient.gender as sent: activity limits differ by sex (a malformed one reads as unknown)."""
-    on_file: dict[str, bool] = {}
-    """Every Observation by reference: whether it is a genotype."""
-    for resource in record.of_type("Observation"):
-        is_genotype = fhir.raw_has_code(resource.get("code"), genomics.genotype_codes)
-        on_file[fhir.reference_of(resource)] = is_genotype
-        if fhir.raw_has_code(resource.get("code"), knowledge.biomarkers.variants.codes):
+    variant_codes = knowledge.biomarkers.variants.codes
+
+    def role(concept: fhir.RawConcept) -> str | None:
+        if concept.has_code(variant_codes):
+            return "variant"
+        return "result" if concept.has_code(relevant) else None
+
+    genotype_references = {
+        fhir.reference_of(r) for r in record.coded("Observation", genomics.genotype_codes)
+    }
+    for resource, kind in record.by_code("Observation", role):
+        if kind == "variant":
             gene = _raw_gene(resource, knowledge)  # the variant reader validates it
             if gene:
                 parent_genes[fhir.reference_of(resource)] = gene
-            continue
-        if not fhir.raw_has_code(resource.get("code"), relevant):
             continue
         try:
             observation = fhir.validate(resource)
@@ -86,10 +90,14 @@ def pharmacogenomics(
         if gene and fhir.has_code(observation.code, genomics.genotype_codes):
             parent_genes[f"Observation/{observation.id}"] = gene
 
+    on_file: set[str] = set()
+    """Every Observation's reference, when an implication without a gene needs them."""
     for observation in parsed:
         reference = f"Observation/{observation.id}"
         gene = _gene(observation, knowledge) or _derived_gene(observation, parent_genes)
-        if gene is None and _derived_from_other(observation, on_file):
+        if gene is None and not on_file:
+            on_file = {fhir.reference_of(r) for r in record.of_type("Observation")}
+        if gene is None and _derived_from_other(observation, on_file, genotype_references):
             continue  # a TMB's or a located variant's implication: the biomarker readers' own
         if gene is None:
             yield _not_read(reference, None, "no gene-studied component and none derivable")
@@ -163,14 +171,14 @@ def _derived_gene(observation: Observation, parent_genes: Mapping[str, str]) -> 
     return None
 
 
-def _derived_from_other(observation: Observation, on_file: Mapping[str, bool]) -> bool:
+def _derived_from_other(observation: Observation, on_file: Set[str], genotypes: Set[str]) -> bool:
     """An implication derived from results on file none of which is a genotype.
 
     It interprets a tumour finding (TMB, MSI) or a variant located by position, not a
     pharmacogenomic result; an implication whose parents are not on file may still be one.
     """
     parents = [relative(p.reference or "") for p in observation.derivedFrom or ()]
-    known = [on_file[p] for p in parents if p in on_file]
+    known = [p in genotypes for p in parents if p in on_file]
     return bool(known) and not any(known)
 
 

@@ -67,8 +67,7 @@ def read(record: PatientRecord, knowledge: Knowledge) -> tuple[list[Variant], li
     broken: list[Unreadable] = []
     raw_genes = {
         fhir.reference_of(r): _raw_genes(r, knowledge)
-        for r in record.of_type("Observation")
-        if fhir.raw_has_code(r.get("code"), codes.codes)
+        for r in record.coded("Observation", codes.codes)
     }
     for observation in _observations(record, codes.codes, broken, knowledge, raw_genes):
         variant = _variant(observation, knowledge)
@@ -99,9 +98,7 @@ def _observations(
     every one it cannot read; an invalid variant or interpretation is reported here.
     """
     implications = knowledge.biomarkers.implications.codes
-    for resource in record.of_type("Observation"):
-        if not fhir.raw_has_code(resource.get("code"), codes):
-            continue
+    for resource in record.coded("Observation", codes):
         if resource.get("status") not in fhir.RESULT_STATUSES:
             continue
         reference = fhir.reference_of(resource)

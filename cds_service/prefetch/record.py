@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.reference import Reference
 
 from ..protocol import fhir
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class PatientRecord:
     """A digest of everything above as sent, with the zone it is read in; None when unknown.
     Equal digests, equal records: the facts of one are the other's (``ruleset/remembered.py``)."""
     _by_type: dict[str, list[int]] = field(init=False, repr=False, compare=False)
+    _by_code: dict[str, list[tuple[fhir.RawConcept, list[int]]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         by_type: dict[str, list[int]] = {}
@@ -35,6 +41,7 @@ class PatientRecord:
             if isinstance(kind, str):
                 by_type.setdefault(kind, []).append(position)
         object.__setattr__(self, "_by_type", by_type)
+        object.__setattr__(self, "_by_code", {})
 
     def of_type(self, *kinds: str) -> list[Mapping[str, Any]]:
         """The resources of these types, in the order sent: each reader reads a few types, and
@@ -43,6 +50,45 @@ class PatientRecord:
         if len(kinds) > 1:
             positions.sort()
         return [self.resources[p] for p in positions]
+
+    def by_code(
+        self, kind: str, test: Callable[[fhir.RawConcept], _T | None]
+    ) -> list[tuple[Mapping[str, Any], _T]]:
+        """The resources of this type whose ``code`` the test gives something other than None
+        for, each with what it gave, in the order sent.
+
+        The test runs once per distinct code: a chart of years of vitals and labs has thousands
+        of results and a few dozen codes, and every reader of results asks each one its code.
+        """
+        found: list[tuple[int, _T]] = []
+        for concept, positions in self._codes(kind):
+            result = test(concept)
+            if result is not None:
+                found.extend((position, result) for position in positions)
+        found.sort(key=lambda item: item[0])
+        return [(self.resources[position], result) for position, result in found]
+
+    def coded(self, kind: str, codes: frozenset[fhir.Code]) -> list[Mapping[str, Any]]:
+        """The resources of this type with one of ``codes``, in the order sent."""
+        found = self.by_code(kind, lambda concept: concept.has_code(codes) or None)
+        return [resource for resource, _ in found]
+
+    def _codes(self, kind: str) -> list[tuple[fhir.RawConcept, list[int]]]:
+        """Each distinct ``code`` of this type's resources, with where they are: built on first
+        use, grouped by the code's exact JSON (equal JSON, equal concept)."""
+        if kind not in self._by_code:
+            grouped: dict[Any, tuple[fhir.RawConcept, list[int]]] = {}
+            for position in self._by_type.get(kind, ()):
+                sent = self.resources[position].get("code")
+                try:
+                    key: Any = orjson.dumps(sent)
+                except (TypeError, orjson.JSONEncodeError):  # not JSON's own: on its own
+                    key = position
+                if key not in grouped:
+                    grouped[key] = (fhir.RawConcept.of(sent), [])
+                grouped[key][1].append(position)
+            self._by_code[kind] = list(grouped.values())
+        return self._by_code[kind]
 
     def medication_concept(
         self, reference: str | None, container: Mapping[str, Any]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -196,11 +197,15 @@ def has_code(concept: CodeableConcept | None, codes: frozenset[tuple[str, str]])
 
 def raw_has_code(concept: Any, codes: frozenset[tuple[str, str]]) -> bool:
     """The same test on unvalidated JSON, to decide whether a resource is worth validating."""
+    return not _sent_codes(concept).isdisjoint(codes)
+
+
+def _sent_codes(concept: Any) -> frozenset[Code]:
+    """The ``(system, code)`` pairs of an unvalidated concept whose parts are both text."""
     if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list):
-        return False
-    return any(
-        isinstance(c, dict) and (c.get("system"), c.get("code")) in codes for c in concept["coding"]
-    )
+        return frozenset()
+    pairs = ((c.get("system"), c.get("code")) for c in concept["coding"] if isinstance(c, dict))
+    return frozenset((s, c) for s, c in pairs if isinstance(s, str) and isinstance(c, str))
 
 
 def raw_component_values(resource: Mapping[str, Any], codes: frozenset[Code]) -> Iterator[Any]:
@@ -225,6 +230,25 @@ def raw_concept(concept: Any) -> tuple[list[Code], list[str]]:
     codes = [(str(c.get("system", "")), str(c.get("code"))) for c in codings]
     texts = [concept.get("text"), *(c.get("display") for c in codings)]
     return codes, [t for t in texts if isinstance(t, str)]
+
+
+@dataclass(frozen=True)
+class RawConcept:
+    """What the tables match in an unvalidated concept, worked out once for each distinct one."""
+
+    codes: tuple[Code, ...]
+    """As :func:`raw_concept` gives them."""
+    texts: tuple[str, ...]
+    sent: frozenset[Code]
+    """The pairs :func:`raw_has_code` tests."""
+
+    @classmethod
+    def of(cls, concept: Any) -> RawConcept:
+        codes, texts = raw_concept(concept)
+        return cls(tuple(codes), tuple(texts), _sent_codes(concept))
+
+    def has_code(self, codes: frozenset[Code]) -> bool:
+        return not self.sent.isdisjoint(codes)
 
 
 _WARM_UP = (
