@@ -22,6 +22,7 @@ from .cards.bounded import bounded
 from .config import Settings
 from .engine.durable import CompiledRules, EngineBusy
 from .engine.supervisor import EnginePool, EngineUnavailable
+from .heap import collector_paused, settle_heap
 from .observability import calls, metrics
 from .observability.readiness import Readiness
 from .prefetch import fhirclient
@@ -31,7 +32,7 @@ from .protocol.outcomes import ClientError, Issue, operation_outcome, validated
 from .protocol.transport import ContainErrors, require_json
 from .ruleset.compiled import RuleSet, Service
 from .ruleset.loader import load_rule_set
-from .ruleset.reload import LiveRules, settle_heap, watch
+from .ruleset.reload import LiveRules, watch
 from .store.db import utcnow
 from .store.handle import StoreUnavailable, open_store
 from .store.patients import card_ids
@@ -220,7 +221,8 @@ async def _read_json(request: Request) -> Any:
         if len(body) > limit:
             raise _too_large(limit)
     try:
-        return orjson.loads(body)
+        with collector_paused():
+            return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise ClientError.of(400, "invalid", f"malformed JSON: {error}") from None
 

@@ -12,7 +12,6 @@ the last reload said.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.durable import CompiledRules, EngineFactory
+from ..heap import collector_paused, settle_heap
 from ..observability import metrics
 from .loader import RuleSet, RuleSetInvalid, load_rule_set, version_of
 
@@ -108,34 +108,6 @@ class LiveRules:
             "rules": len(rule_set.rules),
             "lastReload": self.last_reload.wire(rule_set.directory) if self.last_reload else None,
         }
-
-
-def settle_heap() -> None:
-    """Move what start-up or a reload built out of the collector's reach.
-
-    A rule set and the FHIR models are some 100,000 long-lived objects; left in the collected
-    generations, each full collection walks them all (17-35 ms) in the middle of whichever call
-    triggered it, which made the p99 of a call ten times its median.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No automatic collection while a new rule set is built: the swap's one full collection.
-
-    Building a rule set makes some 100,000 objects; each time they pass the collector's
-    threshold a full collection walks them all while holding the GIL, so two to four pauses of
-    30-110 ms fell on the calls served during a reload. :func:`settle_heap` collects once.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 async def watch(live: LiveRules, directory: Path, interval: float, timeout: float) -> None:
