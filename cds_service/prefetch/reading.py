@@ -55,23 +55,24 @@ class _ReadAsSent:
     CAPACITY = 16_384
 
     def __init__(self) -> None:
-        self._keys: set[bytes] = set()
+        self._keys: set[tuple[str, str, str | bytes]] = set()
         self._lock = threading.Lock()
 
-    def key(self, kind: str, name: Any, item: Any) -> bytes | None:
+    def key(self, kind: str, name: Any, item: Any) -> tuple[str, str, str | bytes] | None:
         if not isinstance(name, str):
             return None
+        if type(item) is str:  # a status, a date: the text is its own key (str is never bytes)
+            return (kind, name, item) if len(item) <= self.LONGEST else None
         try:
             text = orjson.dumps(item)
-            prefix = f"{kind}\x00{name}\x00".encode()
-        except (TypeError, UnicodeEncodeError, orjson.JSONEncodeError):  # not JSON's own
+        except (TypeError, orjson.JSONEncodeError):  # not JSON's own
             return None
-        return prefix + text if len(text) <= self.LONGEST else None
+        return (kind, name, text) if len(text) <= self.LONGEST else None
 
-    def __contains__(self, key: bytes) -> bool:
+    def __contains__(self, key: tuple[str, str, str | bytes]) -> bool:
         return key in self._keys
 
-    def add(self, key: bytes) -> None:
+    def add(self, key: tuple[str, str, str | bytes]) -> None:
         with self._lock:
             if len(self._keys) >= self.CAPACITY:
                 self._keys.clear()
@@ -79,6 +80,8 @@ class _ReadAsSent:
 
 
 _AS_SENT = _ReadAsSent()
+_AS_SENT_FOUND = _Found()
+"""What a member read as sent has: nothing (one for all, never changed)."""
 
 
 class AsRead(Shaped):
@@ -90,19 +93,23 @@ class AsRead(Shaped):
         self._kind = str(raw.get("resourceType"))
         self._found: dict[str, _Found] = {}
         self._whole = False
+        self._troubled = False
+        """Whether a member read so far has a problem: most never do, and every call asks."""
 
     # --- a member on first read ----------------------------------------------------------------
 
     def _shape(self, name: Any) -> None:
         if self._whole or name in self._found or name not in self._raw:
             return
-        found = self._found[name] = _Found()
         sent = self._raw[name]
         key = _AS_SENT.key(self._kind, name, sent)
         if key is not None and key in _AS_SENT:
+            self._found[name] = _AS_SENT_FOUND
             return  # read as sent: the value the mapping holds already
+        found = self._found[name] = _Found()
         item = zoned_member(name, sent, self._zone, found.zone_notes)
         kept, value = member(self._kind, name, item, found.problems, found.repairs)
+        self._troubled = self._troubled or bool(found.problems)
         if kept:
             dict.__setitem__(self, name, value)
         else:
@@ -143,6 +150,8 @@ class AsRead(Shaped):
     @property
     def problems(self) -> tuple[str, ...]:  # type: ignore[override]
         """The problems of the members read so far; of every member once complete."""
+        if not self._troubled:
+            return ()
         return summary([problem for found in self._in_order() for problem in found.problems])
 
     @property
