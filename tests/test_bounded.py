@@ -68,10 +68,15 @@ def test_a_1_mb_patient_id_is_a_400_not_an_echo():
 def test_resource_ids_longer_than_64_characters_are_a_400(client: Client):
     body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
     sent = copy.deepcopy(body)
-    sent["prefetch"]["pgx"]["entry"][0]["resource"]["id"] = "x" * 65
+    sent["prefetch"]["pgx"]["entry"][1]["resource"]["id"] = "x" * 65
     response = client.post(SIGN, json=sent)
     assert response.status_code == 400
-    assert response.json()["issue"][0]["expression"][0].startswith("prefetch.pgx")
+    assert response.json()["issue"][0]["expression"] == ["prefetch.pgx.entry[1].resource.id"]
+    sent = copy.deepcopy(body)
+    sent["prefetch"]["patient"]["id"] = "x" * 65
+    response = client.post(SIGN, json=sent)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["prefetch.patient.id"]
     body["context"]["draftOrders"]["entry"][0]["resource"]["id"] = "x" * 65
     response = client.post(SIGN, json=body)
     assert response.status_code == 400

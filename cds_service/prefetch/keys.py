@@ -108,12 +108,12 @@ def plan(
 def _ids_fit(key: str, value: Mapping[str, Any]) -> None:
     """A 400 for an id longer than FHIR's 64 characters: it would be echoed into every card."""
     if value.get("resourceType") == "Bundle":
-        entries = enumerate(value.get("entry") or [])
-        sent = [(f".entry[{i}].resource", e.get("resource")) for i, e in entries]
+        sent = [entry.get("resource") for entry in value.get("entry") or []]
     else:
-        sent = [("", value)]
-    for where, resource in sent:
+        sent = [value]
+    for index, resource in enumerate(sent):
         if isinstance(resource, dict) and len(str(resource.get("id") or "")) > ID_MAX:
+            where = f".entry[{index}].resource" if resource is not value else ""
             path = f"prefetch.{key}{where}.id"
             message = f"{path}: a FHIR id has at most {ID_MAX} characters"
             raise ClientError.of(400, "invalid", message, path)
