@@ -161,7 +161,7 @@ def _inputs(
     if bmi < nccn.adjusted_from_bmi:
         return _Way("NCCN", kg, floor, f"actual body weight (BMI {bmi:.1f})", creatinine)
     inches = height / nccn.cm_per_inch
-    ibw = nccn.ibw_base[sex] + nccn.ibw_per_inch * max(inches - 60, 0)
+    ibw = nccn.ibw_base[sex] + nccn.ibw_per_inch * max(inches - nccn.ibw_base_inches, 0)
     adjusted = ibw + nccn.adjusted_fraction * (kg - ibw)
     weight = (
         f"adjusted body weight (BMI {bmi:.1f}): IBW {format_number(ibw)} + "

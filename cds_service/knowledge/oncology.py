@@ -137,8 +137,9 @@ class NccnAdjustment:
     adjusted_from_bmi: float
     adjusted_fraction: float
     creatinine_floor: float
+    ibw_base_inches: float
     ibw_base: Mapping[str, float]
-    """Devine ideal body weight, kg at 60 inches, per sex."""
+    """Devine ideal body weight, kg at ``ibw_base_inches`` and below, per sex."""
     ibw_per_inch: float
     cm_per_inch: float
 
@@ -258,7 +259,8 @@ def load_oncology(doc: YamlMap, path: Path) -> Oncology:
                 adjusted_from_bmi=float(nccn["adjusted_weight_from_bmi"]),
                 adjusted_fraction=float(nccn["adjusted_weight_fraction"]),
                 creatinine_floor=float(nccn["creatinine_floor"]),
-                ibw_base={sex: float(kg) for sex, kg in nccn["ibw_at_60_inches"].items()},
+                ibw_base_inches=float(nccn["ibw_base_inches"]),
+                ibw_base={sex: float(kg) for sex, kg in nccn["ibw_at_base"].items()},
                 ibw_per_inch=float(nccn["ibw_per_inch"]),
                 cm_per_inch=float(nccn["cm_per_inch"]),
             ),
