@@ -143,8 +143,13 @@ def test_malformed_json_is_412_structure():
             "type": "searchset",
             "link": [{"relation": "next", "url": "http://[::1"}],
         },
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Observation", "id": "x" * 65}}],
+        },
     ],
-    ids=["entry-not-a-list", "next-link-not-a-url"],
+    ids=["entry-not-a-list", "next-link-not-a-url", "id-longer-than-fhir-allows"],
 )
 def test_a_malformed_bundle_is_412_structure(bundle: dict[str, Any]):
     def malformed(request: StandInRequest) -> tuple[int, dict[str, str], bytes]:
@@ -154,6 +159,7 @@ def test_a_malformed_bundle_is_412_structure(bundle: dict[str, Any]):
 
     response, _, _ = answer(malformed)
     assert set(issues(response).values()) == {"structure"}
+    assert "x" * 65 not in response.text  # a client's would be a 400: never echoed
 
 
 def test_a_non_fhir_answer_is_412_structure():

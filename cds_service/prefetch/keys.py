@@ -23,7 +23,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..protocol.fhir import reference_of
-from ..protocol.messages import ID_MAX, OrderSelectContext, OrderSignContext, PatientViewContext
+from ..protocol.messages import (
+    ID_MAX,
+    OrderSelectContext,
+    OrderSignContext,
+    PatientViewContext,
+    id_too_long,
+)
 from ..protocol.outcomes import ClientError, Issue
 from .queries import KeySpec, OnError, render
 from .reading import AsRead, Notes, content_of
@@ -112,7 +118,7 @@ def _ids_fit(key: str, value: Mapping[str, Any]) -> None:
     else:
         sent = [value]
     for index, resource in enumerate(sent):
-        if isinstance(resource, dict) and len(str(resource.get("id") or "")) > ID_MAX:
+        if id_too_long(resource):
             where = f".entry[{index}].resource" if resource is not value else ""
             path = f"prefetch.{key}{where}.id"
             message = f"{path}: a FHIR id has at most {ID_MAX} characters"

@@ -26,6 +26,13 @@ log = logging.getLogger("cds_service")
 
 ID_MAX = 64
 """The longest FHIR id: a longer one is a 400, never echoed into the cards."""
+
+
+def id_too_long(resource: Any) -> bool:
+    """Whether a resource as sent has an id longer than FHIR's 64 characters."""
+    return isinstance(resource, dict) and len(str(resource.get("id") or "")) > ID_MAX
+
+
 FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
 """A FHIR resource id (R4 ``id`` datatype)."""
 USER_ID = r"^[\d\w]+/[\d\w\-.]+$"  # invariant ord-1
@@ -104,7 +111,7 @@ class BundleEntry(_Tolerant):
             isinstance(value.get("resourceType"), str) and value["resourceType"]
         ):
             raise ValueError("a draft order needs its resourceType")
-        if value is not None and len(str(value.get("id") or "")) > ID_MAX:
+        if id_too_long(value):
             raise ValueError(f"a draft order's id is longer than FHIR's {ID_MAX} characters")
         return value
 
