@@ -9,13 +9,15 @@ Published examples are in ``fixtures/fhir/genomics-reporting/`` and ``biomarker-
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cds_service import facts
 from cds_service.ruleset.compiled import RuleSet
-from tests.conftest import fixture_json
+from cds_service.ruleset.loader import load_rule_set
+from tests.conftest import copy_rules, fixture_json, replace_in
 from tests.test_biomarkers import cancer, markers, read
 
 LOINC = "http://loinc.org"
@@ -155,6 +157,28 @@ INTACT = [ihc(g, "intact") for g in ("MLH1", "MSH2", "MSH6", "PMS2")]
 )
 def test_mmr_shapes(rule_set: RuleSet, results: list[dict[str, Any]], expected: str | None):
     assert status(rule_set, "Adenocarcinoma of colon", *results).get("dMMR") == expected
+
+
+def mmr_reported(rule_set: RuleSet) -> str | None:
+    stains = [ihc("MLH1", "loss"), *INTACT[1:3], ihc("PMS2", "loss")]
+    found = read(rule_set, PATIENT, [cancer(PATIENT, "Adenocarcinoma of colon"), *stains])
+    (mmr,) = [f for f in found if isinstance(f, facts.Finding) and f.finding == "MMR"]
+    return mmr.reported
+
+
+def test_the_finding_names_each_protein_in_the_rule_files_words(rule_set: RuleSet, tmp_path: Path):
+    said = "deficient by immunohistochemistry: MLH1 lost, MSH2 intact, MSH6 intact, PMS2 lost"
+    assert mmr_reported(rule_set) == said
+    rules = copy_rules(tmp_path)
+    replace_in(rules / "knowledge/oncology.yaml", "said: intact", "said: retained")
+    replace_in(rules / "knowledge/oncology.yaml", "method: immunohistochemistry", "method: IHC")
+    edited = load_rule_set(rules)
+    try:
+        assert mmr_reported(edited) == said.replace("intact", "retained").replace(
+            "immunohistochemistry", "IHC"
+        )
+    finally:
+        edited.close()
 
 
 def test_an_mlh1_variant_is_not_an_intact_protein(rule_set: RuleSet):

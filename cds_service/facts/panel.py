@@ -1,7 +1,8 @@
 """A finding read from one result per gene product (mismatch repair by immunohistochemistry).
 
-``rules/knowledge/oncology.yaml`` says which genes make the panel, which words show the method
-and which answers mean lost or kept; :mod:`cds_service.knowledge.panel` reads them. The latest
+``rules/knowledge/oncology.yaml`` says which genes make the panel, which words show the method,
+which answers mean lost or kept, and the words the finding is told in;
+:mod:`cds_service.knowledge.genepanels` reads them. The latest
 result per gene is used. Loss of any gene product gives the "any lost" value with the lost ones
 named; every one kept gives the "all kept" value; otherwise the finding stays not on file.
 """
@@ -51,11 +52,11 @@ def per_gene_finding(
         value = panel.all_kept
     else:
         return None
-    described = ", ".join(f"{g} {'lost' if g in lost else 'intact'}" for g in latest)
+    described = ", ".join(f"{g} {panel.said[latest[g][1]]}" for g in latest)
     return Finding(
         finding=spec.name,
         value=value,
-        reported=f"{value} by immunohistochemistry: {described}",
+        reported=f"{value} by {panel.method_said}: {described}",
         date=max(d for d, _, _ in latest.values()) or None,
         sources=tuple(r for _, _, r in latest.values()),
     )

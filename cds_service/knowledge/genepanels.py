@@ -28,6 +28,10 @@ class PerGene:
     kept_texts: frozenset[str]
     any_lost: str
     all_kept: str
+    method_said: str
+    """How the finding names the method ("deficient by immunohistochemistry")."""
+    said: Mapping[str, str]
+    """Per state (``lost``, ``kept``), the word each gene product is listed with."""
 
     def gene_in(self, texts: list[str]) -> str | None:
         for gene, pattern in self.gene_patterns.items():
@@ -59,4 +63,6 @@ def load_per_gene(entry: Mapping[str, Any]) -> PerGene:
         kept_texts=frozenset(normal_text(t) for t in entry["kept"].get("texts") or ()),
         any_lost=entry["any_lost"],
         all_kept=entry["all_kept"],
+        method_said=entry["method"],
+        said={state: entry[state]["said"] for state in ("lost", "kept")},
     )

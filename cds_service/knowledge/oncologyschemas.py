@@ -42,6 +42,9 @@ def oncology_schema() -> dict:
         ["band"],
         **{"not": {"required": ["below", "at_most"]}},  # one limit or none (the last band)
     )
+    state = closed({"said": TEXT, "codes": array(TEXT), "texts": array(TEXT)}, ["said"])
+    """A per-gene result's state (lost, kept): the word the finding lists it with, and how
+    results say it."""
     finding = closed(
         {
             "codes": array(CODE, minItems=1),
@@ -60,12 +63,13 @@ def oncology_schema() -> dict:
                 {
                     "genes": array(TEXT, minItems=2),
                     "method_words": array(TEXT, minItems=1),
-                    "lost": closed({"codes": array(TEXT), "texts": array(TEXT)}),
-                    "kept": closed({"codes": array(TEXT), "texts": array(TEXT)}),
+                    "method": TEXT,
+                    "lost": state,
+                    "kept": state,
                     "any_lost": TEXT,
                     "all_kept": TEXT,
                 },
-                ["genes", "method_words", "lost", "kept", "any_lost", "all_kept"],
+                ["genes", "method_words", "method", "lost", "kept", "any_lost", "all_kept"],
             ),
             "baseline_before_first_dose": closed(
                 {
