@@ -26,18 +26,16 @@ log = logging.getLogger("cds_service")
 
 ID_MAX = 64
 """The longest FHIR id: a longer one is a 400, never echoed into the cards."""
-
-
-def id_too_long(resource: Any) -> bool:
-    """Whether a resource as sent has an id longer than FHIR's 64 characters."""
-    return isinstance(resource, dict) and len(str(resource.get("id") or "")) > ID_MAX
-
-
 FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
 """A FHIR resource id (R4 ``id`` datatype)."""
 USER_ID = r"^[\d\w]+/[\d\w\-.]+$"  # invariant ord-1
 _SUMMARY_LIMIT = 140
 _ABSOLUTE_URL = r"^https?://[^\s/]+[^\s]*$"
+
+
+def id_too_long(resource: Any) -> bool:
+    """Whether a resource as sent has an id longer than FHIR's 64 characters."""
+    return isinstance(resource, dict) and len(str(resource.get("id") or "")) > ID_MAX
 
 
 class _Tolerant(BaseModel):
