@@ -1,13 +1,17 @@
 """Members no reader reads are left out of validation (issue 17): the cards prove it.
 
-A resource's narrative, business identifiers, own extensions and ``meta`` other than its
-profiles are not validated (``protocol/fhir.py``: ``UNREAD``). That is safe only while no reader
-reads them; if one ever does, some fixture's cards change when they are removed, and this fails.
+A resource's narrative, business identifiers, own extensions, ``meta`` other than its profiles,
+and the members no module names (who performed or asked for something, where, a Patient's
+contact details) are not validated (``protocol/fhir.py``: ``UNREAD``). That is safe only while
+no reader reads them; if one ever does, some fixture's cards change when they are removed, or
+the module that names one is found, and this fails.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,7 @@ from cds_service.ruleset.compiled import RuleSet
 from tests.conftest import FIXTURES, TODAY, request_fixture
 
 NAMES = sorted(p.stem for p in (FIXTURES / "requests").glob("*.json"))
+PACKAGE = Path(fhir.__file__).resolve().parent.parent
 
 
 ADDED = {
@@ -103,3 +108,20 @@ def test_a_wrong_narrative_no_longer_makes_a_resource_unreadable():
     assert fhir.validate(resource).status == "final"
     with pytest.raises(fhir.InvalidResource):
         fhir.validate({**resource, "subject": "Patient/x"})  # a member a reader reads
+
+
+def test_no_module_names_a_member_left_out_for_being_named_nowhere():
+    """A reader reads a member as an attribute of the model (``observation.performer``) or by
+    its name (``resource.get("performer")``): either names it. The one place allowed to is the
+    list itself."""
+    names = "|".join(sorted(fhir.NAMED_NOWHERE))
+    naming = re.compile(rf"\.({names})\b|[\"']({names})[\"']")
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "fhir.py" and path.parent.name == "protocol":
+            start = text.index("NAMED_NOWHERE = frozenset(")
+            text = text[:start] + text[text.index("\n)\n", start) :]
+        found += [f"{path.relative_to(PACKAGE)}: {m.group(0)}" for m in naming.finditer(text)]
+    assert found == []
+    assert {"performer", "requester", "address"} <= fhir.NAMED_NOWHERE <= fhir.UNREAD
