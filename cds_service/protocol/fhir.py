@@ -108,7 +108,7 @@ NAMED_NOWHERE = frozenset(
     }
 )
 """Members of some resource types that no module of the service names: who performed, asked
-for or recorded something, where and on what, and a Patient's contact details. No reader can
+for or asserted something, where and on what, and a Patient's contact details. No reader can
 read them; ``tests/test_unread_members.py`` fails the day one does."""
 UNREAD = frozenset({"text", "identifier", "extension"}) | NAMED_NOWHERE
 """Members of a resource no reader reads: its narrative, its business identifiers and its own
