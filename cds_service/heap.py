@@ -1,10 +1,9 @@
 """What the garbage collector walks, and when it may not.
 
 CPython's collector runs when allocations outnumber deallocations by a threshold, in the middle
-of whatever made the objects, and a full collection walks every tracked object. Two kinds of
-work make objects by the hundred thousand and need no collection while they do: building a
-rule set (long-lived, moved out of reach once built) and parsing a request body (a tree with no
-cycles, freed when the call ends).
+of whatever made the objects, and a full collection walks every tracked object. Building a rule
+set makes some 100,000 long-lived objects: no collection runs while it is built, and once it is
+the objects are moved out of the collector's reach.
 """
 
 from __future__ import annotations
@@ -32,8 +31,7 @@ def collector_paused() -> Iterator[None]:
     Building a rule set makes some 100,000 objects; each time they passed the collector's
     threshold a full collection walked them all while holding the GIL, so two to four pauses of
     30-110 ms fell on the calls served during a reload (:func:`settle_heap` collects once, at
-    the swap). Parsing the 800 kB body of a thousand resources made some 150 collections of
-    objects that cannot form a cycle: 14 ms of its 16 ms.
+    the swap).
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cds_service"
 STAGES: dict[str, int] = {
     "config": 0,  # settings: read by every stage, imports none
     "kept": 0,  # values kept between calls by content digest: any stage may keep some
-    "heap": 0,  # when the garbage collector may run: start-up, reloads and parsing pause it
+    "heap": 0,  # when the garbage collector may run: start-up and reloads pause it
     "observability": 0,  # metrics and structured logs: any stage may report to them
     "protocol": 1,  # CDS Hooks messages, FHIR R4 resources, OperationOutcomes
     "auth": 2,  # who may call: the client's JWT, checked before anything is read
