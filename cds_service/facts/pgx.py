@@ -90,17 +90,17 @@ def pharmacogenomics(
         if gene and fhir.has_code(observation.code, genomics.genotype_codes):
             parent_genes[f"Observation/{observation.id}"] = gene
 
-    on_file: set[str] = set()
-    """Every Observation's reference, when an implication without a gene needs them."""
+    on_file: set[str] | None = None
+    """Every Observation's reference, made when an implication without a gene needs them."""
     for observation in parsed:
         reference = f"Observation/{observation.id}"
         gene = _gene(observation, knowledge) or _derived_gene(observation, parent_genes)
-        if gene is None and not on_file:
-            on_file = {fhir.reference_of(r) for r in record.of_type("Observation")}
-        if gene is None and _derived_from_other(observation, on_file, genotype_references):
-            continue  # a TMB's or a located variant's implication: the biomarker readers' own
         if gene is None:
-            yield _not_read(reference, None, "no gene-studied component and none derivable")
+            if on_file is None:
+                on_file = {fhir.reference_of(r) for r in record.of_type("Observation")}
+            # a TMB's or a located variant's implication is the biomarker readers' own
+            if not _derived_from_other(observation, on_file, genotype_references):
+                yield _not_read(reference, None, "no gene-studied component and none derivable")
             continue
         seen_genes.add(gene)
         entry = results.setdefault(gene, _GeneResults())

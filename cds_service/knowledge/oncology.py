@@ -185,7 +185,7 @@ class Oncology:
             ((spec, rank) for spec in self.worded if (rank := spec.rank((), texts)) is not None),
             None,
         )
-        if len(self._by_words) >= 4096:
+        if len(self._by_words) >= _WORDS_KEPT:
             self._by_words.clear()
         self._by_words[texts] = found
         return found
@@ -196,6 +196,8 @@ class Oncology:
 
 
 _UNSEEN = object()
+_WORDS_KEPT = 4096
+"""Distinct code texts whose finding is remembered: far more than a rule set's result codes."""
 
 
 def load_oncology(doc: YamlMap, path: Path) -> Oncology:
