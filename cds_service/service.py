@@ -4,11 +4,14 @@
 :func:`call` runs the same steps without FHIR access, for the command line and the benchmarks.
 A key that stays without data blocks only the rules that read it (``ruleset/sources.py``), named
 on one card (``ruleset/notrun.py``); the call is a 412 only when no rule that reads the record
-can run.
+can run. A fault of the service's own reading of the record is said on a card too, not a 500: an
+EHR shows a failed call as no cards at all, which a clinician reads as an all-clear.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -22,7 +25,7 @@ from .cards.render import Firing, applied, distinct, render
 from .config import Settings
 from .engine.admission import admit
 from .engine.durable import MAX_FACTS
-from .observability.calls import fired, stage
+from .observability.calls import fired, request_id, stage
 from .prefetch import fhirclient, keys
 from .prefetch.record import PatientRecord
 from .protocol.messages import (
@@ -39,6 +42,7 @@ from .ruleset.compiled import RuleSet, Service
 from .store import repeats
 from .store.db import utcnow
 
+log = logging.getLogger(__name__)
 _UTC = ZoneInfo("UTC")
 SPEC_VERSION = "2.0.1"
 """The CDS Hooks version the service implements, announced in discovery (3.0's ``version``)."""
@@ -84,37 +88,77 @@ def decide(
     with stage("record"):
         reading = keys.Reading(context, planned, fetched, zone)
     why = {key: issue.message for key, issue in missing.items()}
-    cards = rule_set.remembered.cards(
-        reading.content,
-        today,
-        service.hook,
-        why,
-        ids.fingerprint,
-        lambda: check(service.hook, reading.record(), rule_set, today, why, blocked, ids),
-    )
+    try:
+        cards = rule_set.remembered.cards(
+            reading.content,
+            today,
+            service.hook,
+            why,
+            ids.fingerprint,
+            lambda: check(service.hook, reading, rule_set, today, why, blocked, ids),
+        )
+    except ReadingFailed as failure:
+        cards = failure.cards
     if overrides is not None:
         cards = repeats.apply(cards, rule_set, overrides, utcnow())
     fired([(c.source.topic.code if c.source.topic else "-", c.indicator) for c in cards])
     return CdsResponse(cards=cards)
 
 
+class ReadingFailed(Exception):
+    """The service failed reading a record: the card saying so is the answer, and it is never
+    remembered (the next call may read the record), so it passes the cache as an exception."""
+
+    def __init__(self, cards: list[Card]):
+        super().__init__("the service failed reading the record")
+        self.cards = cards
+
+
 def check(
     hook: str,
-    record: PatientRecord,
+    reading: keys.Reading,
     rule_set: RuleSet,
     today: date,
     why: Mapping[str, str],
     blocked: set[str],
     ids: CardIds,
 ) -> list[Card]:
-    """The cards of ``hook``'s rules on ``record``; the rules in ``blocked`` do not run, and
-    the keys in ``why`` are named on the card of checks that could not run."""
+    """The cards of ``hook``'s rules on the record read; the rules in ``blocked`` do not run,
+    and the keys in ``why`` are named on the card of checks that could not run.
+
+    Should reading the record fail, only the card that says so is answered
+    (:class:`ReadingFailed`), and the service log has the error under the reference it gives.
+    """
     rules = rule_set.of_hook(hook)
     with stage("facts"):
-        found = rule_set.remembered.facts(
-            record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
-        )
+        try:
+            record = reading.record()
+            found = rule_set.remembered.facts(
+                record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
+            )
+        except ClientError:
+            raise
+        except Exception as error:  # the service's own fault: no 500, see the module's doc
+            reference = request_id() or uuid.uuid4().hex[:12]
+            log.error("reading the record failed %s", reference, exc_info=error)
+            failed = [notrun.failed(rules, reference, reading.orders)]
+            unread = {rule.id for rule in rules if notrun.of_the_record(rule)}  # none is known
+            empty = PatientRecord(reading.patient_id)
+            raise ReadingFailed(_cards(hook, empty, rule_set, failed, unread, ids)) from None
         found += notrun.not_run(rules, why, found, record)
+    return _cards(hook, record, rule_set, found, blocked, ids)
+
+
+def _cards(
+    hook: str,
+    record: PatientRecord,
+    rule_set: RuleSet,
+    found: list[facts.Fact],
+    blocked: set[str],
+    ids: CardIds,
+) -> list[Card]:
+    """The cards of the rules not in ``blocked`` that ``found`` fires: the engine, then each
+    card rendered."""
     if len(found) > MAX_FACTS:  # a record this large is a client's to split, not a 500
         message = f"the record gives {len(found)} facts; the service checks at most {MAX_FACTS}"
         raise ClientError.of(413, "too-costly", message, "prefetch")

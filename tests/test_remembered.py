@@ -23,12 +23,16 @@ PATIENT = "pt-dpyd-c1905-het"
 UTC = ZoneInfo("UTC")
 
 
-def record_of(body: dict[str, Any], rule_set: RuleSet, zone: ZoneInfo = UTC) -> PatientRecord:
+def reading_of(body: dict[str, Any], rule_set: RuleSet, zone: ZoneInfo = UTC) -> keys.Reading:
     request = service.parse_request(body)
     chosen = rule_set.service_for(request.hook)
     assert chosen is not None
     context = service.read_context(chosen, request)
-    return keys.record(context, keys.plan(request.prefetch, context, chosen.keys, TODAY), {}, zone)
+    return keys.Reading(context, keys.plan(request.prefetch, context, chosen.keys, TODAY), {}, zone)
+
+
+def record_of(body: dict[str, Any], rule_set: RuleSet, zone: ZoneInfo = UTC) -> PatientRecord:
+    return reading_of(body, rule_set, zone).record()
 
 
 class Counted:
@@ -145,13 +149,13 @@ class Checks:
 
     def cards(self, body: dict[str, Any], **given: Any) -> list[Any]:
         inputs = {"today": TODAY, "hook": "order-sign", "not_run": {}, "uuid_key": "a"} | given
-        record = record_of(body, self.rule_set)
+        reading = reading_of(body, self.rule_set)
 
         def check() -> list[Any]:
             self.ran += 1
             return service.check(
                 inputs["hook"],
-                record,
+                reading,
                 self.rule_set,
                 inputs["today"],
                 inputs["not_run"],
@@ -160,7 +164,7 @@ class Checks:
             )
 
         return self.remembered.cards(
-            record.content,
+            reading.content,
             inputs["today"],
             inputs["hook"],
             inputs["not_run"],

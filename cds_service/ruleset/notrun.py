@@ -15,6 +15,9 @@ be shown so stays listed: never "nothing found" for "could not check".
 The card is a warning when a listed check may be about a draft drug order of this request (a
 prescriber is about to sign it without that check), else information: the record was not fully
 checked, but nothing being ordered now was left unchecked.
+
+When the service itself fails reading the record (a fault of its code, not of the request), no
+check of the record can run: :func:`failed` lists them all, on a card of its own.
 """
 
 from __future__ import annotations
@@ -89,6 +92,28 @@ def not_run(
             sources=tuple(f"prefetch '{key}'" for key in keys),  # one uuid per missing data
         )
     ]
+
+
+def failed(
+    rules: Iterable[Rule], reference: str, orders: Iterable[Mapping[str, Any]]
+) -> ChecksNotRun:
+    """The one fact of a call whose record the service failed to read, ``reference`` naming
+    its log line: every check of the record is counted (not listed: it is all of them), and
+    every draft drug order is concerned (by reference only: which drug it orders was not read)."""
+    drafts = [reference_of(o) for o in orders if o.get("resourceType") == "MedicationRequest"]
+    return ChecksNotRun(
+        queries=f"- the service failed reading this record (reference {reference})",
+        count=float(sum(1 for rule in rules if of_the_record(rule))),
+        keys="none",
+        orders="; ".join(drafts) or None,
+        fault=reference,
+        sources=("the service's reading of the record",),
+    )
+
+
+def of_the_record(rule: Rule) -> bool:
+    """Whether ``rule`` tests what the record holds: not only the checks that did not run."""
+    return any(condition["fact"] != ChecksNotRun.kind for condition in rule.when.values())
 
 
 def _text(said: str) -> str:
