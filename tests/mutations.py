@@ -205,6 +205,16 @@ def independent(
     )
 
 
+FAULT = "checks-not-run-fault"
+"""The rule of the card a call answers when the service fails reading the record
+(``rules/data-quality.yaml``): a defect, as a 5xx was before it."""
+
+
+def faulted(cards: list[Mapping[str, Any]]) -> bool:
+    """Whether ``cards`` say that the service failed reading the record."""
+    return any((card.get("source") or {}).get("topic", {}).get("code") == FAULT for card in cards)
+
+
 def unchanged_cards_missing(
     before: list[Mapping[str, Any]],
     after: list[Mapping[str, Any]],

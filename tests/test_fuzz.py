@@ -1,5 +1,6 @@
 """A property-based fuzzer over every fixture request (issue 12): no 5xx, a valid CDS Hooks
-answer, and no card lost that does not depend on what was mutated.
+answer, no fault of the service's reading, and no card lost that does not depend on what was
+mutated.
 
 The suite runs a bounded profile: every fixture once with a mutation drawn from its name, then
 hypothesis for a fixed number of examples. ``bench/fuzz.py`` runs the same mutations by the
@@ -70,6 +71,7 @@ def check(
     assert status == 200, (mutation, status)
     answer = CdsResponse.model_validate(body)  # the spec's invariants, summary < 140 included
     cards = [card.wire() for card in answer.cards]
+    assert not mutations.faulted(cards), (mutation, cards)  # a defect, though answered
     lost = mutations.unchanged_cards_missing(baseline(client, name), cards, mutation, facts)
     assert not lost, (mutation, lost)
 
