@@ -4,8 +4,8 @@
 :func:`call` runs the same steps without FHIR access, for the command line and the benchmarks.
 A key that stays without data blocks only the rules that read it (``ruleset/sources.py``), named
 on one card (``ruleset/notrun.py``); the call is a 412 only when no rule that reads the record
-can run. A fault of the service's own reading of the record is said on a card too, not a 500: an
-EHR shows a failed call as no cards at all, which a clinician reads as an all-clear.
+can run. A fault of the service's own, in reading or checking the record, is said on a card too,
+not a 500: an EHR shows a failed call as no cards at all, which a clinician reads as an all-clear.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from .cards.ids import PROCESS_IDS, CardIds
 from .cards.render import Firing, applied, distinct, render
 from .config import Settings
 from .engine.admission import admit
-from .engine.durable import MAX_FACTS
+from .engine.durable import MAX_FACTS, EngineBusy
+from .engine.supervisor import EngineUnavailable
 from .observability.calls import fired, request_id, stage
 from .prefetch import fhirclient, keys
 from .prefetch.record import PatientRecord
@@ -97,7 +98,7 @@ def decide(
             ids.fingerprint,
             lambda: check(service.hook, reading, rule_set, today, why, blocked, ids),
         )
-    except ReadingFailed as failure:
+    except CheckFailed as failure:
         cards = failure.cards
     if overrides is not None:
         cards = repeats.apply(cards, rule_set, overrides, utcnow())
@@ -105,13 +106,17 @@ def decide(
     return CdsResponse(cards=cards)
 
 
-class ReadingFailed(Exception):
-    """The service failed reading a record: the card saying so is the answer, and it is never
-    remembered (the next call may read the record), so it passes the cache as an exception."""
+class CheckFailed(Exception):
+    """The service failed checking a record: the card saying so is the answer, and it is never
+    remembered (the next call may succeed), so it passes the cache as an exception."""
 
     def __init__(self, cards: list[Card]):
-        super().__init__("the service failed reading the record")
+        super().__init__("the service failed checking the record")
         self.cards = cards
+
+
+_ANSWERED = (ClientError, EngineBusy, EngineUnavailable)
+"""What the app answers itself: the client's mistakes, and an engine busy or restarting (503)."""
 
 
 def check(
@@ -126,27 +131,28 @@ def check(
     """The cards of ``hook``'s rules on the record read; the rules in ``blocked`` do not run,
     and the keys in ``why`` are named on the card of checks that could not run.
 
-    Should reading the record fail, only the card that says so is answered
-    (:class:`ReadingFailed`), and the service log has the error under the reference it gives.
+    Should the service fail on the record in any other way, only the card that says so is
+    answered (:class:`CheckFailed`), and the service log has the error under the reference
+    the card gives.
     """
     rules = rule_set.of_hook(hook)
-    with stage("facts"):
-        try:
+    try:
+        with stage("facts"):
             record = reading.record()
             found = rule_set.remembered.facts(
                 record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
             )
-        except ClientError:
-            raise
-        except Exception as error:  # the service's own fault: no 500, see the module's doc
-            reference = request_id() or uuid.uuid4().hex[:12]
-            log.error("reading the record failed %s", reference, exc_info=error)
-            failed = [notrun.failed(rules, reference, reading.orders)]
-            unread = {rule.id for rule in rules if notrun.of_the_record(rule)}  # none is known
-            empty = PatientRecord(reading.patient_id)
-            raise ReadingFailed(_cards(hook, empty, rule_set, failed, unread, ids)) from None
-        found += notrun.not_run(rules, why, found, record)
-    return _cards(hook, record, rule_set, found, blocked, ids)
+            found += notrun.not_run(rules, why, found, record)
+        return _cards(hook, record, rule_set, found, blocked, ids)
+    except _ANSWERED:
+        raise
+    except Exception as error:  # the service's own fault: no 500, see the module's doc
+        reference = request_id() or uuid.uuid4().hex[:12]
+        log.error("checking the record failed %s", reference, exc_info=error)
+    failed = [notrun.failed(rules, reference, reading.orders)]
+    unchecked = {rule.id for rule in rules if notrun.of_the_record(rule)}  # none is known
+    empty = PatientRecord(reading.patient_id)
+    raise CheckFailed(_cards(hook, empty, rule_set, failed, unchecked, ids))
 
 
 def _cards(

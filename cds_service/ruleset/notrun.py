@@ -16,8 +16,8 @@ The card is a warning when a listed check may be about a draft drug order of thi
 prescriber is about to sign it without that check), else information: the record was not fully
 checked, but nothing being ordered now was left unchecked.
 
-When the service itself fails reading the record (a fault of its code, not of the request), no
-check of the record can run: :func:`failed` lists them all, on a card of its own.
+When the service itself fails on the record (a fault of its code, not of the request), no check
+of the record is known to have run: :func:`failed` counts them all, on a card of its own.
 """
 
 from __future__ import annotations
@@ -97,17 +97,17 @@ def not_run(
 def failed(
     rules: Iterable[Rule], reference: str, orders: Iterable[Mapping[str, Any]]
 ) -> ChecksNotRun:
-    """The one fact of a call whose record the service failed to read, ``reference`` naming
+    """The one fact of a call whose record the service failed to check, ``reference`` naming
     its log line: every check of the record is counted (not listed: it is all of them), and
     every draft drug order is concerned (by reference only: which drug it orders was not read)."""
     drafts = [reference_of(o) for o in orders if o.get("resourceType") == "MedicationRequest"]
     return ChecksNotRun(
-        queries=f"- the service failed reading this record (reference {reference})",
+        queries=f"- the service failed checking this record (reference {reference})",
         count=float(sum(1 for rule in rules if of_the_record(rule))),
         keys="none",
         orders="; ".join(drafts) or None,
         fault=reference,
-        sources=("the service's reading of the record",),
+        sources=("the service's check of the record",),
     )
 
 

@@ -58,7 +58,7 @@ class Unreadable(Fact):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChecksNotRun(Fact):
     """The checks of one answer that did not run because data they read could not be obtained,
-    or because the service failed reading the record (``fault``).
+    or because the service failed on the record (``fault``).
 
     One per answer, whatever the number of rule files: the clinician reads one card. Only the
     checks that could have fired for this request are listed (``ruleset/notrun.py``).
@@ -77,5 +77,5 @@ class ChecksNotRun(Fact):
     drugs: str | None = None
     """The same orders by their drugs only, for the summary."""
     fault: str | None = None
-    """When the service itself failed reading the record, the reference of its log line: then
-    no check of the record ran, and every one is listed."""
+    """When the service itself failed on the record, the reference of its log line: then no
+    check of the record is known to have run, and they are counted."""

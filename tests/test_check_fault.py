@@ -1,10 +1,10 @@
-"""A fault of the service's own reading of a record is a card, never a 500 or no cards.
+"""A fault of the service's own on a record is a card, never a 500 or no cards.
 
 An EHR shows a failed call as no cards at all, which a clinician reads as an all-clear. So when
-a reader of the record raises (a defect of the service, no request can be blamed), the call is
-answered with one warning card: no check ran, how many there are, and the reference that finds
-the error in the service log. The answer is not remembered: the next call reads the record
-afresh.
+a reader of the record, or a card's rendering, raises (a defect of the service, no request can
+be blamed), the call is answered with one warning card: no check is known to have run, how many
+there are, and the reference that finds the error in the service log. The answer is not
+remembered: the next call checks the record afresh.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cds_service import service
 from cds_service.facts import pgx
 from cds_service.prefetch import keys
 from tests import mutations
@@ -54,12 +55,12 @@ def test_a_failing_reader_answers_one_warning_card_that_counts_every_check(fresh
     assert card["indicator"] == "warning"
     assert mutations.faulted([card])  # what the fuzzers count as a defect
     assert card["summary"] == (
-        f"No check could run: the service failed reading this record (reference {reference})"
+        f"No check could be completed: the service failed on this record (reference {reference})"
     )
     assert problems(card) == []
-    assert "**None of the 164 checks of this service ran**" in card["detail"]
+    assert "**None of the 164 checks of this service could be completed**" in card["detail"]
     assert "MedicationRequest/medrx-draft-capecitabine-2a-13" in card["detail"]  # the evidence
-    assert f"reading the record failed {reference}" in out.getvalue()
+    assert f"checking the record failed {reference}" in out.getvalue()
     assert "KeyError" in out.getvalue()
     assert "a value read from the record" not in out.getvalue()  # the type, never the message
 
@@ -85,7 +86,21 @@ def test_at_patient_view_it_is_a_warning_too(fresh, monkeypatch):
     assert card["source"]["topic"]["code"] == mutations.FAULT
 
 
-def test_a_clients_mistake_found_while_reading_is_still_the_clients(fresh, monkeypatch):
+def test_a_card_that_cannot_be_rendered_is_the_same_fault(fresh, monkeypatch):
+    """The engine fired, but a card could not be made: none is known to be complete."""
+    rendered = service.render
+
+    def failing(firing, *args):
+        if firing.rule.id != mutations.FAULT:
+            raise ValueError("a value read from the record")
+        return rendered(firing, *args)
+
+    monkeypatch.setattr(service, "render", failing)
+    (card,) = _cards(fresh, SIGN, request_fixture(ORDER))
+    assert card["source"]["topic"]["code"] == mutations.FAULT
+
+
+def test_a_clients_mistake_found_while_checking_is_still_the_clients(fresh, monkeypatch):
     """Only the service's own faults become the card: a record too large is still a 413."""
     monkeypatch.setattr("cds_service.service.MAX_FACTS", 3)
     response = fresh.post(SIGN, json=request_fixture(ORDER))
