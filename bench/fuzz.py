@@ -6,7 +6,7 @@ for the cards of every fixture request as sent, then sends ``--requests`` mutate
 cycling through the fixtures, over ``--clients`` kept-alive connections. It prints:
 
 - 5xx answers (must be 0);
-- answers saying the service failed reading the record (``checks-not-run-fault``, must be 0);
+- answers saying the service failed on the record (``checks-not-run-fault``, must be 0);
 - connection resets and other transport errors (must be 0);
 - answers slower than 2 s (must be 0);
 - metamorphic failures: a card that does not depend on the mutated resource missing from the
@@ -205,7 +205,7 @@ def report(tally: Tally, seconds: float) -> int:
         )
     names = {
         "5xx": "5xx answers",
-        "fault": "answers of a fault of the service's reading",
+        "fault": "answers saying the service failed on the record",
         "connection": "connection resets / transport errors",
         "slow": f"answers over {SLOW:.0f} s",
         "metamorphic": "metamorphic failures",

@@ -206,7 +206,7 @@ def independent(
 
 
 FAULT = "checks-not-run-fault"
-"""The rule of the card a call answers when the service fails reading the record
+"""The rule of the card a call answers when the service fails on the record
 (``rules/data-quality.yaml``): a defect, as a 5xx was before it."""
 
 

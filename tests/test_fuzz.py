@@ -1,5 +1,5 @@
 """A property-based fuzzer over every fixture request (issue 12): no 5xx, a valid CDS Hooks
-answer, no fault of the service's reading, and no card lost that does not depend on what was
+answer, no fault of the service on the record, and no card lost that does not depend on what was
 mutated.
 
 The suite runs a bounded profile: every fixture once with a mutation drawn from its name, then
