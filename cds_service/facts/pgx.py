@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from fhir.resources.R4B.observation import Observation
 
-from ..knowledge.genomics import INDETERMINATE, AlleleTable, GeneGroup
+from ..knowledge.alleles import INDETERMINATE, AlleleTable
+from ..knowledge.genomics import GeneGroup
 from ..knowledge.tables import Knowledge
 from ..knowledge.words import word_pattern
 from ..prefetch.record import PatientRecord, relative

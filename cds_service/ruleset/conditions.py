@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.durable import Conditions
+from ..knowledge.alleles import INDETERMINATE
 from ..knowledge.care import EXTENTS
-from ..knowledge.genomics import INDETERMINATE
 from ..knowledge.tables import Knowledge
 from ..protocol.yamlfile import RuleFileError, YamlMap
 from .schemas import COMPARISONS
