@@ -131,28 +131,48 @@ def check(
     """The cards of ``hook``'s rules on the record read; the rules in ``blocked`` do not run,
     and the keys in ``why`` are named on the card of checks that could not run.
 
-    Should the service fail on the record in any other way, only the card that says so is
-    answered (:class:`CheckFailed`), and the service log has the error under the reference
-    the card gives.
+    Should a reader of the record fail, the rules testing what it reads do not run, and a card
+    names them; should the service fail on the record in any other way, that card says no check
+    was completed. Either answer passes the cache (:class:`CheckFailed`), and the service log
+    has the error under the reference the card gives.
     """
     rules = rule_set.of_hook(hook)
     try:
         with stage("facts"):
             record = reading.record()
-            found = rule_set.remembered.facts(
-                record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
-            )
+            try:
+                found = rule_set.remembered.facts(
+                    record, today, lambda: admit(facts.extract(record, rule_set.knowledge, today))
+                )
+                partly = None
+            except facts.PartlyRead as read:
+                found, partly = admit(read.found), read
             found += notrun.not_run(rules, why, found, record)
-        return _cards(hook, record, rule_set, found, blocked, ids)
+        if partly is None:
+            return _cards(hook, record, rule_set, found, blocked, ids)
+        reference = _logged(*partly.errors)
+        lost = {rule.id for rule in rules if notrun.testing(rule, partly.kinds)}
+        said = notrun.failed(rules, reference, reading.orders, partly.kinds)
+        found += [said] if said else []
+        cards = _cards(hook, record, rule_set, found, blocked | lost, ids)
     except _ANSWERED:
         raise
-    except Exception as error:  # the service's own fault: no 500, see the module's doc
-        reference = request_id() or uuid.uuid4().hex[:12]
-        log.error("checking the record failed %s", reference, exc_info=error)
-    failed = [notrun.failed(rules, reference, reading.orders)]
-    unchecked = {rule.id for rule in rules if notrun.of_the_record(rule)}  # none is known
-    empty = PatientRecord(reading.patient_id)
-    raise CheckFailed(_cards(hook, empty, rule_set, failed, unchecked, ids))
+    except (Exception, facts.LostInput) as error:  # the service's own fault: see the module's doc
+        reference = _logged(("check", error))
+        failed = [notrun.failed(rules, reference, reading.orders)]
+        unchecked = {rule.id for rule in rules if notrun.of_the_record(rule)}  # none is known
+        empty = PatientRecord(reading.patient_id)
+        cards = _cards(hook, empty, rule_set, [f for f in failed if f], unchecked, ids)
+    raise CheckFailed(cards)
+
+
+def _logged(*errors: tuple[str, BaseException]) -> str:
+    """The reference of the call, each error logged under it (its frames and type, never its
+    message: ``observability/logformat.py``)."""
+    reference = request_id() or uuid.uuid4().hex[:12]
+    for step, error in errors:
+        log.error("checking the record failed %s in %s", reference, step, exc_info=error)
+    return reference
 
 
 def _cards(

@@ -16,8 +16,9 @@ The card is a warning when a listed check may be about a draft drug order of thi
 prescriber is about to sign it without that check), else information: the record was not fully
 checked, but nothing being ordered now was left unchecked.
 
-When the service itself fails on the record (a fault of its code, not of the request), no check
-of the record is known to have run: :func:`failed` counts them all, on a card of its own.
+When the service itself fails on the record (a fault of its code, not of the request), the checks
+it could not complete are said on a card of their own (:func:`failed`): those that test what a
+failed reader yields, or all of them.
 """
 
 from __future__ import annotations
@@ -95,15 +96,30 @@ def not_run(
 
 
 def failed(
-    rules: Iterable[Rule], reference: str, orders: Iterable[Mapping[str, Any]]
-) -> ChecksNotRun:
-    """The one fact of a call whose record the service failed to check, ``reference`` naming
-    its log line: every check of the record is counted (not listed: it is all of them), and
-    every draft drug order is concerned (by reference only: which drug it orders was not read)."""
+    rules: Iterable[Rule],
+    reference: str,
+    orders: Iterable[Mapping[str, Any]],
+    lost: frozenset[str] | None = None,
+) -> ChecksNotRun | None:
+    """The one fact of a call on whose record the service failed, ``reference`` naming its log
+    line: with ``lost``, the fact kinds that could not be read, the checks that test one, listed
+    (none: no fact); without, every check of the record, counted. Every draft drug order is
+    concerned, by reference only: which drug it orders may not have been read."""
+    if lost is None:
+        listed = [rule for rule in rules if of_the_record(rule)]
+        queries = f"- the service failed checking this record (reference {reference}): "
+        queries += f"none of its {len(listed)} checks was completed"
+    else:
+        listed = [rule for rule in rules if testing(rule, lost)]
+        if not listed:
+            return None
+        queries = f"- the service failed reading part of this record (reference {reference}); "
+        queries += "the other checks ran as usual, these did not:\n"
+        queries += "\n".join(f"  - {rule.title}" for rule in listed)
     drafts = [reference_of(o) for o in orders if o.get("resourceType") == "MedicationRequest"]
     return ChecksNotRun(
-        queries=f"- the service failed checking this record (reference {reference})",
-        count=float(sum(1 for rule in rules if of_the_record(rule))),
+        queries=queries,
+        count=float(len(listed)),
         keys="none",
         orders="; ".join(drafts) or None,
         fault=reference,
@@ -114,6 +130,11 @@ def failed(
 def of_the_record(rule: Rule) -> bool:
     """Whether ``rule`` tests what the record holds: not only the checks that did not run."""
     return any(condition["fact"] != ChecksNotRun.kind for condition in rule.when.values())
+
+
+def testing(rule: Rule, kinds: frozenset[str]) -> bool:
+    """Whether a condition of ``rule``, present or absent, is on a fact of one of ``kinds``."""
+    return any(condition["fact"] in kinds for condition in rule.when.values())
 
 
 def _text(said: str) -> str:
