@@ -27,7 +27,11 @@ class LostInput(BaseException):
 
 
 class Lost:
-    """What a failed step would have given: any use of it raises :class:`LostInput`."""
+    """What a failed step would have given: any use of it raises :class:`LostInput`.
+
+    Only an identity or type test does not (``is None``, ``isinstance``): a reader tests what it
+    is handed by using it, and none tests an input so today.
+    """
 
     __slots__ = ("step",)
 
