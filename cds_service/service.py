@@ -159,10 +159,10 @@ def check(
         raise
     except (Exception, facts.LostInput) as error:  # the service's own fault: see the module's doc
         reference = _logged(("check", error))
-        failed = [notrun.failed(rules, reference, reading.orders)]
+        said = notrun.failed(rules, reference, reading.orders)
         unchecked = {rule.id for rule in rules if notrun.of_the_record(rule)}  # none is known
         empty = PatientRecord(reading.patient_id)
-        cards = _cards(hook, empty, rule_set, [f for f in failed if f], unchecked, ids)
+        cards = _cards(hook, empty, rule_set, [said] if said else [], unchecked, ids)
     raise CheckFailed(cards)
 
 
