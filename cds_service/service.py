@@ -4,8 +4,10 @@
 :func:`call` runs the same steps without FHIR access, for the command line and the benchmarks.
 A key that stays without data blocks only the rules that read it (``ruleset/sources.py``), named
 on one card (``ruleset/notrun.py``); the call is a 412 only when no rule that reads the record
-can run. A fault of the service's own, in reading or checking the record, is said on a card too,
-not a 500: an EHR shows a failed call as no cards at all, which a clinician reads as an all-clear.
+can run. A fault of the service's own is said on a card too, not a 500: an EHR shows a failed
+call as no cards at all, which a clinician reads as an all-clear. A reader's fault loses only the
+checks of what it, and any reader that used its output, reads (``facts/steps.py``); any other
+loses every check.
 """
 
 from __future__ import annotations

@@ -211,7 +211,7 @@ FAULT = "checks-not-run-fault"
 
 
 def faulted(cards: list[Mapping[str, Any]]) -> bool:
-    """Whether ``cards`` say that the service failed reading the record."""
+    """Whether ``cards`` say that the service failed on the record."""
     return any((card.get("source") or {}).get("topic", {}).get("code") == FAULT for card in cards)
 
 

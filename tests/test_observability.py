@@ -258,7 +258,7 @@ def test_an_exception_is_logged_with_its_frames_but_not_its_message(form, monkey
     with captured(form) as out, client_for() as client:
         response = client.post("/cds-services/oncology-order-sign", json=body)
     text = out.getvalue()
-    assert response.status_code == 200  # the fault's card (tests/test_reading_fault.py)
+    assert response.status_code == 200  # the fault's card (tests/test_check_fault.py)
     assert response.headers["X-Request-ID"] in text
     assert "Traceback (most recent call last)" in text
     assert re.search(r'clinical\.py\\?", line \d+, in patient', text)  # the frames, each
