@@ -43,19 +43,20 @@ class _Found:
         self.repairs: list[str] = []
 
 
-class _ReadAsSent:
+class _ReadAsSent(set[tuple[str, str, str | bytes]]):
     """Members known to read exactly as sent, by resource type, name and exact JSON text.
 
     Whether a member has a zone-less time or a shape problem depends on nothing else, and most
     members (a code, a status, a reference, a quantity) recur across resources and calls: one
     look-up instead of two walks. Bounded: emptied when full. Members of over 1 kB are walked.
+    A set itself, so that the look-up every first read makes is the set's own.
     """
 
     LONGEST = 1024
     CAPACITY = 16_384
 
     def __init__(self) -> None:
-        self._keys: set[tuple[str, str, str | bytes]] = set()
+        super().__init__()
         self._lock = threading.Lock()
 
     def key(self, kind: str, name: Any, item: Any) -> tuple[str, str, str | bytes] | None:
@@ -69,14 +70,11 @@ class _ReadAsSent:
             return None
         return (kind, name, text) if len(text) <= self.LONGEST else None
 
-    def __contains__(self, key: tuple[str, str, str | bytes]) -> bool:
-        return key in self._keys
-
     def add(self, key: tuple[str, str, str | bytes]) -> None:
         with self._lock:
-            if len(self._keys) >= self.CAPACITY:
-                self._keys.clear()
-            self._keys.add(key)
+            if len(self) >= self.CAPACITY:
+                self.clear()
+            super().add(key)
 
 
 _AS_SENT = _ReadAsSent()
