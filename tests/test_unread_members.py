@@ -111,6 +111,40 @@ def test_a_wrong_narrative_no_longer_makes_a_resource_unreadable():
         fhir.validate({**resource, "subject": "Patient/x"})  # a member a reader reads
 
 
+WRONG_UNREAD = {
+    "text": {"status": "generated", "div": 42},
+    "identifier": [{"system": 7}],
+    "extension": ["not an extension"],
+    "performer": [{"reference": ["Practitioner/x"]}],
+    "category": [5],
+}
+"""Members no reader reads, each holding a JSON type FHIR does not allow there (in lists, as
+FHIR has them: a lone item is read as a list of one, and the cards citing it say so)."""
+
+
+def test_wrong_unread_members_leave_a_resource_read_as_before_through_the_service(
+    rule_set: RuleSet,
+):
+    """A resource is read member by member (``prefetch/reading.py``): validation takes only
+    the members a reader reads, so a broken narrative or identifier no longer makes a genotype
+    "could not be read" and its dose card lose the activity score."""
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    sound = cards(rule_set, request_fixture(name))
+    broken = request_fixture(name)
+    broken["prefetch"]["pgx"]["entry"][0]["resource"].update(WRONG_UNREAD)
+    assert cards(rule_set, broken) == sound
+    assert any("(AS 1)" in card["summary"] for card in sound)
+
+
+def test_a_wrong_member_a_reader_reads_still_makes_the_resource_unreadable(rule_set: RuleSet):
+    name = "dpyd-c1905-het-capecitabine.order-sign"
+    broken = request_fixture(name)
+    genotype = broken["prefetch"]["pgx"]["entry"][0]["resource"]
+    genotype.update(WRONG_UNREAD, subject=["Patient/pt-dpyd-c1905-het"])  # one, not a list
+    summaries = [card["summary"] for card in cards(rule_set, broken)]
+    assert any(f"{fhir.reference_of(genotype)} could not be read" in s for s in summaries)
+
+
 def test_no_module_names_a_member_left_out_for_being_named_nowhere():
     """A reader reads a member as an attribute of the model (``observation.performer``) or by
     its name (``resource.get("performer")``): either names it. The one place allowed to is the

@@ -74,8 +74,8 @@ def _merged(facts: list[Unreadable]) -> Unreadable:
 
 def unreported(record: PatientRecord, found: Iterable[Fact]) -> list[Unreadable]:
     """An :class:`Unreadable` for each resource of the wrong shape that no fact cites: the
-    shape of the members some reader read (``prefetch/reading.py``), of every member of a
-    resource validated or of a draft order.
+    shape of the members some reader or validation read (``prefetch/reading.py``), and of
+    every member of the patient and of a draft order.
 
     A fact that cites such a resource has read it and said what it could not use (a cumulative
     dose "not computed" names the administration that is not valid FHIR).

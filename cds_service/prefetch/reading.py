@@ -7,8 +7,11 @@ at costs nothing, and what one does is exactly what the eager walk gave:
 
 - a member read through the mapping (``get``, ``[]``, ``in``) is shaped and zoned first, and its
   problems and notes are kept;
-- validation, iteration, comparison and copies see the whole resource shaped
-  (:meth:`AsRead.complete`), as do the notes a card gives for a resource it cites;
+- validation shapes the members it takes, those a reader reads (``fhir.UNREAD`` are not), and
+  only their problems make the resource invalid (:meth:`AsRead.shaped`): a broken narrative
+  no longer makes a genotype unreadable, and a narrative is not walked to validate a result;
+- iteration, comparison and copies see the whole resource shaped (:meth:`AsRead.complete`),
+  as do the notes a card gives for a resource it cites;
 - ``problems`` lists what the members read so far have: a result whose ``code`` is a number
   is still "could not be read" (``facts/grouped.py``), because the readers look at the members
   that say what a resource is; a broken member no reader reads is no longer reported.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -141,6 +144,24 @@ class AsRead(Shaped):
                 self._shape(name)
             self._whole = True
         return self
+
+    def names(self) -> list[str]:
+        """The names of the members as sent, none shaped for asking."""
+        return list(self._raw)
+
+    def shaped(self, names: Sequence[str]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The members named that are kept, each shaped first, and the problems of them all in
+        the order sent: the members not named are left as they are."""
+        kept = {}
+        for name in names:
+            self._shape(name)
+            if dict.__contains__(self, name):
+                kept[name] = dict.__getitem__(self, name)
+        if not self._troubled:  # as most are: no problem to put in order
+            return kept, ()
+        wanted = set(names)
+        found = (self._found[name] for name in self._raw if name in wanted)
+        return kept, summary([problem for each in found for problem in each.problems])
 
     def _in_order(self) -> Iterator[_Found]:
         return (self._found[name] for name in self._raw if name in self._found)

@@ -73,9 +73,9 @@ class _Validated:
         self._kept: Kept[FHIRResourceModel | InvalidResource] = Kept(capacity, on_second_use=True)
 
     def verdict(self, resource: Mapping[str, Any]) -> FHIRResourceModel | InvalidResource:
-        if isinstance(resource, Shaped) and resource.problems:
-            return InvalidResource(reference_of(resource), "; ".join(resource.problems))
-        read = read_members(resource)
+        read, problems = _read(resource)
+        if problems:
+            return InvalidResource(reference_of(resource), "; ".join(problems))
         key = content_digest(read)
         if key is None:
             return _verdict(read)
@@ -125,7 +125,8 @@ extensions (an extension of an element inside it is still validated), and those 
 or not as a resource's. Validating them, with ``meta`` but its profiles, was a quarter to a third
 of validation on the bench's requests (the narrative, identifiers and extensions), a further
 7-10 % (those named nowhere) and 16-18 % of what was left (those not named as a resource's), so
-they are left out of it, and a wrong one no longer makes a resource unreadable.
+they are left out of it, and a wrong one no longer makes a resource unreadable: a resource
+read member by member is not even shaped in them (``prefetch/reading.py``).
 ``tests/test_unread_members.py`` proves that every fixture's cards are the same without them."""
 META_READ = frozenset({"profile"})
 """Of ``meta``, what a reader reads: the profiles (a Condition's tells what it records). The
@@ -134,7 +135,18 @@ tags of an order are read as sent, never through validation."""
 
 def read_members(resource: Mapping[str, Any]) -> dict[str, Any]:
     """``resource`` with only the members a reader reads: what is validated."""
-    read = {name: value for name, value in resource.items() if name not in UNREAD}
+    return _read(resource)[0]
+
+
+def _read(resource: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The members a reader reads, and the problems of their shape. Of a resource shaped
+    member by member on first read (``prefetch/reading.py``), only these are shaped."""
+    sent = resource.names() if isinstance(resource, Shaped) else resource
+    names = [name for name in sent if name not in UNREAD]
+    if isinstance(resource, Shaped):
+        read, problems = resource.shaped(names)
+    else:
+        read, problems = {name: resource[name] for name in names}, ()
     meta = read.get("meta")
     if isinstance(meta, Mapping):
         kept = {name: value for name, value in meta.items() if name in META_READ}
@@ -142,7 +154,7 @@ def read_members(resource: Mapping[str, Any]) -> dict[str, Any]:
             read["meta"] = kept
         else:
             del read["meta"]
-    return read
+    return read, problems
 
 
 def _verdict(resource: Mapping[str, Any]) -> FHIRResourceModel | InvalidResource:
@@ -173,8 +185,8 @@ validated_models = _Validated(capacity=4096)
 def validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     """The R4B model of ``resource``, or :class:`InvalidResource` saying which fields are wrong."""
     if isinstance(resource, Shaped):
-        if resource.validated is None:  # a resource as read: every member, shaped
-            resource.validated = validated_models.verdict(resource.complete())
+        if resource.validated is None:  # as read: the members a reader reads, shaped
+            resource.validated = validated_models.verdict(resource)
         found = resource.validated
     else:
         found = validated_models.verdict(resource)

@@ -24,7 +24,7 @@ import datetime
 import decimal
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Any
 
@@ -51,6 +51,15 @@ class Shaped(dict[str, Any]):
     def complete(self) -> Shaped:
         """Every member shaped: this one is (``prefetch/reading.py`` shapes on first read)."""
         return self
+
+    def names(self) -> list[str]:
+        """The names of the members, none shaped for asking."""
+        return list(dict.keys(self))
+
+    def shaped(self, names: Sequence[str]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The members named that are kept, and their problems: here, conformed whole, the
+        problems of every member."""
+        return {name: self[name] for name in names if name in self}, self.problems
 
 
 @lru_cache(maxsize=1024)
