@@ -1,7 +1,7 @@
 """Instructions per call, counted by valgrind's callgrind: a figure a busy machine does not move.
 
 CPU time per call (``vs_floor.py``) is the headline, but on a shared two-core virtual machine it
-moved by a factor of two within one hour on unchanged code (16.7 to 40 ms for ``dpyd-1000``).
+moved by 60 % within a quarter of an hour on unchanged code (20.7 to 33.7 ms for ``dpyd-1000``).
 An instruction count is the same from run to run to within half a percent, so it tells whether
 a change to the code made a call cheaper, by how much, and which change did.
 
