@@ -2,7 +2,7 @@
 
 CPU time per call (``vs_floor.py``) is the headline, but on a shared two-core virtual machine it
 moved by 60 % within a quarter of an hour on unchanged code (20.7 to 33.7 ms for ``dpyd-1000``).
-An instruction count is the same from run to run to within half a percent, so it tells whether
+An instruction count is the same from run to run to within one percent, so it tells whether
 a change to the code made a call cheaper, by how much, and which change did.
 
 Each request runs in a process of its own under ``valgrind --tool=callgrind``, with counting
