@@ -141,12 +141,10 @@ def read_members(resource: Mapping[str, Any]) -> dict[str, Any]:
 def _read(resource: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The members a reader reads, and the problems of their shape. Of a resource shaped
     member by member on first read (``prefetch/reading.py``), only these are shaped."""
-    sent = resource.names() if isinstance(resource, Shaped) else resource
-    names = [name for name in sent if name not in UNREAD]
     if isinstance(resource, Shaped):
-        read, problems = resource.shaped(names)
+        read, problems = resource.shaped([n for n in resource.names() if n not in UNREAD])
     else:
-        read, problems = {name: resource[name] for name in names}, ()
+        read, problems = {n: value for n, value in resource.items() if n not in UNREAD}, ()
     meta = read.get("meta")
     if isinstance(meta, Mapping):
         kept = {name: value for name, value in meta.items() if name in META_READ}
