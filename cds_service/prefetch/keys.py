@@ -165,12 +165,11 @@ def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         return [value]
     resources = []
     for index, entry in enumerate(_list(value, "entry")):
-        where = f"entry[{index}]"
         if not isinstance(entry, dict):
-            raise Malformed(where, "an object")
+            raise Malformed(f"entry[{index}]", "an object")
         search = entry.get("search") or {}
         if not isinstance(search, dict):
-            raise Malformed(f"{where}.search", "an object")
+            raise Malformed(f"entry[{index}].search", "an object")
         if isinstance(entry.get("resource"), dict) and search.get("mode", "match") != "outcome":
             resources.append(entry["resource"])
     return resources
