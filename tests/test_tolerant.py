@@ -54,6 +54,23 @@ def test_the_sandbox_reason_code_keeps_the_dpyd_card(client: Client):
     assert "reasonCode was sent as one item, read as a list of one" in cards[0]["detail"]
 
 
+def test_a_lone_item_no_reader_reads_is_not_said_on_the_card(client: Client):
+    """How an identifier was read changes nothing a card says, so the card citing the
+    resource does not say it (``fhir.UNREAD``); a lone item a reader reads still is said.
+    (The order's suggested update carries its identifiers, as a list: FHIR's shape.)"""
+    body = request_fixture("dpyd-c1905-het-capecitabine.order-sign")
+    sound = [card["detail"] for card in answer(client, body)]
+    lone = {"system": "urn:oid:1.2.3.4", "value": "sent-alone"}
+    draft(body)["identifier"] = lone
+    find(body, DPYD_RESULT)["identifier"] = lone
+    assert [card["detail"] for card in answer(client, body)] == sound
+    assert "**Read with care**" not in sound[0]
+    draft(body)["reasonCode"] = {"text": "read by the rules"}
+    noted = answer(client, body)[0]["detail"]
+    assert "reasonCode was sent as one item, read as a list of one" in noted
+    assert "identifier" not in noted
+
+
 def _lone(value: Any) -> Iterator[None]:
     """Every list of one object below ``value`` replaced, in place, by that object."""
     items = value.items() if isinstance(value, dict) else enumerate(value)

@@ -10,8 +10,8 @@ at costs nothing, and what one does is exactly what the eager walk gave:
 - validation shapes the members it takes, those a reader reads (``fhir.UNREAD`` are not), and
   only their problems make the resource invalid (:meth:`AsRead.shaped`): a broken narrative
   no longer makes a genotype unreadable, and a narrative is not walked to validate a result;
-- iteration, comparison and copies see the whole resource shaped (:meth:`AsRead.complete`),
-  as do the notes a card gives for a resource it cites;
+- iteration, comparison and copies see the whole resource shaped (:meth:`AsRead.complete`);
+  the notes a card gives for a resource it cites are of the members a reader reads;
 - ``problems`` lists what the members read so far have: a result whose ``code`` is a number
   is still "could not be read" (``facts/grouped.py``), because the readers look at the members
   that say what a resource is; a broken member no reader reads is no longer reported.
@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from ..protocol.fhir import content_digest, reference_of
+from ..protocol.fhir import UNREAD, content_digest, reference_of
 from ..protocol.shape import Shaped, member, summary
 from .zones import zoned_member
 
@@ -176,8 +176,12 @@ class AsRead(Shaped):
     @property
     def notes(self) -> tuple[str, ...]:
         """How the resource was read where it was not sent as FHIR requires: the zone-less
-        times, then the repairs, of every member."""
-        members = list(self.complete()._in_order())
+        times, then the repairs, of the members a reader reads. How a narrative or an
+        identifier was read changes nothing a card says, so a card does not say it."""
+        read = [name for name in self._raw if name not in UNREAD]
+        for name in read:
+            self._shape(name)
+        members = [self._found[name] for name in read if name in self._found]
         return (
             *(n for f in members for n in f.zone_notes),
             *(n for f in members for n in f.repairs),
