@@ -168,8 +168,8 @@ def findings(
             candidates.setdefault(spec.name, []).append((rank, _when(resource) or "", resource))
     seen: set[str] = set()
     for name, found in candidates.items():
-        found.sort(key=lambda item: item[1], reverse=True)  # latest first, then best code,
-        found.sort(key=lambda item: (_data_absent(item[2]), item[0]))  # a value before none
+        found.sort(key=lambda item: item[1], reverse=True)  # the latest first among equals of:
+        found.sort(key=lambda item: (_data_absent(item[2]), item[0]))  # a value, the best code
         seen.add(name)
         after = knowledge.procedures.follow_up.get(name, frozenset())
         plausible = knowledge.plausibility

@@ -123,7 +123,7 @@ class AsRead(Shaped):
         return dict.__getitem__(self, name)
 
     def get(self, name: Any, default: Any = None) -> Any:
-        try:  # every reader asks for the type and the code; a ranking, for members not sent
+        try:  # every reader asks for the type and the code, and rankings for members not sent
             if name not in self._found and name in self._raw:
                 self._shape(name)
         except TypeError:  # an unhashable name, as dict.get raises it
