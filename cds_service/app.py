@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from fastapi.telemetry import TelemetryConfig
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,  # the generated one described no real request or answer
         lifespan=lifespan,
+        telemetry=_OWN_TELEMETRY_ONLY,
     )
     app.state.rules = live
     app.state.engine = pool
@@ -178,6 +180,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(body, media_type=media_type)
 
     return app
+
+
+_OWN_TELEMETRY_ONLY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+"""FastAPI's OpenTelemetry off, whatever provider the process has: the service's telemetry is
+the call line (names and figures, never patient data) and ``/metrics``. FastAPI's would send a
+span per call and the messages of errors to any provider an agent set for the process, and a
+provider that fails would fail every call with a 500."""
 
 
 def _served(chosen: Service, request: HookRequest, rule_set: RuleSet, cards: list[Card]) -> Served:

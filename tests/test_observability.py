@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -284,6 +285,35 @@ def test_another_librarys_error_is_written_without_its_message(monkeypatch):
             logger.handlers, logger.propagate, logger.level = handlers, propagate, level
     (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
     assert (line["logger"], line["exception"]) == ("asyncio", "KeyError")
+
+
+class _Recording:
+    """An OpenTelemetry provider, as an operator's agent sets one globally: it notes each ask."""
+
+    def __init__(self, asked: list[str]):
+        self.asked = asked
+
+    def __getattr__(self, name: str) -> Any:
+        self.asked.append(name)
+        raise AttributeError(name)
+
+
+def test_nothing_goes_to_an_opentelemetry_provider_set_for_the_process(monkeypatch):
+    """The service's telemetry is its own: the call line (names and figures, no patient data)
+    and ``/metrics``. FastAPI's, which takes any provider set for the process, would send it
+    spans of each call and the messages of errors, which these lines never carry; and this
+    provider, which fails when asked, made every call a 500."""
+    from opentelemetry import _logs, metrics, trace
+
+    asked: list[str] = []
+    for api, getter in ((trace, "get_tracer_provider"), (metrics, "get_meter_provider")):
+        monkeypatch.setattr(api, getter, lambda: _Recording(asked))
+    monkeypatch.setattr(_logs, "get_logger_provider", lambda: _Recording(asked))
+    with client_for() as client:
+        body = request_fixture("dpyd-2a-13-capecitabine.order-sign")
+        assert client.post("/cds-services/oncology-order-sign", json=body).status_code == 200
+        assert client.post("/cds-services/no-such-service", json=body).status_code == 404
+    assert asked == []
 
 
 def test_feedback_is_logged_with_the_card_uuid_and_nothing_else_the_client_sent():
