@@ -7,6 +7,7 @@ may carry a patient id, a patient's name, a fixture's name or a token.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -15,7 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import pytest
+from prometheus_client import generate_latest
 
 from cds_service.app import create_app
 from cds_service.config import Settings
@@ -233,6 +236,49 @@ def test_an_unexpected_error_keeps_its_request_id():
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert {line["request_id"] for line in lines} == {given}  # the traceback's line too
     assert any(line["status"] == 500 for line in lines if "status" in line)
+
+
+def test_a_client_gone_before_its_body_is_read_is_a_499_not_an_error():
+    """A client that closes the connection halfway through its body: no one to answer, and not
+    the service's fault. It was logged as an unexpected error, traceback and all, and counted as
+    a 500, which an operator's alert on 5xx would page for."""
+    app = create_app(Settings(rules_dir=RULES, today=TODAY, auth="off"))
+    half = orjson.dumps(request_fixture("dpyd-2a-13-capecitabine.order-sign"))[:500]
+    messages = [
+        {"type": "http.request", "body": half, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/cds-services/oncology-order-sign",
+        "raw_path": b"/cds-services/oncology-order-sign",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+    labels = {"endpoint": "call", "service": "oncology-order-sign", "status": "499"}
+    before = _sample(generate_latest().decode(), "cds_calls_total", **labels)
+    with captured("json") as out:
+        asyncio.run(app(scope, receive, send))
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    (line,) = lines  # the call's line, and no "unexpected error" with a traceback
+    assert (line["status"], line["level"]) == (499, "INFO")
+    assert sent == []  # the client is gone: nothing was sent
+    assert _sample(generate_latest().decode(), "cds_calls_total", **labels) == before + 1
 
 
 @pytest.mark.parametrize("form", ["text", "json"])

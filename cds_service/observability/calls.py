@@ -83,6 +83,18 @@ def request_id() -> str | None:
     return record.request_id if record else None
 
 
+CLIENT_CLOSED = 499
+"""Not an HTTP status: nginx's name for a call whose client closed the connection before the
+answer, so that it is counted and logged as the client's doing, never as the service's 500."""
+
+
+def client_gone() -> None:
+    """The client closed the connection before its body was read: there is no one to answer."""
+    record = _current.get()
+    if record is not None:
+        record.status = CLIENT_CLOSED
+
+
 @contextmanager
 def stage(name: str) -> Iterator[None]:
     """Time one stage of an HTTP call, into its histogram and the call's log line.

@@ -8,6 +8,10 @@
   ``Exception`` to its outermost middleware, which sends the answer and then re-raises, and the
   server closes the kept-alive connection: the client's next request on it fails.
   :class:`ContainErrors` answers inside the app instead, so nothing reaches the server.
+- **A client gone before its body was read is not an error.** Starlette raises
+  ``ClientDisconnect``; it was logged as an unexpected error with its traceback and counted as
+  a 500. It is the client's doing and there is no one to answer: a 499 in the call's line and
+  count, at the level of any call.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 
-from ..observability.calls import request_id
+from ..observability.calls import client_gone, request_id
 from .outcomes import ClientError, Issue, operation_outcome
 
 log = logging.getLogger("cds_service")
@@ -69,6 +74,8 @@ class ContainErrors:
 
         try:
             await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            client_gone()
         except Exception as error:
             if started:
                 raise
