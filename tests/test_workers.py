@@ -193,6 +193,23 @@ def test_a_worker_that_dies_is_replaced(tmp_path):
     assert statuses == [200] * 8
 
 
+def test_a_request_head_of_megabytes_is_refused_and_the_service_serves_on(tmp_path):
+    """The head of a request is read by h11, which stops buffering a head that grows past its
+    bound and answers 400; httptools, which uvicorn takes when it is installed, read a 20 MB
+    header into memory, as many as clients sent."""
+    with served(tmp_path, workers=2) as service:
+        host, port = service.base.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n"
+            try:  # the answer may come, and the connection close, before all of it is sent
+                connection.sendall(head)
+                answer = connection.recv(200)
+            except (BrokenPipeError, ConnectionResetError):
+                answer = b"reset"
+        assert answer.startswith((b"HTTP/1.1 400", b"reset")), answer
+        assert httpx.get(f"{service.base}/health", timeout=10).status_code == 200
+
+
 def test_answers_are_sent_at_once_not_held_for_the_clients_ack():
     """Each connection inherits TCP_NODELAY from the listening socket. Without it, Nagle's
     algorithm held the last segment of every answer until the client's delayed ACK: about

@@ -76,8 +76,9 @@ def _run(app: Any, listen: Listen, sock: socket.socket) -> None:
     log.info("serving on http://%s:%d (pid %d)", host, port, os.getpid())
     config = uvicorn.Config(
         app,
-        # the defaults ("auto") take httptools and uvloop, which the service depends on: a warm
-        # call costs 12 % less CPU than on h11 and asyncio, a first call 9 % (bench/README.md)
+        # h11, never httptools, which uvicorn would take if installed: h11 answered a 2 MB
+        # header with a 400, where httptools read a 20 MB one into memory (bench/README.md)
+        http="h11",
         log_config=None,  # logformat.configure routed uvicorn's loggers already
         log_level=listen.log_level,
         access_log=False,  # the call's own line (observability.calls) replaces it
