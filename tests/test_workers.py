@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
 from cds_service.observability import workers
 from tests.conftest import RULES, request_fixture
@@ -208,6 +209,29 @@ def test_a_request_head_of_megabytes_is_refused_and_the_service_serves_on(tmp_pa
                 answer = b"reset"
         assert answer.startswith((b"HTTP/1.1 400", b"reset")), answer
         assert httpx.get(f"{service.base}/health", timeout=10).status_code == 200
+
+
+def test_the_server_reads_http_with_h11_even_where_httptools_is_installed(monkeypatch):
+    """The test above passes wherever httptools is missing, as in CI; this one fails the day
+    the config stops naming h11, which uvicorn's default ("auto") would replace by httptools
+    in any environment that has it."""
+    configs: list[uvicorn.Config] = []
+
+    class Recorded:
+        def __init__(self, config: uvicorn.Config):
+            configs.append(config)
+
+        def run(self, sockets: list[socket.socket]) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn, "Server", Recorded)
+    listen = workers.Listen("127.0.0.1", 0, "warning", "text", None)
+    sock = workers._bind("127.0.0.1", 0, reuse_port=False)
+    try:
+        workers._run(object(), listen, sock)
+    finally:
+        sock.close()
+    assert [config.http for config in configs] == ["h11"]
 
 
 def test_answers_are_sent_at_once_not_held_for_the_clients_ack():
