@@ -119,7 +119,7 @@ WRONG_UNREAD = {
     "category": [5],
 }
 """Members no reader reads, each holding a JSON type FHIR does not allow there (in lists, as
-FHIR has them: a lone item is read as a list of one, and the cards citing it say so)."""
+FHIR has them: a lone item would be a repair, which this test is not about)."""
 
 
 def test_wrong_unread_members_leave_a_resource_read_as_before_through_the_service(

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from ..protocol.fhir import UNREAD, content_digest, reference_of
+from ..protocol.fhir import content_digest, read_names, reference_of
 from ..protocol.shape import Shaped, member, summary
 from .zones import zoned_member
 
@@ -178,7 +178,7 @@ class AsRead(Shaped):
         """How the resource was read where it was not sent as FHIR requires: the zone-less
         times, then the repairs, of the members a reader reads. How a narrative or an
         identifier was read changes nothing a card says, so a card does not say it."""
-        read = [name for name in self._raw if name not in UNREAD]
+        read = read_names(self._raw)
         for name in read:
             self._shape(name)
         members = [self._found[name] for name in read if name in self._found]

@@ -11,7 +11,7 @@ request: it becomes an :class:`InvalidResource` that the cards report.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +133,11 @@ META_READ = frozenset({"profile"})
 tags of an order are read as sent, never through validation."""
 
 
+def read_names(names: Iterable[str]) -> list[str]:
+    """Of these member names, those a reader reads (all but :data:`UNREAD`), in their order."""
+    return [name for name in names if name not in UNREAD]
+
+
 def read_members(resource: Mapping[str, Any]) -> dict[str, Any]:
     """``resource`` with only the members a reader reads: what is validated."""
     return _read(resource)[0]
@@ -142,9 +147,9 @@ def _read(resource: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]
     """The members a reader reads, and the problems of their shape. Of a resource shaped
     member by member on first read (``prefetch/reading.py``), only these are shaped."""
     if isinstance(resource, Shaped):
-        read, problems = resource.shaped([n for n in resource.names() if n not in UNREAD])
+        read, problems = resource.shaped(read_names(resource.names()))
     else:
-        read, problems = {n: value for n, value in resource.items() if n not in UNREAD}, ()
+        read, problems = {n: resource[n] for n in read_names(resource)}, ()
     meta = read.get("meta")
     if isinstance(meta, Mapping):
         kept = {name: value for name, value in meta.items() if name in META_READ}
