@@ -22,7 +22,10 @@ from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
 from pydantic import ValidationError
 
 from ..kept import Kept
+from . import fhircore
 from .shape import Shaped
+
+fhircore.install()  # before any model validates: fhir_core's checks, each class's fields read once
 
 Coding = tuple[str | None, str | None, str | None]
 """``(system, code, display)``."""

@@ -1,0 +1,150 @@
+"""fhir_core's model validators without the work they redo for every element.
+
+Every FHIR model instance fhir_core builds runs two validators of its base class. One
+(``reject_null_complex_elements``) walks every field of the class, a hundred for an
+Observation, to find which are lists of complex types, and looks for a null in each; the other
+(``validate_after_model_construction``, run twice per instance, since fhir_core hands each
+element it built to its own schema again) asks the class afresh which fields are required and
+which are choices. None of that depends on the element, and it was some 40 % of validating the
+resources the rules read (``bench/README.md``).
+
+:func:`install` makes the first look only at the lists sent, and the second at tables of the
+required and choice fields built once per class. Both hand over to fhir_core's own code the
+moment they find anything it might refuse, so that every refusal is fhir_core's, word for word:
+what they accept and refuse is what fhir_core accepts and refuses. ``tests/test_fhircore.py``
+validates every distinct fixture resource, and each broken in the ways these validators catch,
+with and without them, and compares the outcomes.
+
+The validators are compiled into every model's schema when fhir.resources defines it, so they
+cannot be replaced as attributes; their code is. That is done only on the fhir_core release it
+was written against (:data:`WRITTEN_FOR`): with any other the models are left as they are,
+slower and as correct, and the test that pins the release fails until this is checked again.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from types import FunctionType
+from typing import Any
+
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+
+WRITTEN_FOR = frozenset({"1.1.12"})
+"""The fhir_core releases whose validators these were checked against."""
+
+_REJECT_NULLS: FunctionType = FHIRAbstractModel.reject_null_complex_elements.__func__  # type: ignore[attr-defined]
+_AFTER: FunctionType = FHIRAbstractModel.validate_after_model_construction  # type: ignore[assignment]
+
+
+def _copy(function: FunctionType) -> FunctionType:
+    """A function with ``function``'s code as it is now, which a later swap leaves alone."""
+    copied = FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copied.__kwdefaults__ = function.__kwdefaults__
+    return copied
+
+
+_ORIGINAL = {_REJECT_NULLS: _copy(_REJECT_NULLS), _AFTER: _copy(_AFTER)}
+"""fhir_core's own code for each validator: what the fast path hands over to."""
+
+Choices = tuple[tuple[tuple[str, ...], bool], ...]
+"""Each choice group's field names, and whether one of them is required."""
+
+_after_checks: dict[type, tuple[tuple[str, ...], Choices] | None] = {}
+
+
+def reject_nulls(cls: type[FHIRAbstractModel], data: Any) -> Any:
+    """``reject_null_complex_elements`` without its walk of the class's fields: a null in any
+    list sent hands over to fhir_core's own code, which tells a list of complex elements (a
+    refusal) from a list of primitives, where a null lines a value up with its extension."""
+    if isinstance(data, dict):
+        for value in data.values():
+            if isinstance(value, list) and None in value:
+                return _ORIGINAL[_REJECT_NULLS](cls, data)
+    return data
+
+
+def after_construction(model: FHIRAbstractModel) -> FHIRAbstractModel:
+    """``validate_after_model_construction`` with the required and choice fields found once
+    per class: a required field that is unset, or a choice set twice or not at all where one is
+    required, is handed to fhir_core's own code, which says what is wrong."""
+    cls = type(model)
+    if cls not in _after_checks:  # a race builds the same table twice, which is harmless
+        _after_checks[cls] = _required_and_choices(model)
+    checks = _after_checks[cls]
+    if checks is None:
+        return _ORIGINAL[_AFTER](model)
+    required, choices = checks
+    for name in required:
+        if getattr(model, name, None) is None:
+            return _ORIGINAL[_AFTER](model)
+    for fields, needed in choices:
+        found = 0
+        for name in fields:
+            if getattr(model, name, None) is not None:
+                found += 1
+        if found > 1 or (needed and not found):
+            return _ORIGINAL[_AFTER](model)
+    return model
+
+
+def _required_and_choices(model: FHIRAbstractModel) -> tuple[tuple[str, ...], Choices] | None:
+    """The required fields and the choice groups (with whether one is required) of the model's
+    class, as fhir_core reads them; None where its checks are not the base class's own, or a
+    table would not hold what fhir_core finds (then fhir_core's code runs every time)."""
+    cls = type(model)
+    for name in ("_validate_required_primitive_elements", "_validate_one_of_many"):
+        if getattr(cls, name) is not getattr(FHIRAbstractModel, name):
+            return None
+    try:
+        aliases = cls.get_alias_mapping()
+        required = tuple(aliases[name] for name, _ in model.get_required_fields())
+        fields = cls.model_fields
+        choices = []
+        for prefix, group in model.get_one_of_many_fields().items():
+            extra = fields[group[0]].json_schema_extra
+            if not isinstance(extra, dict) or extra["one_of_many"] != prefix:
+                return None
+            choices.append((tuple(group), extra["one_of_many_required"] is True))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return required, tuple(choices)
+
+
+def _before(cls: Any, data: Any, *, _fast: Any = reject_nulls) -> Any:
+    return _fast(cls, data)
+
+
+def _after(self: Any, *, _fast: Any = after_construction) -> Any:
+    return _fast(self)
+
+
+_CALLS_FAST = {_REJECT_NULLS: _before, _AFTER: _after}
+"""For each validator, code that calls its fast form, held as a keyword default: a function
+keeps its module's globals when its code is swapped, and pydantic counts no keyword-only
+parameter when it reads a validator's signature."""
+
+
+def install() -> bool:
+    """Put the fast validators in place, on a fhir_core release they were written for; whether
+    they are in place."""
+    if version("fhir_core") not in WRITTEN_FOR:
+        return False
+    for validator, calls in _CALLS_FAST.items():
+        validator.__code__, validator.__kwdefaults__ = calls.__code__, calls.__kwdefaults__
+    return True
+
+
+def uninstall() -> None:
+    """fhir_core's own validators back, as they were before :func:`install`."""
+    for validator, original in _ORIGINAL.items():
+        validator.__code__, validator.__kwdefaults__ = original.__code__, original.__kwdefaults__
+
+
+def installed() -> bool:
+    return all(v.__code__ is calls.__code__ for v, calls in _CALLS_FAST.items())
