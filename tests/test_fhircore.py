@@ -1,9 +1,10 @@
-"""fhir_core's validators with per-class tables (``protocol/fhircore.py``) accept and refuse
+"""fhir_core's validators in their fast forms (``protocol/fhircore.py``) accept and refuse
 exactly what fhir_core's own do, with the same words.
 
 Every distinct resource in ``fixtures/fhir`` is validated as sent, as the service validates it
 (the members a reader reads), and broken in each of the ways these validators catch: a null in
-a list of complex elements, a member taken out (a required one among them), a choice sent twice
+a list (of complex elements, refused; of primitives, where a null lines a value up with its
+extension, not), a member taken out (a required one among them), a choice sent twice
 or as null. Each case is validated with fhir_core's own validators and with the fast ones, and
 the outcomes (the model as JSON, or every error's type, place and message) must be equal.
 """
@@ -66,7 +67,7 @@ def broken(resource: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     kind = resource["resourceType"]
     for path, node in list(_nodes(resource)):
         shape = tuple(key for key in path if isinstance(key, str))
-        if isinstance(node, list) and node and all(isinstance(item, dict) for item in node):
+        if isinstance(node, list) and node:  # of complex elements, refused; of primitives, not
             yield f"{kind} null in {shape}", _changed(resource, path, lambda n: n.insert(0, None))
         if not isinstance(node, dict):
             continue
