@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError
 from typing import Any
 
 import orjson
@@ -136,6 +137,27 @@ def test_the_fast_validators_are_in_place_on_the_release_pinned() -> None:
     """A new fhir_core release leaves the models as they are, slower; this fails until
     ``WRITTEN_FOR`` names it, after its validators are read again against ``fhircore.py``."""
     assert fhircore.installed()
+
+
+@pytest.mark.parametrize("release", ["1.1.13", None])
+def test_another_release_keeps_its_own_validators(
+    release: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a release not checked (or one installed without its metadata), nothing is swapped."""
+
+    def version(name: str) -> str:
+        if release is None:
+            raise PackageNotFoundError(name)
+        return release
+
+    monkeypatch.setattr(fhircore, "version", version)
+    fhircore.uninstall()
+    try:
+        assert fhircore.install() is False
+        assert not fhircore.installed()
+    finally:
+        monkeypatch.undo()
+        assert fhircore.install()
 
 
 def test_every_case_has_the_same_outcome(both: Any) -> None:

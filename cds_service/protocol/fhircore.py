@@ -23,7 +23,7 @@ slower and as correct, and the test that pins the release fails until this is ch
 
 from __future__ import annotations
 
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from types import FunctionType
 from typing import Any
 
@@ -133,7 +133,10 @@ parameter when it reads a validator's signature."""
 def install() -> bool:
     """Put the fast validators in place, on a fhir_core release they were written for; whether
     they are in place."""
-    if version("fhir_core") not in WRITTEN_FOR:
+    try:
+        if version("fhir_core") not in WRITTEN_FOR:
+            return False
+    except PackageNotFoundError:  # installed without its metadata: which release is unknown
         return False
     for validator, calls in _CALLS_FAST.items():
         validator.__code__, validator.__kwdefaults__ = calls.__code__, calls.__kwdefaults__
