@@ -5,8 +5,8 @@ reject it). Validation is the largest part of a first call (some 0.06 ms a resou
 fhir_core's per-element checks in their fast forms: ``fhircore.py``), so only the resources a
 rule reads are validated, only in the members a reader reads, once per call, and a content sent
 again is validated at most twice: an EHR resends the same genotypes, Patient and Conditions at
-every order-select and order-sign of a patient. A resource that fails is not a reason to reject the
-request: it becomes an :class:`InvalidResource` that the cards report.
+every order-select and order-sign of a patient. A resource that fails is not a reason to
+reject the request: it becomes an :class:`InvalidResource` that the cards report.
 """
 
 from __future__ import annotations
