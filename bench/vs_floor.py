@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import time
@@ -117,17 +118,32 @@ class Bodies:
         self.warm = self.template.encode()
 
     def cold(self, n: int) -> bytes:
-        """The body with every resource id but the Patient's suffixed and a new Patient version."""
+        """The body with every resource id but the Patient's suffixed, a new Patient version,
+        and every time and measured value another, as a new patient's record would have.
+
+        A time with a zone becomes another instant of the same second (``.{n:06d}``), a
+        quantity's value another by a millionth or less, so that what a rule reads is read
+        afresh (a time and a value are shaped on first read, and a text read as sent is
+        remembered: ``prefetch/reading.py``) and no card changes but by chance at a threshold.
+        """
         text = self.template
         for resource_id in self.ids:
             new = f"{resource_id[:40]}-{n:x}"  # within FHIR's 64 characters
             text = text.replace(f'"id":"{resource_id}"', f'"id":"{new}"')
             text = text.replace(f'/{resource_id}"', f'/{new}"')
+        text = _TIME.sub(lambda m: f'"{m[1]}.{n:06d}{m[2]}"', text)
+        text = _VALUE.sub(lambda m: f'"value":{m[1]}{"" if m[2] else "."}{n:06d}', text)
         return text.replace(
             '"resourceType":"Patient",',
             f'"resourceType":"Patient","meta":{{"versionId":"v{n}"}},',
             1,
         ).encode()
+
+
+_TIME = re.compile(r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)"')
+"""A time with seconds and a zone, as JSON text: FHIR allows up to nine digits of fraction."""
+_VALUE = re.compile(r'"value":(\d+(\.\d+)?)')
+"""A quantity's value (the only ``value`` JSON writes as a bare number), the fraction apart."""
 
 
 def _resources(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
