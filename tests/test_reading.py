@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cds_service.prefetch.reading import AsRead, Notes
-from cds_service.prefetch.zones import with_zone
+from cds_service.prefetch.reading import AsRead, Notes, _text_as_sent
+from cds_service.prefetch.zones import with_zone, zoned_member
 from cds_service.protocol import fhir
-from cds_service.protocol.shape import conform
+from cds_service.protocol.shape import conform, member
+from tests.test_fhircore import distinct_resources
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -104,3 +105,60 @@ def test_a_member_sent_again_is_read_as_it_was_the_first_time():
         assert read.problems
         assert dict(read) == eager(weight(status=42))
         assert len(read.notes) == 2  # the zone-less time and the lone coding, every time
+
+
+def test_a_resource_read_in_parts_is_whole_in_the_order_sent():
+    """A resource holds only the members read until it is walked in full: then every member,
+    in the order sent, as the whole-resource walk gives them, and a member left out stays out."""
+    resource = weight(status=42)
+    read = AsRead(resource, CHICAGO)
+    assert read.get("valueQuantity") == {"value": 71.5, "unit": "kg"}
+    assert read.get("status") is None
+    assert read.get("effectiveDateTime") == "2026-09-20T08:30:00-05:00"
+    assert list(read) == list(eager(resource)) == [n for n in resource if n != "status"]
+    assert list(read.items()) == list(eager(resource).items())
+    assert read.problems == eager(resource).problems
+
+
+def _text_members() -> dict[str, dict[str, set[str]]]:
+    """Per resource type, the texts each member is sent with in the fixtures."""
+    by_kind: dict[str, dict[str, set[str]]] = {}
+    for resource in distinct_resources():
+        members = by_kind.setdefault(resource["resourceType"], {})
+        for name, value in resource.items():
+            if isinstance(value, str):
+                members.setdefault(name, set()).add(value)
+    return by_kind
+
+
+def _walked_as_sent(kind: str, name: str, text: str) -> bool:
+    """Whether the walk gives the text back unchanged, with nothing to say."""
+    notes: list[str] = []
+    problems: list[str] = []
+    repairs: list[str] = []
+    kept, value = member(kind, name, zoned_member(name, text, CHICAGO, notes), problems, repairs)
+    return kept and value == text and not (notes or problems or repairs)
+
+
+def test_a_text_read_as_sent_is_exactly_what_the_walk_gives():
+    """Texts are tested, not walked: most first reads are of a text, and a new patient's times
+    are all new. Whatever the test lets through must be what the walk gives unchanged, with
+    nothing to say: tried with every text of a type in each of its members, and broken as
+    clients break texts (no zone, no seconds, month 13, a space), in members that take no text
+    or a list or are no member at all. And every text the fixtures send clean gets through."""
+    tried = passed = 0
+    for kind, members in sorted(_text_members().items()):
+        texts = {text for found in members.values() for text in found}
+        broken = {t[:19] for t in texts} | {t[:16] for t in texts} | {t + " " for t in texts}
+        broken |= {t.replace("-", "-13-", 1) for t in texts} | {"", "12"}
+        others = {"code", "category", "instantiatesUri", "valueInteger", "_status", "other"}
+        for name in sorted(members.keys() | others):
+            for text in sorted(texts | broken):
+                as_sent = _text_as_sent(kind, name, text)
+                assert _walked_as_sent(kind, name, text) or not as_sent, (kind, name, text)
+                tried, passed = tried + 1, passed + as_sent
+        for name, sent in members.items():
+            for text in sent:
+                assert _text_as_sent(kind, name, text) or not _walked_as_sent(kind, name, text)
+    assert tried > 50_000
+    assert passed > 20_000

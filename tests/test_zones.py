@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cds_service.config import Settings
-from cds_service.prefetch.zones import zoned_member
+from cds_service.prefetch.zones import _ZONELESS, zoned_member, zoneless
 from tests.conftest import FIXTURES, client_for
 
 CREATININE = "Observation/obs-creatinine-carboplatin-auc5-11pct-above"
@@ -72,3 +72,15 @@ def test_a_zoneless_time_is_found_wherever_it_sits_in_a_member():
         quiet: list[str] = []
         assert zoned_member("x", fine, chicago, quiet) == fine
         assert quiet == []
+
+
+def test_a_time_without_a_zone_is_told_as_the_pattern_tells_it():
+    """``zoneless`` looks at two characters before it matches the pattern: it must say what
+    the pattern says, on every way a time can be cut short, lose or change its zone."""
+    whole = "2026-09-20T08:30:00.123456789+05:00"
+    texts = {whole[:n] for n in range(len(whole) + 1)}
+    texts |= {t + end for t in set(texts) for end in ("Z", "+05:00", "-05:00", " ", "-", "+")}
+    texts |= {t[:i] + c + t[i + 1 :] for t in set(texts) for i in range(len(t)) for c in "T:-+Z0"}
+    told = [text for text in texts if zoneless(text)]
+    assert all(zoneless(text) == bool(_ZONELESS.fullmatch(text)) for text in texts)
+    assert len(told) > 100

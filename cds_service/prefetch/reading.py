@@ -25,14 +25,15 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from ..protocol.fhir import content_digest, read_names, reference_of
-from ..protocol.shape import Shaped, member, summary
-from .zones import zoned_member
+from ..protocol.shape import Shaped, member, summary, text_check
+from .zones import zoned_member, zoneless
 
 
 class _Found:
@@ -46,13 +47,15 @@ class _Found:
         self.repairs: list[str] = []
 
 
-class _ReadAsSent(set[tuple[str, str, str | bytes]]):
+class _ReadAsSent(set[tuple[str, str, bytes]]):
     """Members known to read exactly as sent, by resource type, name and exact JSON text.
 
     Whether a member has a zone-less time or a shape problem depends on nothing else, and most
-    members (a code, a status, a reference, a quantity) recur across resources and calls: one
-    look-up instead of two walks. Bounded: emptied when full. Members of over 1 kB are walked.
-    A set itself, so that the look-up every first read makes is the set's own.
+    members that are objects (a code, a reference, a unit) recur across resources and calls:
+    one look-up instead of two walks. Bounded: emptied when full. Members of over 1 kB are
+    walked. A set itself, so that the look-up every first read makes is the set's own. A text
+    is not kept here but tested (:func:`_text_as_sent`): the times of a new patient's results
+    are all new, and would crowd out the codes.
     """
 
     LONGEST = 1024
@@ -62,18 +65,16 @@ class _ReadAsSent(set[tuple[str, str, str | bytes]]):
         super().__init__()
         self._lock = threading.Lock()
 
-    def key(self, kind: str, name: Any, item: Any) -> tuple[str, str, str | bytes] | None:
+    def key(self, kind: str, name: Any, item: Any) -> tuple[str, str, bytes] | None:
         if not isinstance(name, str):
             return None
-        if type(item) is str:  # a status, a date: the text is its own key (str is never bytes)
-            return (kind, name, item) if len(item) <= self.LONGEST else None
         try:
             text = orjson.dumps(item)
         except (TypeError, orjson.JSONEncodeError):  # not JSON's own
             return None
         return (kind, name, text) if len(text) <= self.LONGEST else None
 
-    def add(self, key: tuple[str, str, str | bytes]) -> None:
+    def add(self, key: tuple[str, str, bytes]) -> None:
         with self._lock:
             if len(self) >= self.CAPACITY:
                 self.clear()
@@ -81,41 +82,73 @@ class _ReadAsSent(set[tuple[str, str, str | bytes]]):
 
 
 _AS_SENT = _ReadAsSent()
-_AS_SENT_FOUND = _Found()
-"""What a member read as sent has: nothing (one for all, never changed)."""
+
+
+def _text_as_sent(kind: str, name: Any, text: str) -> bool:
+    """Whether a text member reads as sent: it fits where it is sent, and is no time without a
+    zone (``shape.text_check``, ``zones.zoneless``)."""
+    if type(name) is not str:
+        return False
+    check = text_check(kind, name)
+    return check is not None and bool(check(text)) and not zoneless(text)
+
+
+_NOTHING_FOUND: Mapping[str, _Found] = MappingProxyType({})
+"""What a resource whose members have all read as sent has found: nothing (one for all)."""
+_ABSENT = object()
 
 
 class AsRead(Shaped):
-    """``raw`` as the rules read it in ``zone``; members are shaped on first read."""
+    """``raw`` as the rules read it in ``zone``; members are shaped on first read.
 
-    def __init__(self, raw: Mapping[str, Any], zone: ZoneInfo):
-        super().__init__(raw)  # members as sent until read; none is handed out unshaped
+    As a mapping it holds the members shaped so far and kept, until :meth:`complete`: a
+    chart's resources are many and each is read in a few members, so a resource read costs
+    no copy of what is sent, and a member that reads as sent no record of having been read.
+    """
+
+    _whole = False
+    _troubled = False
+    """Whether a member read so far has a problem: most never do, and every call asks."""
+    _found: Mapping[str, _Found] = _NOTHING_FOUND
+    """What each member shaped had to say (its problems, notes and repairs), of those with
+    something to say or left out; a member kept as sent is in the mapping only."""
+
+    def __init__(self, raw: Mapping[str, Any], zone: ZoneInfo):  # none is handed out unshaped
         self._raw, self._zone = raw, zone
         self._kind = str(raw.get("resourceType"))
-        self._found: dict[str, _Found] = {}
-        self._whole = False
-        self._troubled = False
-        """Whether a member read so far has a problem: most never do, and every call asks."""
 
     # --- a member on first read ----------------------------------------------------------------
 
     def _shape(self, name: Any) -> None:
-        if self._whole or name in self._found or name not in self._raw:
+        if (
+            self._whole
+            or dict.__contains__(self, name)
+            or name in self._found
+            or name not in self._raw
+        ):
             return
         sent = self._raw[name]
-        key = _AS_SENT.key(self._kind, name, sent)
-        if key is not None and key in _AS_SENT:
-            self._found[name] = _AS_SENT_FOUND
-            return  # read as sent: the value the mapping holds already
-        found = self._found[name] = _Found()
+        if type(sent) is str:
+            key = None
+            if _text_as_sent(self._kind, name, sent):
+                dict.__setitem__(self, name, sent)
+                return
+        else:
+            key = _AS_SENT.key(self._kind, name, sent)
+            if key is not None and key in _AS_SENT:
+                dict.__setitem__(self, name, sent)  # read as sent
+                return
+        found = _Found()
         item = zoned_member(name, sent, self._zone, found.zone_notes)
         kept, value = member(self._kind, name, item, found.problems, found.repairs)
-        self._troubled = self._troubled or bool(found.problems)
         if kept:
             dict.__setitem__(self, name, value)
-        else:
-            dict.__delitem__(self, name)
-        if key is not None and not (found.zone_notes or found.problems or found.repairs):
+        if not kept or found.zone_notes or found.problems or found.repairs:
+            if self._found is _NOTHING_FOUND:
+                self._found = {}
+            self._found[name] = found  # type: ignore[index]
+            self._troubled = self._troubled or bool(found.problems)
+        elif key is not None:
             _AS_SENT.add(key)
 
     def __getitem__(self, name: Any) -> Any:
@@ -123,11 +156,16 @@ class AsRead(Shaped):
         return dict.__getitem__(self, name)
 
     def get(self, name: Any, default: Any = None) -> Any:
-        try:  # every reader asks for the type and the code, and rankings for members not sent
-            if name not in self._found and name in self._raw:
-                self._shape(name)
-        except TypeError:  # an unhashable name, as dict.get raises it
-            return dict.get(self, name, default)
+        value = dict.get(self, name, _ABSENT)  # every reader asks for the type and the code
+        if value is not _ABSENT:
+            return value
+        sent = self._raw.get(name, _ABSENT)
+        if sent is _ABSENT:
+            return default
+        if type(sent) is str and _text_as_sent(self._kind, name, sent):
+            dict.__setitem__(self, name, sent)  # as most first reads are
+            return sent
+        self._shape(name)  # not read yet, or left out
         return dict.get(self, name, default)
 
     def __contains__(self, name: object) -> bool:
@@ -142,6 +180,11 @@ class AsRead(Shaped):
         if not self._whole:
             for name in self._raw:
                 self._shape(name)
+            in_order = [
+                (n, dict.__getitem__(self, n)) for n in self._raw if dict.__contains__(self, n)
+            ]
+            dict.clear(self)
+            dict.update(self, in_order)
             self._whole = True
         return self
 
@@ -155,23 +198,25 @@ class AsRead(Shaped):
         kept = {}
         for name in names:
             self._shape(name)
-            if dict.__contains__(self, name):
-                kept[name] = dict.__getitem__(self, name)
+            value = dict.get(self, name, _ABSENT)
+            if value is not _ABSENT:
+                kept[name] = value
         if not self._troubled:  # as most are: no problem to put in order
             return kept, ()
         wanted = set(names)
-        found = (self._found[name] for name in self._raw if name in wanted)
+        found = (each for name, each in self._in_order() if name in wanted)
         return kept, summary([problem for each in found for problem in each.problems])
 
-    def _in_order(self) -> Iterator[_Found]:
-        return (self._found[name] for name in self._raw if name in self._found)
+    def _in_order(self) -> Iterator[tuple[str, _Found]]:
+        """What the members shaped had to say, in the order sent."""
+        return ((name, self._found[name]) for name in self._raw if name in self._found)
 
     @property
     def problems(self) -> tuple[str, ...]:  # type: ignore[override]
         """The problems of the members read so far; of every member once complete."""
         if not self._troubled:
             return ()
-        return summary([problem for found in self._in_order() for problem in found.problems])
+        return summary([problem for _, found in self._in_order() for problem in found.problems])
 
     @property
     def notes(self) -> tuple[str, ...]:

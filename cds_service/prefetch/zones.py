@@ -33,6 +33,17 @@ def with_zone(
     return repaired if found else resource
 
 
+def zoneless(text: str) -> bool:
+    """Whether a text is a time without a zone: :func:`zoned_member` gives it one.
+
+    Most texts are told by a look at two characters (a time's ``T`` where a full date ends,
+    its zone at the end), which costs a tenth of the pattern's match.
+    """
+    if text[10:11] != "T" or text[-1:] == "Z" or text[-6:-5] in ("+", "-"):
+        return False
+    return _ZONELESS.fullmatch(text) is not None
+
+
 def zoned_member(name: str, item: Any, zone: ZoneInfo, found: list[str]) -> Any:
     """One top-level member of a resource as :func:`with_zone` reads it; notes into ``found``.
 
@@ -63,7 +74,7 @@ def _walk(value: Any, zone: ZoneInfo, found: list[str], path: str, depth: int) -
         }
     if isinstance(value, list):
         return [_walk(v, zone, found, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
-    if isinstance(value, str) and _ZONELESS.fullmatch(value):
+    if isinstance(value, str) and zoneless(value):
         try:
             moment = datetime.fromisoformat(value).replace(tzinfo=zone)
         except ValueError:  # not a real date ("2026-13-40T..."): validation will say so
