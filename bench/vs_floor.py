@@ -8,8 +8,9 @@ ratio to the floor: ``bench/floor_app.py``, which parses the body and answers on
 Both servers run under uvicorn on 127.0.0.1, each pinned to its own core with ``taskset``
 (core 0 for the service, core 1 for the floor); this script is the client. Each request is sent
 
-- **cold**: every call a body the service has not seen (resource ids and the Patient's
-  ``meta.versionId`` changed per call), as at a patient's first order;
+- **cold**: every call a body the service has not seen (resource ids, the Patient's
+  ``meta.versionId``, every time and every measured value changed per call), as at a new
+  patient's first order;
 - **warm**: the same body again and again, as when an EHR resends the same genotypes, Patient
   and Conditions at each order-select and order-sign;
 
