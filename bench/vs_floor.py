@@ -123,9 +123,9 @@ class Bodies:
         and every time and measured value another, as a new patient's record would have.
 
         A time with a zone becomes another instant of the same second (``.{n:06d}``), a
-        quantity's value another by a millionth or less, so that what a rule reads is read
-        afresh (a time and a value are shaped on first read, and a text read as sent is
-        remembered: ``prefetch/reading.py``) and no card changes but by chance at a threshold.
+        quantity's value another by a millionth or less: no time or quantity a rule reads is
+        one the service has read before (``prefetch/reading.py`` remembers the objects that
+        read as sent), and no card changes but by chance at a threshold.
         """
         text = self.template
         for resource_id in self.ids:

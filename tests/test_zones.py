@@ -75,7 +75,7 @@ def test_a_zoneless_time_is_found_wherever_it_sits_in_a_member():
 
 
 def test_a_time_without_a_zone_is_told_as_the_pattern_tells_it():
-    """``zoneless`` looks at two characters before it matches the pattern: it must say what
+    """``zoneless`` looks at a few characters before it matches the pattern: it must say what
     the pattern says, on every way a time can be cut short, lose or change its zone."""
     whole = "2026-09-20T08:30:00.123456789+05:00"
     texts = {whole[:n] for n in range(len(whole) + 1)}

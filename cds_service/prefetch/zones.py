@@ -36,8 +36,9 @@ def with_zone(
 def zoneless(text: str) -> bool:
     """Whether a text is a time without a zone: :func:`zoned_member` gives it one.
 
-    Most texts are told by a look at two characters (a time's ``T`` where a full date ends,
-    its zone at the end), which costs a tenth of the pattern's match.
+    Most texts are told by a look at a few characters, a tenth of the pattern's cost: such a
+    time has its ``T`` where a full date ends, and ends in a digit of its minutes, seconds or
+    fraction, so a ``Z`` at the end or a sign six from it is a zone.
     """
     if text[10:11] != "T" or text[-1:] == "Z" or text[-6:-5] in ("+", "-"):
         return False
