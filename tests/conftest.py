@@ -53,6 +53,25 @@ def request_fixture(name: str) -> dict[str, Any]:
     return copy.deepcopy(fixture_json(f"requests/{name}.json"))
 
 
+def distinct_resources() -> list[dict[str, Any]]:
+    """Every distinct resource in the fixtures (in a Bundle, a request or alone), once each."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            if isinstance(item.get("resourceType"), str) and item["resourceType"] != "Bundle":
+                found.setdefault(json.dumps(item, sort_keys=True), item)
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    for path in sorted(FIXTURES.rglob("*.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")))
+    return list(found.values())
+
+
 class Client:
     """A synchronous face on ``httpx.AsyncClient`` over the ASGI app (no sockets)."""
 

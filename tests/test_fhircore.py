@@ -23,30 +23,12 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from cds_service.protocol import fhir, fhircore
-from tests.conftest import FIXTURES
+from tests.conftest import distinct_resources
 
 CHOICE = re.compile(
     r"^([a-z][A-Za-z]*?)(Quantity|CodeableConcept|String|Boolean|DateTime|Date|Period|"
     r"Reference|Integer|Range|Ratio|Age|Instant|Time|Timing|Duration|Attachment)$"
 )
-
-
-def distinct_resources() -> list[dict[str, Any]]:
-    found: dict[bytes, dict[str, Any]] = {}
-
-    def walk(item: Any) -> None:
-        if isinstance(item, dict):
-            if isinstance(item.get("resourceType"), str) and item["resourceType"] != "Bundle":
-                found.setdefault(orjson.dumps(item, option=orjson.OPT_SORT_KEYS), item)
-            for value in item.values():
-                walk(value)
-        elif isinstance(item, list):
-            for value in item:
-                walk(value)
-
-    for path in sorted(FIXTURES.rglob("*.json")):
-        walk(orjson.loads(path.read_bytes()))
-    return list(found.values())
 
 
 def _nodes(item: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:

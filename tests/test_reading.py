@@ -13,7 +13,7 @@ from cds_service.prefetch.reading import AsRead, Notes, _text_as_sent
 from cds_service.prefetch.zones import with_zone, zoned_member
 from cds_service.protocol import fhir
 from cds_service.protocol.shape import conform, member
-from tests.test_fhircore import distinct_resources
+from tests.conftest import distinct_resources
 
 CHICAGO = ZoneInfo("America/Chicago")
 
