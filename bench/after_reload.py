@@ -1,4 +1,4 @@
-"""Calls at c=1 before, during and right after a hot reload, with the collector's full passes.
+"""Calls at c=1 before, during and right after a hot reload, with the collector's pauses.
 
 Issue 17 asks for a p99 at c=1 within twice the median, also right after a hot reload: the first
 calls on a new rule set must not pay for compiling it or for a collection over its objects.
@@ -7,7 +7,12 @@ one order-sign request at a time, edits a rule file on a copy of ``rules/`` and 
 ``reload.reload`` while the calls go on, as the watcher does. Each call's wall time and the CPU
 time of the event-loop thread are kept: on a shared machine the wall time is mostly waiting for
 a core, while the thread's CPU time shows what the call itself cost, collector pauses included.
-``gc.callbacks`` records every full (generation 2) collection and how long it took.
+``gc.callbacks`` records every collection of a millisecond or more: its generation and length.
+
+The client runs in the app's process, and each of its calls leaves some 25 objects in cycles
+(httpx's request and response): past the service's threshold for young objects
+(``heap.YOUNG_OBJECTS``) they make one young collection of some 15 ms every 2,000 calls, which a
+server does not have (its own calls leave next to nothing for the collector).
 
 Usage: ``python bench/after_reload.py [--reloads N] [--calls N]`` (``--calls`` before and after
 each reload).
@@ -37,16 +42,16 @@ BODY = (ROOT / "fixtures/fhir/requests/dpyd-2a-13-capecitabine.order-sign.json")
 PATH = "/cds-services/oncology-order-sign"
 HEADERS = {"content-type": "application/json"}
 
-full_passes: list[tuple[float, float]] = []
-"""(when it ended, seconds) of every full collection."""
+pauses: list[tuple[float, float, int]] = []
+"""(when it ended, seconds, generation) of every collection of a millisecond or more."""
 _started: list[float] = []
 
 
 def _on_gc(phase: str, info: dict[str, Any]) -> None:
     if phase == "start":
         _started[:] = [time.perf_counter()]
-    elif info["generation"] == 2:
-        full_passes.append((time.perf_counter(), time.perf_counter() - _started[0]))
+    elif (took := time.perf_counter() - _started[0]) >= 0.001:
+        pauses.append((time.perf_counter(), took, info["generation"]))
 
 
 def say(name: str, calls: list[tuple[float, float, float]]) -> None:
@@ -54,14 +59,14 @@ def say(name: str, calls: list[tuple[float, float, float]]) -> None:
     if not calls:
         return
     start, end = calls[0][0], calls[-1][0] + calls[-1][1]
-    passes = [f"{s * 1000:.0f}" for at, s in full_passes if start <= at <= end]
+    passes = [f"gen{gen} {s * 1000:.0f}" for at, s, gen in pauses if start <= at <= end]
     for kind, column in (("wall", 1), ("cpu", 2)):
         ms = sorted(call[column] * 1000 for call in calls)
         p50, p99 = statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         print(
             f"{name:<20} {kind:<4} n={len(ms):5}  median {p50:7.2f} ms  p99 {p99:7.2f}"
             f"  ({p99 / p50:4.1f}x)  max {ms[-1]:7.2f}"
-            + (f"  full collections: {', '.join(passes) or 'none'} ms" if kind == "wall" else "")
+            + (f"  collections: {', '.join(passes) or 'none'} ms" if kind == "wall" else "")
         )
 
 
