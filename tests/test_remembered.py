@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import pickle
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from cds_service.prefetch import keys
 from cds_service.prefetch.record import PatientRecord
 from cds_service.ruleset.compiled import RuleSet
 from cds_service.ruleset.remembered import Remembered
-from tests.conftest import TODAY, Client, request_fixture
+from tests.conftest import FIXTURES, TODAY, Client, request_fixture
 
 NAME = "dpyd-c1905-het-capecitabine.order-sign"
 PATIENT = "pt-dpyd-c1905-het"
@@ -239,3 +240,24 @@ def test_what_is_kept_is_not_walked_by_the_garbage_collector(rule_set: RuleSet):
     gc.collect()
     assert checks.ran == 60
     assert len(gc.get_objects()) - before < 1_000  # one kept call alone is over 400 objects
+
+
+def test_every_fact_of_the_fixtures_is_remembered_as_it_was_read(rule_set: RuleSet):
+    """Facts are kept pickled (``kept.py``) by their own ``__reduce__``: each must come back
+    of its type, with every field, and tell the engine the same."""
+    kinds: set[type[facts.Fact]] = set()
+    for path in sorted((FIXTURES / "requests").glob("*.json")):
+        found = facts_read(json.loads(path.read_text(encoding="utf-8")), rule_set)
+        kept = pickle.loads(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        assert [type(fact) for fact in kept] == [type(fact) for fact in found], path.name
+        assert kept == found, path.name
+        assert [f.engine_view() for f in kept] == [f.engine_view() for f in found], path.name
+        kinds |= {type(fact) for fact in found}
+    assert len(kinds) >= 23  # of the 25 kinds of fact
+
+
+def facts_read(body: dict[str, Any], rule_set: RuleSet) -> list[facts.Fact]:
+    try:
+        return facts.extract(record_of(body, rule_set), rule_set.knowledge, TODAY)
+    except facts.PartlyRead as read:
+        return read.found

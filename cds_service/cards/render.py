@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from ..facts import FACT_TYPES, ORDER_FACTS, DraftMedication, Fact, Unreadable
 from ..facts.clinical import day_of
 from ..facts.course import APPLIED_SYSTEM
 from ..facts.dosage import format_number, scaled_order
+from ..facts.types.fact import field_names
 from ..knowledge.tables import DrugTable
 from ..prefetch.record import PatientRecord
 from ..protocol.messages import (
@@ -137,8 +138,8 @@ def _resource_key(resource: Mapping[str, Any] | None) -> str | None:
 def _values(firing: Firing, drugs: DrugTable) -> dict[tuple[str, str], str]:
     values: dict[tuple[str, str], str] = {}
     for alias, fact in firing.facts.items():
-        for item in fields(fact):
-            values[(alias, item.name)] = _say(getattr(fact, item.name))
+        for name in field_names(type(fact)):
+            values[(alias, name)] = _say(getattr(fact, name))
     ordered, adjusted = _dose_phrases(firing, drugs)
     values[("dose", "ordered")] = ordered
     values[("dose", "adjusted")] = adjusted
@@ -279,9 +280,9 @@ def _detail(
 
 def _evidence(alias: str, fact: Fact) -> str:
     shown = [
-        f"{item.name.replace('_', ' ')} {_say(getattr(fact, item.name))}"
-        for item in fields(fact)
-        if item.name != "sources" and getattr(fact, item.name) is not None
+        f"{name.replace('_', ' ')} {_say(getattr(fact, name))}"
+        for name in field_names(type(fact))
+        if name != "sources" and getattr(fact, name) is not None
     ]
     sources = f" ({', '.join(fact.sources)})" if fact.sources else ""
     return f"- {fact.label}: {'; '.join(shown)}{sources}"
