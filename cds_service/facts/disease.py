@@ -207,7 +207,10 @@ def _placed(result: Fact, after: frozenset[str], done: Sequence[PerformedProcedu
     """A finding with the procedure it was taken after, of those the table reads it against."""
     if not isinstance(result, Finding):
         return result
-    return replace(result, after_procedure=_after(result.date, after, done))
+    procedure = _after(result.date, after, done)
+    if procedure == result.after_procedure:  # as for most: a copy costs more than the check
+        return result
+    return replace(result, after_procedure=procedure)
 
 
 def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any]) -> Fact:
