@@ -11,8 +11,7 @@ import httpx
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from tests.conftest import RULES, request_fixture
-from tests.fixture_cases import TODAY
+from tests.conftest import RULES, TODAY, request_fixture
 
 DPYD = "dpyd-c1905-het-capecitabine.order-sign"
 
@@ -52,6 +51,7 @@ def test_a_call_of_a_thousand_resources_sets_off_no_collection_once_started():
                 path = "/cds-services/oncology-order-sign"
                 await client.post(path, json=padded(0, 330))  # imports what later calls reuse
                 gc.collect()
+                assert gc.isenabled()  # else no collection would prove nothing
                 gc.callbacks.append(count)
                 try:
                     for call in range(1, 4):
