@@ -230,7 +230,7 @@ def _read(record: PatientRecord, spec: FindingSpec, resource: Mapping[str, Any])
 def _data_absent(resource: Mapping[str, Any]) -> bool:
     """A value that only says why there is none: a later-ranked result is read first."""
     value = resource.get("valueCodeableConcept")
-    codings = value.get("coding") if isinstance(value, Mapping) else None
+    codings = value.get("coding") if isinstance(value, dict) else None
     return isinstance(codings, list) and any(
         isinstance(c, Mapping) and c.get("system") == fhir.DATA_ABSENT for c in codings
     )
@@ -282,7 +282,7 @@ def _when(resource: Mapping[str, Any]) -> str | None:
     as the latest is the one the card dates, and a result dated by a period still has a date.
     """
     period = resource.get("effectivePeriod")
-    start = period.get("start") or period.get("end") if isinstance(period, Mapping) else None
+    start = period.get("start") or period.get("end") if isinstance(period, dict) else None
     found = resource.get("effectiveDateTime") or start or resource.get("effectiveInstant")
     found = found or resource.get("issued")
     return str(found) if found else None
