@@ -19,7 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from . import service
 from .auth.guard import RequireClientJwt, verifier_for
-from .cards.bounded import bounded
+from .cards.bounded import written
 from .config import Settings
 from .engine.durable import CompiledRules, EngineBusy
 from .engine.supervisor import EnginePool, EngineUnavailable
@@ -141,10 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             answer = await service.answer(
                 chosen, hook_request, rule_set, today, client, settings, seen, ids
             )
-            shown = bounded(answer, settings.max_response_bytes)
+            shown, body = written(answer, settings.max_response_bytes)
             if store is not None:  # what the EHR was shown, not what was left out of it
                 store.record(_served(chosen, hook_request, rule_set, shown.cards))
-            return _json(shown.wire())
+            return Response(body, media_type="application/json")
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:

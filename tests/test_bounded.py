@@ -99,3 +99,21 @@ def test_an_answer_over_its_limit_keeps_the_most_severe_cards_and_says_so(client
     assert notice["source"]["topic"]["code"] == "answer-too-large"
     assert notice["summary"].startswith("2 more cards were not sent")
     assert bounded(response, 10**6) == response
+
+
+def test_an_answer_of_exactly_the_limit_is_sent_whole_and_one_byte_less_is_not():
+    """The limit is of the answer's bytes: the service sizes the answer it sends, not its
+    cards one by one with room to spare."""
+    request = request_fixture("dpyd-2a-13-capecitabine.order-sign")
+    with client_for() as client:
+        whole = client.post(SIGN, json=request)
+    assert whole.status_code == 200
+    size, cards = len(whole.content), whole.json()["cards"]
+    with client_for(max_response_bytes=size) as client:
+        exact = client.post(SIGN, json=request)
+    assert exact.content == whole.content
+    with client_for(max_response_bytes=size - 1) as client:
+        under = client.post(SIGN, json=request)
+    assert len(under.content) <= size - 1
+    assert under.json()["cards"][-1]["source"]["topic"]["code"] == "answer-too-large"
+    assert len(under.json()["cards"]) <= len(cards)

@@ -27,6 +27,16 @@ def _size(card: Card) -> int:
     return len(orjson.dumps(card.wire())) + 1
 
 
+def written(response: CdsResponse, limit: int) -> tuple[CdsResponse, bytes]:
+    """The answer :func:`bounded` gives, and its JSON: an answer within the limit, as nearly
+    all are, is written once, not sized card by card first."""
+    body = orjson.dumps(response.wire())
+    if len(body) <= limit:
+        return response, body
+    shown = bounded(response, limit)
+    return shown, orjson.dumps(shown.wire())
+
+
 def bounded(response: CdsResponse, limit: int) -> CdsResponse:
     """``response`` if it fits in ``limit`` bytes, else its most severe cards and a notice."""
     sizes = [_size(card) for card in response.cards]
