@@ -90,7 +90,9 @@ def _text_as_sent(kind: str, name: Any, text: str) -> bool:
     if type(name) is not str:
         return False
     check = text_check(kind, name)
-    return check is not None and bool(check(text)) and not zoneless(text)
+    if check is None:
+        return False
+    return (check is True or bool(check(text))) and not zoneless(text)
 
 
 _NOTHING_FOUND: Mapping[str, _Found] = MappingProxyType({})

@@ -26,7 +26,7 @@ import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -166,10 +166,11 @@ def member(
 
 
 @lru_cache(maxsize=4096)
-def text_check(kind: str, name: str) -> Callable[[str], object] | None:
+def text_check(kind: str, name: str) -> Callable[[str], object] | Literal[True] | None:
     """How to tell that a text sent as member ``name`` of a ``kind`` reads as sent, with no
-    problem or repair, as :func:`member` reads it: a test true of such a text, or None where
-    no text does (an object, a number or a list is expected there).
+    problem or repair, as :func:`member` reads it: a test true of such a text, True where any
+    text does (a status, an id: no call to make), or None where none does (an object, a number
+    or a list is expected there).
 
     Most first reads of a member are of a text (a status, a time, an id), and most of those
     texts are new to the service (the times of a new patient's results): one test instead of
@@ -178,17 +179,13 @@ def text_check(kind: str, name: str) -> Callable[[str], object] | None:
     fields = _fields(kind)
     spec = fields.get(name) if fields is not None else (False, None)
     if spec is None:  # not a member of the type: a problem, but for these
-        return _any_text if name.startswith("_") or name in _ALWAYS else None
+        return True if name.startswith("_") or name in _ALWAYS else None
     many, element = spec
     if many:  # a lone item, read as a list of one: a repair
         return None
     if element in _CALENDAR:
         return _CALENDAR[element].fullmatch
-    return _any_text if _fits("", element) else None
-
-
-def _any_text(text: str) -> bool:
-    return True
+    return True if _fits("", element) else None
 
 
 def _walk(
