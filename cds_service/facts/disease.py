@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -161,21 +162,24 @@ def findings(
     ``doses`` the first doses of the drugs a trend's baseline is set by (:mod:`.trend`).
     """
     specs = knowledge.oncology.findings
-    candidates: dict[str, list[tuple[int, str, Mapping[str, Any]]]] = {}
+    candidates: dict[str, list[tuple[bool, int, str, Mapping[str, Any]]]] = {}
     matched = record.by_code("Observation", lambda concept: _match(concept, knowledge.oncology))
     for resource, (spec, rank) in matched:
         if resource.get("status") in fhir.RESULT_STATUSES:
-            candidates.setdefault(spec.name, []).append((rank, _when(resource) or "", resource))
+            when = _when(resource) or ""
+            candidates.setdefault(spec.name, []).append(
+                (_data_absent(resource), rank, when, resource)
+            )
     seen: set[str] = set()
     for name, found in candidates.items():
-        found.sort(key=lambda item: item[1], reverse=True)  # the latest first among equals of:
-        found.sort(key=lambda item: (_data_absent(item[2]), item[0]))  # a value, the best code
+        found.sort(key=itemgetter(2), reverse=True)  # the latest first among equals of:
+        found.sort(key=itemgetter(0, 1))  # a value, the best code
         seen.add(name)
         after = knowledge.procedures.follow_up.get(name, frozenset())
         plausible = knowledge.plausibility
         results = (
             _placed(_plausible(_read(record, specs[name], resource), plausible), after, done)
-            for _, _, resource in found
+            for _, _, _, resource in found
         )
         for result in results:
             yield result

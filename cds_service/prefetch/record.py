@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import orjson
@@ -64,8 +65,8 @@ class PatientRecord:
         for concept, positions in self._codes(kind):
             result = test(concept)
             if result is not None:
-                found.extend((position, result) for position in positions)
-        found.sort(key=lambda item: item[0])
+                found += [(position, result) for position in positions]
+        found.sort(key=itemgetter(0))
         return [(self.resources[position], result) for position, result in found]
 
     def coded(self, kind: str, codes: frozenset[fhir.Code]) -> list[Mapping[str, Any]]:
