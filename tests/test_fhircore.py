@@ -4,9 +4,10 @@ exactly what fhir_core's own do, with the same words.
 Every distinct resource in ``fixtures/fhir`` is validated as sent, as the service validates it
 (the members a reader reads), and broken in each of the ways these validators catch: a null in
 a list (of complex elements, refused; of primitives, where a null lines a value up with its
-extension, not), a member taken out (a required one among them), a choice sent twice
-or as null. Each case is validated with fhir_core's own validators and with the fast ones, and
-the outcomes (the model as JSON, or every error's type, place and message) must be equal.
+extension, not), a member taken out (a required one among them), a choice sent twice or as
+null, an element given a resource type (its own, which fhir_core takes out, or another, which it
+refuses). Each case is validated with fhir_core's own validators and with the fast ones, and the
+outcomes (the model as JSON, or every error's type, place and message) must be equal.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def broken(resource: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{kind} null in {shape}", _changed(resource, path, lambda n: n.insert(0, None))
         if not isinstance(node, dict):
             continue
+        if path:  # an element: fhir_core's __init__ takes its own type out, refuses another
+            for key, value in (("resourceType", "CodeableConcept"), ("resource_type", "Coding")):
+                yield (
+                    f"{kind} {shape} with {key} {value}",
+                    _changed(resource, path, lambda n, k=key, v=value: n.update({k: v})),
+                )
         for name in list(node):
             place = (*shape, name)
             if name != "resourceType":
@@ -157,6 +164,22 @@ def test_the_cases_reach_every_refusal_the_validators_give(both: Any) -> None:
         "a required primitive taken out": said.count("model_field_validation.missing"),
         "a choice sent twice": said.count("but got multiple"),
         "a required choice missing": said.count("Expect any of field value from this list"),
+        "an element of another resource type": said.count("fhir-validation-wrong-resource-type"),
     }
     assert min(counts.values()) >= 5, counts
     assert sum(o[0] == "valid" for o in slow) > 1000
+
+
+def test_an_element_sent_as_an_object_is_validated_by_its_own_schema_alone() -> None:
+    """Else the comparison above would pass with the direct way never taken."""
+    fhircore._direct.clear()
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2160-0"}]},
+        "valueQuantity": {"value": 0.9, "unit": "mg/dL"},
+    }
+    model = get_fhir_model_class("Observation").model_validate(observation)
+    assert model.code.coding[0].code == "2160-0"
+    taken = {cls.__name__ for cls, direct in fhircore._direct.items() if direct is not None}
+    assert {"CodeableConcept", "Coding", "Quantity"} <= taken

@@ -15,6 +15,15 @@ what they accept and refuse is what fhir_core accepts and refuses. ``tests/test_
 validates every distinct fixture resource, and each broken in the ways these validators catch,
 with and without them, and compares the outcomes.
 
+A third hop is fhir_core's way to each element: every element of a resource (a code, each of
+its codings, a quantity, a reference) is validated by ``FhirBase.fhir_model_validator``, which
+hands it to its class's ``model_validate``; the class's ``__init__`` is fhir_core's own, so
+pydantic calls it, and it pops a ``resourceType`` the element does not have and hands the
+element to the class's schema once more. :func:`element` validates such an element with the
+class's own schema directly, a fifth of validating a resource; an element that does carry a
+``resourceType`` or ``resource_type`` (which that ``__init__`` takes out, or refuses) takes
+fhir_core's way.
+
 The validators are compiled into every model's schema when fhir.resources defines it, so they
 cannot be replaced as attributes; their code is. That is done only on the fhir_core release it
 was written against (:data:`WRITTEN_FOR`): with any other the models are left as they are,
@@ -28,6 +37,8 @@ from types import FunctionType
 from typing import Any
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.types import FhirBase
+from pydantic_core import SchemaValidator
 
 WRITTEN_FOR = frozenset({"1.1.12"})
 """The fhir_core releases whose validators these were checked against."""
@@ -49,7 +60,8 @@ def _copy(function: FunctionType) -> FunctionType:
     return copied
 
 
-_ORIGINAL = {_REJECT_NULLS: _copy(_REJECT_NULLS), _AFTER: _copy(_AFTER)}
+_ELEMENT: FunctionType = FhirBase.fhir_model_validator.__func__  # type: ignore[attr-defined]
+_ORIGINAL = {_REJECT_NULLS: _copy(_REJECT_NULLS), _AFTER: _copy(_AFTER), _ELEMENT: _copy(_ELEMENT)}
 """fhir_core's own code for each validator: what the fast path hands over to."""
 
 Choices = tuple[tuple[tuple[str, ...], bool], ...]
@@ -116,6 +128,40 @@ def _required_and_choices(model: FHIRAbstractModel) -> tuple[tuple[str, ...], Ch
     return required, tuple(choices)
 
 
+def element(cls: type[FhirBase], value: Any, model_klass: type[FHIRAbstractModel]) -> Any:
+    """``fhir_model_validator`` for an element sent as an object: the element's class's own
+    schema, without the ``__init__`` that would hand it to that schema; anything else (a text,
+    a model, an object with a resource type, a class with an ``__init__`` of its own) goes
+    fhir_core's way."""
+    if type(value) is dict and "resourceType" not in value and "resource_type" not in value:
+        direct = _direct.get(model_klass, _UNKNOWN)
+        if direct is _UNKNOWN:  # a race builds the same validator twice, which is harmless
+            direct = _direct[model_klass] = _direct_validator(model_klass)
+        if direct is not None:
+            return direct.validate_python(value)
+    return _ORIGINAL[_ELEMENT](cls, value, model_klass)
+
+
+_direct: dict[type, SchemaValidator | None] = {}
+_UNKNOWN = object()
+
+
+def _direct_validator(model_klass: type[FHIRAbstractModel]) -> SchemaValidator | None:
+    """The class's schema with pydantic's call of ``__init__`` left out, where that
+    ``__init__`` is fhir_core's; None where it is not, or the schema is not as expected."""
+    if model_klass.__init__ is not FHIRAbstractModel.__init__:  # type: ignore[comparison-overlap]
+        return None
+    schema = dict(model_klass.__pydantic_core_schema__)
+    inner = schema
+    while inner.get("type") in ("function-after", "function-before", "function-wrap"):
+        inner["schema"] = dict(inner["schema"])
+        inner = inner["schema"]
+    if inner.get("type") != "model" or inner.get("cls") is not model_klass:
+        return None
+    inner["custom_init"] = False
+    return SchemaValidator(schema)  # type: ignore[arg-type]
+
+
 def _before(cls: Any, data: Any, *, _fast: Any = reject_nulls) -> Any:
     return _fast(cls, data)
 
@@ -124,7 +170,11 @@ def _after(self: Any, *, _fast: Any = after_construction) -> Any:
     return _fast(self)
 
 
-_CALLS_FAST = {_REJECT_NULLS: _before, _AFTER: _after}
+def _element(cls: Any, value: Any, model_klass: Any, *, _fast: Any = element) -> Any:
+    return _fast(cls, value, model_klass)
+
+
+_CALLS_FAST = {_REJECT_NULLS: _before, _AFTER: _after, _ELEMENT: _element}
 """For each validator, code that calls its fast form, held as a keyword default: a function
 keeps its module's globals when its code is swapped, and pydantic counts no keyword-only
 parameter when it reads a validator's signature."""
