@@ -70,41 +70,6 @@ Choices = tuple[tuple[tuple[str, ...], bool], ...]
 _after_checks: dict[type, tuple[tuple[str, ...], Choices] | None] = {}
 
 
-def reject_nulls(cls: type[FHIRAbstractModel], data: Any) -> Any:
-    """``reject_null_complex_elements`` without its walk of the class's fields: a null in any
-    list sent hands over to fhir_core's own code, which tells a list of complex elements (a
-    refusal) from a list of primitives, where a null lines a value up with its extension."""
-    if isinstance(data, dict):
-        for value in data.values():
-            if isinstance(value, list) and None in value:
-                return _ORIGINAL[_REJECT_NULLS](cls, data)
-    return data
-
-
-def after_construction(model: FHIRAbstractModel) -> FHIRAbstractModel:
-    """``validate_after_model_construction`` with the required and choice fields found once
-    per class: a required field that is unset, or a choice set twice or not at all where one is
-    required, is handed to fhir_core's own code, which says what is wrong."""
-    cls = type(model)
-    if cls not in _after_checks:  # a race builds the same table twice, which is harmless
-        _after_checks[cls] = _required_and_choices(model)
-    checks = _after_checks[cls]
-    if checks is None:
-        return _ORIGINAL[_AFTER](model)
-    required, choices = checks
-    for name in required:
-        if getattr(model, name, None) is None:
-            return _ORIGINAL[_AFTER](model)
-    for fields, needed in choices:
-        found = 0
-        for name in fields:
-            if getattr(model, name, None) is not None:
-                found += 1
-        if found > 1 or (needed and not found):
-            return _ORIGINAL[_AFTER](model)
-    return model
-
-
 def _required_and_choices(model: FHIRAbstractModel) -> tuple[tuple[str, ...], Choices] | None:
     """The required fields and the choice groups (with whether one is required) of the model's
     class, as fhir_core reads them; None where its checks are not the base class's own, or a
@@ -128,20 +93,6 @@ def _required_and_choices(model: FHIRAbstractModel) -> tuple[tuple[str, ...], Ch
     return required, tuple(choices)
 
 
-def element(cls: type[FhirBase], value: Any, model_klass: type[FHIRAbstractModel]) -> Any:
-    """``fhir_model_validator`` for an element sent as an object: the element's class's own
-    schema, without the ``__init__`` that would hand it to that schema; anything else (a text,
-    a model, an object with a resource type, a class with an ``__init__`` of its own) goes
-    fhir_core's way."""
-    if type(value) is dict and "resourceType" not in value and "resource_type" not in value:
-        direct = _direct.get(model_klass, _UNKNOWN)
-        if direct is _UNKNOWN:  # a race builds the same validator twice, which is harmless
-            direct = _direct[model_klass] = _direct_validator(model_klass)
-        if direct is not None:
-            return direct.validate_python(value)
-    return _ORIGINAL[_ELEMENT](cls, value, model_klass)
-
-
 _direct: dict[type, SchemaValidator | None] = {}
 _UNKNOWN = object()
 
@@ -162,22 +113,79 @@ def _direct_validator(model_klass: type[FHIRAbstractModel]) -> SchemaValidator |
     return SchemaValidator(schema)  # type: ignore[arg-type]
 
 
-def _before(cls: Any, data: Any, *, _fast: Any = reject_nulls) -> Any:
-    return _fast(cls, data)
+# The fast forms run as fhir_core's own functions, their code swapped in (:func:`install`): such
+# code keeps fhir_core's globals, so each names what it needs of this module as a keyword-only
+# default, which pydantic does not count when it reads a validator's signature.
 
 
-def _after(self: Any, *, _fast: Any = after_construction) -> Any:
-    return _fast(self)
+def reject_nulls(
+    cls: type[FHIRAbstractModel], data: Any, *, _original: Any = _ORIGINAL[_REJECT_NULLS]
+) -> Any:
+    """``reject_null_complex_elements`` without its walk of the class's fields: a null in any
+    list sent hands over to fhir_core's own code, which tells a list of complex elements (a
+    refusal) from a list of primitives, where a null lines a value up with its extension."""
+    if isinstance(data, dict):
+        for value in data.values():
+            if isinstance(value, list) and None in value:
+                return _original(cls, data)
+    return data
 
 
-def _element(cls: Any, value: Any, model_klass: Any, *, _fast: Any = element) -> Any:
-    return _fast(cls, value, model_klass)
+def after_construction(
+    model: FHIRAbstractModel,
+    *,
+    _checks: Any = _after_checks,
+    _tables: Any = _required_and_choices,
+    _original: Any = _ORIGINAL[_AFTER],
+) -> FHIRAbstractModel:
+    """``validate_after_model_construction`` with the required and choice fields found once
+    per class: a required field that is unset, or a choice set twice or not at all where one is
+    required, is handed to fhir_core's own code, which says what is wrong."""
+    cls = type(model)
+    if cls not in _checks:  # a race builds the same table twice, which is harmless
+        _checks[cls] = _tables(model)
+    checks = _checks[cls]
+    if checks is None:
+        return _original(model)  # type: ignore[no-any-return]
+    required, choices = checks
+    for name in required:
+        if getattr(model, name, None) is None:
+            return _original(model)  # type: ignore[no-any-return]
+    for fields, needed in choices:
+        found = 0
+        for name in fields:
+            if getattr(model, name, None) is not None:
+                found += 1
+        if found > 1 or (needed and not found):
+            return _original(model)  # type: ignore[no-any-return]
+    return model
 
 
-_CALLS_FAST = {_REJECT_NULLS: _before, _AFTER: _after, _ELEMENT: _element}
-"""For each validator, code that calls its fast form, held as a keyword default: a function
-keeps its module's globals when its code is swapped, and pydantic counts no keyword-only
-parameter when it reads a validator's signature."""
+def element(
+    cls: type[FhirBase],
+    value: Any,
+    model_klass: type[FHIRAbstractModel],
+    *,
+    _direct: Any = _direct,
+    _unknown: Any = _UNKNOWN,
+    _make: Any = _direct_validator,
+    _original: Any = _ORIGINAL[_ELEMENT],
+) -> Any:
+    """``fhir_model_validator`` for an element sent as an object: the element's class's own
+    schema, without the ``__init__`` that would hand it to that schema; anything else (a text,
+    a model, an object with a resource type, a class with an ``__init__`` of its own) goes
+    fhir_core's way."""
+    if type(value) is dict and "resourceType" not in value and "resource_type" not in value:
+        direct = _direct.get(model_klass, _unknown)
+        if direct is _unknown:  # a race builds the same validator twice, which is harmless
+            direct = _direct[model_klass] = _make(model_klass)
+        if direct is not None:
+            return direct.validate_python(value)
+    return _original(cls, value, model_klass)
+
+
+_CALLS_FAST = {_REJECT_NULLS: reject_nulls, _AFTER: after_construction, _ELEMENT: element}
+"""For each of fhir_core's validators, the fast form whose code :func:`install` swaps in."""
 
 
 def install() -> bool:
