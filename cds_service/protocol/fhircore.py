@@ -38,7 +38,7 @@ from typing import Any
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase
-from pydantic_core import SchemaValidator
+from pydantic_core import SchemaError, SchemaValidator
 
 WRITTEN_FOR = frozenset({"1.1.12"})
 """The fhir_core releases whose validators these were checked against."""
@@ -110,7 +110,10 @@ def _direct_validator(model_klass: type[FHIRAbstractModel]) -> SchemaValidator |
     if inner.get("type") != "model" or inner.get("cls") is not model_klass:
         return None
     inner["custom_init"] = False
-    return SchemaValidator(schema)  # type: ignore[arg-type]
+    try:
+        return SchemaValidator(schema)  # type: ignore[arg-type]
+    except SchemaError:  # not a schema that stands alone: fhir_core's way
+        return None
 
 
 # The fast forms run as fhir_core's own functions, their code swapped in (:func:`install`): such
