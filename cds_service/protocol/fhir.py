@@ -210,7 +210,7 @@ def _validate(resource: Mapping[str, Any]) -> FHIRResourceModel:
     except (KeyError, ValueError, AttributeError):
         raise InvalidResource(reference, "unknown resourceType") from None
     try:
-        return model_class.model_validate(resource)
+        return fhircore.validate(model_class, resource)  # type: ignore[return-value]
     except ValidationError as error:
         raise InvalidResource(reference, _describe(error)) from None
     except (TypeError, ValueError, KeyError, AttributeError) as error:  # fhir-core's bare errors

@@ -97,10 +97,21 @@ _direct: dict[type, SchemaValidator | None] = {}
 _UNKNOWN = object()
 
 
+def _direct_for(model_klass: type[FHIRAbstractModel]) -> SchemaValidator | None:
+    """:func:`_direct_validator`, made once per class (a race makes it twice, harmlessly)."""
+    direct = _direct.get(model_klass, _UNKNOWN)
+    if direct is _UNKNOWN:
+        direct = _direct[model_klass] = _direct_validator(model_klass)
+    return direct  # type: ignore[return-value]
+
+
 def _direct_validator(model_klass: type[FHIRAbstractModel]) -> SchemaValidator | None:
     """The class's schema with pydantic's call of ``__init__`` left out, where that
-    ``__init__`` is fhir_core's; None where it is not, or the schema is not as expected."""
+    ``__init__`` is fhir_core's and a ``resourceType`` is no field of the class; None where
+    not, or the schema is not as expected."""
     if model_klass.__init__ is not FHIRAbstractModel.__init__:  # type: ignore[comparison-overlap]
+        return None
+    if "resourceType" in model_klass.model_fields:
         return None
     schema = dict(model_klass.__pydantic_core_schema__)
     inner = schema
@@ -171,7 +182,7 @@ def element(
     *,
     _direct: Any = _direct,
     _unknown: Any = _UNKNOWN,
-    _make: Any = _direct_validator,
+    _make: Any = _direct_for,
     _original: Any = _ORIGINAL[_ELEMENT],
 ) -> Any:
     """``fhir_model_validator`` for an element sent as an object: the element's class's own
@@ -180,8 +191,8 @@ def element(
     fhir_core's way."""
     if type(value) is dict and "resourceType" not in value and "resource_type" not in value:
         direct = _direct.get(model_klass, _unknown)
-        if direct is _unknown:  # a race builds the same validator twice, which is harmless
-            direct = _direct[model_klass] = _make(model_klass)
+        if direct is _unknown:
+            direct = _make(model_klass)
         if direct is not None:
             return direct.validate_python(value)
     return _original(cls, value, model_klass)
@@ -189,6 +200,25 @@ def element(
 
 _CALLS_FAST = {_REJECT_NULLS: reject_nulls, _AFTER: after_construction, _ELEMENT: element}
 """For each of fhir_core's validators, the fast form whose code :func:`install` swaps in."""
+_installed = False
+
+
+def validate(model_class: type[FHIRAbstractModel], data: Any) -> FHIRAbstractModel:
+    """``model_class.model_validate(data)``; with the fast forms in place, a resource sent as
+    an object of the class's own ``resourceType`` goes to the class's schema directly, without
+    the ``__init__`` that would take that ``resourceType`` out and hand the rest on."""
+    if (
+        _installed
+        and type(data) is dict
+        and "resource_type" not in data
+        and data.get("resourceType") == model_class.__resource_type__
+    ):
+        direct = _direct_for(model_class)
+        if direct is not None:
+            body = dict(data)
+            del body["resourceType"]
+            return direct.validate_python(body)  # type: ignore[no-any-return]
+    return model_class.model_validate(data)
 
 
 def install() -> bool:
@@ -199,13 +229,17 @@ def install() -> bool:
             return False
     except PackageNotFoundError:  # installed without its metadata: which release is unknown
         return False
+    global _installed
     for validator, calls in _CALLS_FAST.items():
         validator.__code__, validator.__kwdefaults__ = calls.__code__, calls.__kwdefaults__
+    _installed = True
     return True
 
 
 def uninstall() -> None:
     """fhir_core's own validators back, as they were before :func:`install`."""
+    global _installed
+    _installed = False
     for validator, original in _ORIGINAL.items():
         validator.__code__, validator.__kwdefaults__ = original.__code__, original.__kwdefaults__
 
