@@ -20,9 +20,10 @@ its codings, a quantity, a reference) is validated by ``FhirBase.fhir_model_vali
 hands it to its class's ``model_validate``; the class's ``__init__`` is fhir_core's own, so
 pydantic calls it, and it pops a ``resourceType`` the element does not have and hands the
 element to the class's schema once more. :func:`element` validates such an element with the
-class's own schema directly, a fifth of validating a resource; an element that does carry a
-``resourceType`` or ``resource_type`` (which that ``__init__`` takes out, or refuses) takes
-fhir_core's way.
+class's own schema directly, and :func:`validate` a resource of its class's own
+``resourceType``: a third of validating a resource. An element that carries a ``resourceType``
+or ``resource_type``, or a resource named otherwise than its class (which that ``__init__``
+takes out, or refuses), takes fhir_core's way.
 
 The validators are compiled into every model's schema when fhir.resources defines it, so they
 cannot be replaced as attributes; their code is. That is done only on the fhir_core release it
