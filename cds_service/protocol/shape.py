@@ -161,7 +161,7 @@ def member(
     fields = _fields(kind)
     if fields is None:
         return True, item
-    value = _member(fields, kind, name, item, name, problems, repairs, 0)
+    value = _member(fields, kind, name, item, "", problems, repairs, 0)
     return value is not _LEFT_OUT, value
 
 
@@ -201,8 +201,7 @@ def _walk(
         return dict(value)
     out: dict[str, Any] = {}
     for name, item in value.items():
-        where = f"{path}.{name}" if path else name
-        kept = _member(fields, model, name, item, where, problems, repairs, depth)
+        kept = _member(fields, model, name, item, path, problems, repairs, depth)
         if kept is not _LEFT_OUT:
             out[name] = kept
     return out
@@ -213,12 +212,15 @@ def _member(
     model: str,
     name: str,
     item: Any,
-    where: str,
+    path: str,
     problems: list[str],
     repairs: list[str],
     depth: int,
 ) -> Any:
     spec = fields.get(name)
+    if spec is not None and spec[1] is str and type(item) is str and not spec[0]:
+        return item  # a text where one is expected, as most members are: no path to write
+    where = f"{path}.{name}" if path else name
     if spec is None:
         if not name.startswith("_") and name not in _ALWAYS:
             problems.append(f"{where}: not a member of {model}")
