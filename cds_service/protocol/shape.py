@@ -254,14 +254,15 @@ def _one(
 ) -> Any:
     if value is None:
         return None
-    if depth >= _DEPTH and isinstance(value, dict):
-        problems.append(f"elements nested deeper than {_DEPTH} levels ({where[:60]}…)")
-        return _LEFT_OUT
+    if isinstance(value, dict):
+        if depth >= _DEPTH:
+            problems.append(f"elements nested deeper than {_DEPTH} levels ({where[:60]}…)")
+            return _LEFT_OUT
+        if isinstance(element, str):  # an object where one is expected
+            return _walk(value, element, where, problems, repairs, depth + 1)
     if not _fits(value, element):
         problems.append(f"{where}: expected {_expected(element)}, got {_json_type(value)}")
         return value if isinstance(value, str) and element in _CALENDAR else _LEFT_OUT
-    if isinstance(element, str):
-        return _walk(value, element, where, problems, repairs, depth + 1)
     return value
 
 
