@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol.fhir import Code
@@ -24,16 +24,37 @@ class Concept:
     words: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()
     """Words that, in the same text, undo a word's match ("lymph node" after "secondary")."""
+    _any_word: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _any_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_any_word", any_of(self.words))
+        object.__setattr__(self, "_any_unless", any_of(self.unless))
 
     def by_code(self, codes: Iterable[Code]) -> bool:
         return not self.codes.isdisjoint(codes)
 
     def by_words(self, texts: Iterable[str]) -> bool:
+        """Whether a text names one of the words and none of the words that undo them: one
+        search per text, not one per word (a site table has dozens of concepts)."""
+        if self._any_word is None:
+            return False
+        unless = self._any_unless
         return any(
-            pattern.search(text) and not any(other.search(text) for other in self.unless)
+            self._any_word.search(text) and not (unless is not None and unless.search(text))
             for text in texts
-            for pattern in self.words
         )
+
+
+def any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One pattern that matches where one of ``patterns`` does, which share their flags (those
+    of :func:`~.words.word_pattern`); None for none."""
+    if not patterns:
+        return None
+    flags = {pattern.flags for pattern in patterns}
+    if len(flags) > 1:
+        raise ValueError("patterns of different flags cannot be searched as one")
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), flags.pop())
 
 
 def concept_of(
