@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol.fhir import Code
-from .words import word_pattern
+from .words import any_word, word_pattern
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,15 @@ class Concept:
     _any_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_any_word", any_of(self.words))
-        object.__setattr__(self, "_any_unless", any_of(self.unless))
+        object.__setattr__(self, "_any_word", any_word(self.words))
+        object.__setattr__(self, "_any_unless", any_word(self.unless))
 
     def by_code(self, codes: Iterable[Code]) -> bool:
         return not self.codes.isdisjoint(codes)
 
     def by_words(self, texts: Iterable[str]) -> bool:
         """Whether a text names one of the words and none of the words that undo them: one
-        search per text, not one per word (a site table has dozens of concepts)."""
+        search of each text (:func:`~.words.any_word`), not one per word."""
         if self._any_word is None:
             return False
         unless = self._any_unless
@@ -44,17 +44,6 @@ class Concept:
             self._any_word.search(text) and not (unless is not None and unless.search(text))
             for text in texts
         )
-
-
-def any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
-    """One pattern that matches where one of ``patterns`` does, which share their flags (those
-    of :func:`~.words.word_pattern`); None for none."""
-    if not patterns:
-        return None
-    flags = {pattern.flags for pattern in patterns}
-    if len(flags) > 1:
-        raise ValueError("patterns of different flags cannot be searched as one")
-    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), flags.pop())
 
 
 def concept_of(
