@@ -195,7 +195,7 @@ def test_a_resource_and_its_elements_are_validated_by_their_own_schemas_alone() 
     ],
     ids=["another resourceType", "its own resource_type", "another resource_type", "a null one"],
 )
-def test_a_resource_named_otherwise_than_its_class_is_refused_as_fhir_core_refuses_it(
+def test_a_resource_named_another_way_than_by_its_class_gets_fhir_cores_own_answer(
     given: dict[str, Any],
 ) -> None:
     """The service picks the class by the resource's ``resourceType``, so these never reach
