@@ -2,8 +2,9 @@
 
 Wall-clock latency on a shared two-core machine moves with whatever else runs; the CPU time a
 server process spends per call does not, much. So the headline figure is CPU per call, read from
-``/proc`` for each server's whole process tree (the engine's child processes included), and the
-ratio to the floor: ``bench/floor_app.py``, which parses the body and answers one fixed card.
+each process's CPU-time clock for each server's whole process tree (the engine's child
+processes included; ``live.py``), and the ratio to the floor: ``bench/floor_app.py``, which
+parses the body and answers one fixed card.
 
 Both servers run under uvicorn on 127.0.0.1, each pinned to its own core with ``taskset``
 (core 0 for the service, core 1 for the floor); this script is the client. Each request is sent
@@ -234,7 +235,8 @@ def main() -> int:
     args = parser.parse_args()
     names = args.only or list(REQUEST_BUILDERS)
     floor_cmd = [sys.executable, "-m", "uvicorn", "floor_app:app"]
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; CPU per call from /proc")
+    cores = os.cpu_count()
+    print(f"Python {sys.version.split()[0]}, {cores} cores; CPU per call from the CPU-time clocks")
     header = (
         f"{'request':<14}{'mode':<6}{'c':>3}  {'service CPU':>11} {'floor CPU':>9} {'ratio':>6}"
         f"  {'service p50/p99 ms':>18}  {'floor p50/p99 ms':>16}"
