@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -35,6 +35,7 @@ from tests.fixture_cases import TODAY
 REQUEST = "dpyd-c1905-het-capecitabine.order-sign"
 URL = "/cds-services/oncology-order-sign"
 SCHEMA = {"lab": {"name": str, "value": float}}
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -65,17 +66,32 @@ def dpyd_summary(response: httpx.Response) -> str:
 
 def call_while(client: Client, pool: EnginePool, act: Callable[[], None]) -> httpx.Response:
     """Post the DPYD request from another thread, and ``act()`` once it holds the engine."""
-    answer: list[httpx.Response] = []
-    caller = threading.Thread(target=lambda: answer.append(client.post(URL, json=fresh())))
-    caller.start()
+    return held(pool, lambda: client.post(URL, json=fresh()), act)
+
+
+def held(pool: EnginePool, call: Callable[[], T], act: Callable[[], None]) -> T:
+    """``call()`` from another thread, ``act()`` once it holds the engine; what the call
+    returned, or what it raised, raised here."""
+    outcome: list[Any] = []
+
+    def caller() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # handed to the test, which asserts which
+            outcome.append(error)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
     deadline = time.monotonic() + 20
     while not pool.status()["busy"] and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.1)  # the request is written; the caller waits on the stopped process
     act()
-    caller.join(timeout=30)
-    (response,) = answer
-    return response
+    thread.join(timeout=30)
+    (result,) = outcome
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[no-any-return]
 
 
 def exited(pid: int) -> None:
@@ -156,24 +172,13 @@ def test_a_segfault_in_the_c_code_costs_one_call(caplog: pytest.LogCaptureFixtur
         rules = pool.rules({"any": [("lab", {"t": "lab"})]}, SCHEMA)
         (pid,) = pool.pids()
         os.kill(pid, signal.SIGSTOP)
-        raised: list[type[BaseException]] = []
 
-        def call() -> None:
-            try:
-                rules.evaluate([{"t": "lab", "value": 1e-6}])
-            except BaseException as error:  # which one is what the test asserts
-                raised.append(type(error))
+        def crash() -> None:
+            os.kill(pid, signal.SIGSEGV)
+            os.kill(pid, signal.SIGCONT)
 
-        caller = threading.Thread(target=call)
-        caller.start()
-        deadline = time.monotonic() + 20
-        while not pool.status()["busy"] and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)  # the request is written; the caller waits on the stopped process
-        os.kill(pid, signal.SIGSEGV)
-        os.kill(pid, signal.SIGCONT)
-        caller.join(timeout=30)
-        assert raised == [EngineUnavailable]
+        with pytest.raises(EngineUnavailable):
+            held(pool, lambda: rules.evaluate([{"t": "lab", "value": 1e-6}]), crash)
         assert f"engine process {pid} exited with -{int(signal.SIGSEGV)}" in caplog.text
         assert [m.rule_id for m in rules.evaluate([{"t": "lab", "value": 1e-6}])] == ["any"]
         assert pool.status()["restarts"] == 1
