@@ -10,7 +10,9 @@ import copy
 import json
 from typing import Any
 
-from cds_service.cards.bounded import bounded
+import orjson
+
+from cds_service.cards.bounded import written
 from cds_service.protocol.messages import CdsResponse
 from tests.conftest import Client, client_for, request_fixture
 
@@ -91,14 +93,16 @@ def test_an_answer_over_its_limit_keeps_the_most_severe_cards_and_says_so(client
     info = severe.model_copy(update={"uuid": "i", "indicator": "info", "summary": "minor"})
     response = CdsResponse(cards=[info, info.model_copy(update={"uuid": "j"}), severe])
     limit = len(json.dumps(severe.wire())) + 2500
-    answer = bounded(response, limit).wire()
-    assert len(json.dumps(answer)) <= limit
+    shown, body = written(response, limit)
+    answer = json.loads(body)
+    assert len(body) <= limit
+    assert answer == shown.wire()
     kept = [card["uuid"] for card in answer["cards"]]
     assert kept[0] == severe.uuid
     notice = answer["cards"][-1]
     assert notice["source"]["topic"]["code"] == "answer-too-large"
     assert notice["summary"].startswith("2 more cards were not sent")
-    assert bounded(response, 10**6) == response
+    assert written(response, 10**6) == (response, orjson.dumps(response.wire()))
 
 
 def test_an_answer_of_exactly_the_limit_is_sent_whole_and_one_byte_less_is_not():

@@ -28,20 +28,18 @@ def _size(card: Card) -> int:
 
 
 def written(response: CdsResponse, limit: int) -> tuple[CdsResponse, bytes]:
-    """The answer :func:`bounded` gives, and its JSON: an answer within the limit, as nearly
-    all are, is written once, not sized card by card first."""
+    """The answer to send and its JSON: ``response`` if it fits in ``limit`` bytes, as nearly
+    all do (written once, not sized card by card first), else its most severe cards and a
+    notice."""
     body = orjson.dumps(response.wire())
     if len(body) <= limit:
         return response, body
-    shown = bounded(response, limit)
+    shown = _trimmed(response, limit)
     return shown, orjson.dumps(shown.wire())
 
 
-def bounded(response: CdsResponse, limit: int) -> CdsResponse:
-    """``response`` if it fits in ``limit`` bytes, else its most severe cards and a notice."""
+def _trimmed(response: CdsResponse, limit: int) -> CdsResponse:
     sizes = [_size(card) for card in response.cards]
-    if sum(sizes) + 16 <= limit:
-        return response
     budget = max(limit - _RESERVED, 0)
     ranked = sorted(range(len(sizes)), key=lambda i: _SEVERITY[response.cards[i].indicator])
     kept: set[int] = set()
