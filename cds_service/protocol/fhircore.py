@@ -201,7 +201,6 @@ def element(
 
 _CALLS_FAST = {_REJECT_NULLS: reject_nulls, _AFTER: after_construction, _ELEMENT: element}
 """For each of fhir_core's validators, the fast form whose code :func:`install` swaps in."""
-_installed = False
 
 
 def validate(model_class: type[FHIRAbstractModel], data: Any) -> FHIRAbstractModel:
@@ -209,7 +208,7 @@ def validate(model_class: type[FHIRAbstractModel], data: Any) -> FHIRAbstractMod
     an object of the class's own ``resourceType`` goes to the class's schema directly, without
     the ``__init__`` that would take that ``resourceType`` out and hand the rest on."""
     if (
-        _installed
+        _ELEMENT.__code__ is element.__code__  # the fast forms are in place (all or none)
         and type(data) is dict
         and "resource_type" not in data
         and data.get("resourceType") == model_class.__resource_type__
@@ -230,17 +229,13 @@ def install() -> bool:
             return False
     except PackageNotFoundError:  # installed without its metadata: which release is unknown
         return False
-    global _installed
     for validator, calls in _CALLS_FAST.items():
         validator.__code__, validator.__kwdefaults__ = calls.__code__, calls.__kwdefaults__
-    _installed = True
     return True
 
 
 def uninstall() -> None:
     """fhir_core's own validators back, as they were before :func:`install`."""
-    global _installed
-    _installed = False
     for validator, original in _ORIGINAL.items():
         validator.__code__, validator.__kwdefaults__ = original.__code__, original.__kwdefaults__
 
