@@ -32,9 +32,9 @@ HOOK_INSTANCE = 128
 """The longest hookInstance kept (a UUID in practice; the client sets it, the column is bounded)."""
 LINGER = 0.1
 """Seconds the writer waits for more calls after the first, unless a flush or close hurries
-it. A transaction's commit costs some 1.2 ms of CPU on SQLite and a card's row some 30 us, in
-the process that answers the calls: at 800 calls a second the writer took 75 us a call with
-20 ms of linger and 40 us with 100 ms (``bench/README.md``)."""
+it. The writer's CPU is taken from the process that answers the calls: with a call every
+1.2 ms and one card each, it took 75 us a call with 20 ms of linger and 40 us with 100 ms on
+SQLite, some 0.7 ms a transaction and 30 us a row (``bench/README.md``)."""
 BACKOFF = (0.2, 5.0)
 """First and longest wait, in seconds, between tries of a batch the database refused."""
 
