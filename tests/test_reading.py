@@ -85,6 +85,42 @@ def test_notes_cover_every_member_of_a_cited_resource_and_follow_its_content():
     assert "Observation/other" not in notes
 
 
+def test_notes_are_found_under_every_reference_as_sent_and_only_under_it():
+    """The references a card cites are written by ``fhir.reference_of``: a type or an id as
+    sent may hold a slash, an id may be missing or not a text, and two resources may share one
+    reference (their notes then in the order sent)."""
+    sent = [
+        weight(resourceType="Obs/ervation", id="a"),
+        weight(id="b/c"),
+        weight(id=None),
+        weight(id=7),
+        weight(id="twice", effectiveDateTime="2026-09-21T08:30:00"),
+        weight(id="twice"),
+        weight(id="obs-weight", effectiveDateTime="2026-09-20T08:30:00Z"),
+    ]
+    notes = Notes([AsRead(resource, CHICAGO) for resource in sent])
+    zone = "has no time zone"
+    assert zone in notes["Obs/ervation/a"][0]
+    assert zone in notes["Observation/b/c"][0]
+    assert len(notes["Observation/(no id)"]) == 4  # the two without a text id
+    assert [note[:36] for note in notes["Observation/twice"] if zone in note] == [
+        "effectiveDateTime 2026-09-21T08:30:0",
+        "effectiveDateTime 2026-09-20T08:30:0",
+    ]
+    assert notes["Observation/obs-weight"] == (
+        "code.coding was sent as one item, read as a list of one",
+    )
+    for absent in ("Obs/a", "Observation/a", "ervation/a", "Observation/c", "Observation/7"):
+        assert absent not in notes
+    assert list(notes) == [
+        "Obs/ervation/a",
+        "Observation/b/c",
+        "Observation/(no id)",
+        "Observation/twice",
+        "Observation/obs-weight",
+    ]
+
+
 def test_copies_and_comparisons_see_the_whole_resource_shaped():
     resource = weight()
     read = AsRead(resource, CHICAGO)

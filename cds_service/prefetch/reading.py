@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,6 +99,8 @@ def _text_as_sent(kind: str, name: Any, text: str) -> bool:
 _NOTHING_FOUND: Mapping[str, _Found] = MappingProxyType({})
 """What a resource whose members have all read as sent has found: nothing (one for all)."""
 _ABSENT = object()
+_NO_ID = "(no id)"
+"""What ``reference_of`` writes for a resource sent without an id."""
 
 
 class AsRead(Shaped):
@@ -298,24 +301,44 @@ class Notes(Mapping[str, tuple[str, ...]]):
 
     def __init__(self, resources: list[AsRead]):
         self._resources = resources
-        self._index: dict[str, list[AsRead]] | None = None
+        self._index: dict[str, list[tuple[int, AsRead]]] | None = None
 
-    def _by_reference(self) -> dict[str, list[AsRead]]:
+    def _by_id(self) -> dict[str, list[tuple[int, AsRead]]]:
+        """The resources by the end of their reference (``reference_of``): the id as sent, or
+        ``(no id)``. Made once per record whose cards cite a resource, over all of them, so
+        it costs a look-up per resource; the type is told apart when asked."""
         if self._index is None:
             self._index = {}
-            for resource in self._resources:
-                # under its reference as sent, as cards have always looked notes up
-                self._index.setdefault(reference_of(resource._raw), []).append(resource)
+            for position, resource in enumerate(self._resources):
+                ident = resource._raw.get("id")
+                ident = ident if isinstance(ident, str) and ident else _NO_ID
+                self._index.setdefault(ident, []).append((position, resource))
         return self._index
 
+    def _under(self, reference: str) -> list[AsRead]:
+        """The resources whose reference as sent, as cards have always looked notes up, is
+        ``reference``, in the order sent: the id is what follows one of its slashes (a type as
+        sent may hold one)."""
+        index = self._by_id()
+        parts = reference.split("/")
+        ends = ("/".join(parts[i:]) for i in range(1, len(parts)))
+        found = [
+            each
+            for end in ends
+            for each in index.get(end, ())
+            if reference_of(each[1]._raw) == reference
+        ]
+        return [resource for _, resource in sorted(found, key=itemgetter(0))]
+
     def __getitem__(self, reference: str) -> tuple[str, ...]:
-        notes = tuple(n for r in self._by_reference().get(reference, ()) for n in r.notes)
+        notes = tuple(n for r in self._under(reference) for n in r.notes)
         if not notes:
             raise KeyError(reference)
         return notes
 
     def __iter__(self) -> Iterator[str]:
-        return (reference for reference in self._by_reference() if reference in self)
+        references = dict.fromkeys(reference_of(r._raw) for r in self._resources)
+        return (reference for reference in references if reference in self)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
