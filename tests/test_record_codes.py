@@ -98,3 +98,26 @@ def test_a_code_json_cannot_hold_is_grouped_on_its_own():
     record = PatientRecord("pt-1", None, [odd, result("good", coded(*WEIGHT))])
     assert ids(record.coded("Observation", frozenset({WEIGHT}))) == ["good"]
     assert len(record.by_code("Observation", lambda concept: True)) == 2
+
+
+def test_codes_sent_alike_are_read_alike_however_long_and_whatever_their_repair():
+    """Grouped by the text of the code as sent: a repaired code is grouped by what was sent,
+    and read as repaired; a code too long to keep a text of is read on its own."""
+    lone = {"coding": {"system": WEIGHT[0], "code": WEIGHT[1]}}
+    long = coded(*WEIGHT, "weight " * 300)
+    record = record_of(
+        result("lone-1", lone),
+        result("long-1", long),
+        result("good", coded(*WEIGHT)),
+        result("lone-2", dict(lone)),
+        result("long-2", dict(long)),
+        result("creatinine", coded(*CREATININE)),
+    )
+    wanted = ["lone-1", "long-1", "good", "lone-2", "long-2"]
+    assert ids(record.coded("Observation", frozenset({WEIGHT}))) == wanted
+    asked: list[tuple[str, ...]] = []
+    found = record.by_code("Observation", lambda concept: asked.append(concept.texts) or 1)
+    assert ids([resource for resource, _ in found]) == [*wanted, "creatinine"]
+    assert asked.count(()) == 3  # the lone codings, the good one, creatinine: once each
+    for resource, _ in found:
+        assert isinstance(resource["code"]["coding"], list)

@@ -124,7 +124,8 @@ class AsRead(Shaped):
 
     # --- a member on first read ----------------------------------------------------------------
 
-    def _shape(self, name: Any) -> None:
+    def _shape(self, name: Any, key: tuple[str, str, bytes] | None = None) -> None:
+        """``key``: the member's :data:`_AS_SENT` key, when the caller has made it."""
         if (
             self._whole
             or dict.__contains__(self, name)
@@ -139,7 +140,7 @@ class AsRead(Shaped):
                 dict.__setitem__(self, name, sent)
                 return
         else:
-            key = _AS_SENT.key(self._kind, name, sent)
+            key = key or _AS_SENT.key(self._kind, name, sent)
             if key is not None and key in _AS_SENT:
                 dict.__setitem__(self, name, sent)  # read as sent
                 return
@@ -172,6 +173,16 @@ class AsRead(Shaped):
             return sent
         self._shape(name)  # not read yet, or left out
         return dict.get(self, name, default)
+
+    def read_with_text(self, name: str) -> tuple[Any, bytes | None]:
+        """A member as read (``get``), and the JSON text it was sent as: None for a text, or
+        for what JSON cannot hold or over :attr:`_ReadAsSent.LONGEST`. Equal texts read
+        alike, so readers group resources by them (``PatientRecord.by_code``); the text is
+        the one the first read writes anyway."""
+        sent = self._raw.get(name)
+        key = None if type(sent) is str else _AS_SENT.key(self._kind, name, sent)
+        self._shape(name, key)
+        return dict.get(self, name), (key[2] if key is not None else None)
 
     def __contains__(self, name: object) -> bool:
         self._shape(name)

@@ -13,6 +13,7 @@ from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.reference import Reference
 
 from ..protocol import fhir
+from .reading import AsRead
 
 _T = TypeVar("_T")
 
@@ -76,17 +77,15 @@ class PatientRecord:
 
     def _codes(self, kind: str) -> list[tuple[fhir.RawConcept, list[int]]]:
         """Each distinct ``code`` of this type's resources, with where they are: built on first
-        use, grouped by the code's exact JSON (equal JSON, equal concept)."""
+        use, grouped by the exact JSON of the code sent (equal JSON, equal concept)."""
         if kind not in self._by_code:
             grouped: dict[Any, tuple[fhir.RawConcept, list[int]]] = {}
             for position in self._by_type.get(kind, ()):
-                sent = self.resources[position].get("code")
-                try:
-                    key: Any = orjson.dumps(sent)
-                except (TypeError, orjson.JSONEncodeError):  # not JSON's own: on its own
+                code, key = _code_and_text(self.resources[position])
+                if key is None:  # on its own
                     key = position
                 if key not in grouped:
-                    grouped[key] = (fhir.RawConcept.of(sent), [])
+                    grouped[key] = (fhir.RawConcept.of(code), [])
                 grouped[key][1].append(position)
             self._by_code[kind] = list(grouped.values())
         return self._by_code[kind]
@@ -122,6 +121,20 @@ class PatientRecord:
         if subject.reference == expected or subject.reference.endswith("/" + expected):
             return None
         return f"subject is {subject.reference}, not {expected}"
+
+
+def _code_and_text(resource: Mapping[str, Any]) -> tuple[Any, Any]:
+    """A resource's ``code`` as read, and a key equal for codes read alike (None for one JSON
+    cannot hold): a resource read member by member gives the text its code was sent as,
+    written once for both (``AsRead.read_with_text``); any other mapping, its code's JSON."""
+    if isinstance(resource, AsRead):
+        code, sent = resource.read_with_text("code")
+        return code, (None if sent is None else ("sent", sent))
+    code = resource.get("code")
+    try:
+        return code, orjson.dumps(code)
+    except (TypeError, orjson.JSONEncodeError):
+        return code, None
 
 
 def relative(reference: str) -> str:
