@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from ..protocol.fhir import content_digest, read_names, reference_of
+from ..protocol.fhir import NO_ID, content_digest, read_names, reference_of
 from ..protocol.shape import Shaped, member, summary, text_check
 from .zones import zoned_member, zoneless
 
@@ -99,8 +99,6 @@ def _text_as_sent(kind: str, name: Any, text: str) -> bool:
 _NOTHING_FOUND: Mapping[str, _Found] = MappingProxyType({})
 """What a resource whose members have all read as sent has found: nothing (one for all)."""
 _ABSENT = object()
-_NO_ID = "(no id)"
-"""What ``reference_of`` writes for a resource sent without an id."""
 
 
 class AsRead(Shaped):
@@ -316,13 +314,13 @@ class Notes(Mapping[str, tuple[str, ...]]):
 
     def _by_id(self) -> dict[str, list[tuple[int, AsRead]]]:
         """The resources by the end of their reference (``reference_of``): the id as sent, or
-        ``(no id)``. Made once per record whose cards cite a resource, over all of them, so
-        it costs a look-up per resource; the type is told apart when asked."""
+        ``NO_ID``. Made once per record whose cards cite a resource, over all of them, so it
+        costs a look-up per resource; the type is told apart when asked."""
         if self._index is None:
             self._index = {}
             for position, resource in enumerate(self._resources):
                 ident = resource._raw.get("id")
-                ident = ident if isinstance(ident, str) and ident else _NO_ID
+                ident = ident if isinstance(ident, str) and ident else NO_ID
                 self._index.setdefault(ident, []).append((position, resource))
         return self._index
 

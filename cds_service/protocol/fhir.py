@@ -54,12 +54,16 @@ DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 """The code system of values that say why there is no value ("not-applicable", "unknown")."""
 
 
+NO_ID = "(no id)"
+"""What :func:`reference_of` writes in place of the id of a resource sent without one."""
+
+
 def reference_of(resource: Mapping[str, Any]) -> str:
     """``Type/id`` of a resource as sent, even one that does not validate."""
     kind = resource.get("resourceType")
     ident = resource.get("id")
     kind = kind if isinstance(kind, str) and kind else "Resource"
-    return f"{kind}/{ident}" if isinstance(ident, str) and ident else f"{kind}/(no id)"
+    return f"{kind}/{ident if isinstance(ident, str) and ident else NO_ID}"
 
 
 class _Validated:
