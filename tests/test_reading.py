@@ -102,7 +102,7 @@ def test_notes_are_found_under_every_reference_as_sent_and_only_under_it():
     zone = "has no time zone"
     assert zone in notes["Obs/ervation/a"][0]
     assert zone in notes["Observation/b/c"][0]
-    assert len(notes["Observation/(no id)"]) == 4  # the two without a text id
+    assert len(notes["Observation/(no id)"]) == 4  # two notes of each without a text id
     assert [note[:36] for note in notes["Observation/twice"] if zone in note] == [
         "effectiveDateTime 2026-09-21T08:30:0",
         "effectiveDateTime 2026-09-20T08:30:0",
