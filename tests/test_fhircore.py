@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError
 from typing import Any
 
@@ -99,8 +99,14 @@ def cases() -> dict[str, dict[str, Any]]:
 
 
 def outcome(resource: dict[str, Any]) -> tuple[Any, ...]:
+    model_class = get_fhir_model_class(resource["resourceType"])
+    return outcome_of(lambda: fhircore.validate(model_class, resource))
+
+
+def outcome_of(validate: Callable[[], Any]) -> tuple[Any, ...]:
+    """The model's JSON, every error's type, place and message, or a bare error's."""
     try:
-        model = fhircore.validate(get_fhir_model_class(resource["resourceType"]), resource)
+        model = validate()
     except ValidationError as error:
         return ("refused", [(e["type"], e["loc"], e["msg"]) for e in error.errors()])
     except Exception as error:  # fhir_core's bare errors, as protocol/fhir.py takes them
@@ -216,10 +222,3 @@ def test_a_resource_named_another_way_than_by_its_class_gets_fhir_cores_own_answ
     finally:
         assert fhircore.install()
     assert outcome_of(lambda: fast(model_class, dict(observation))) == own
-
-
-def outcome_of(validate: Any) -> tuple[Any, ...]:
-    try:
-        return ("valid", validate().model_dump_json())
-    except ValidationError as error:
-        return ("refused", [(e["type"], e["loc"], e["msg"]) for e in error.errors()])

@@ -191,7 +191,7 @@ def element(
     a model, an object with a resource type, a class with an ``__init__`` of its own) goes
     fhir_core's way."""
     if type(value) is dict and "resourceType" not in value and "resource_type" not in value:
-        direct = _direct.get(model_klass, _unknown)
+        direct = _direct.get(model_klass, _unknown)  # _make's look-up, inline: per element
         if direct is _unknown:
             direct = _make(model_klass)
         if direct is not None:
