@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,10 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from cds_service.config import Settings
-from cds_service.store.db import connect, feedback, migrate, served_card
+from cds_service.protocol.messages import Card, Coding, Source
+from cds_service.store.db import connect, feedback, migrate, served_card, utcnow
+from cds_service.store.patients import PatientHasher
+from cds_service.store.recorder import STEP, Recorder, Served
 from tests.conftest import Client, client_for, request_fixture
 
 KEY = "a test key of enough length"
@@ -249,3 +256,46 @@ def test_only_the_cards_the_ehr_was_shown_are_kept_as_served(store_url: str) -> 
     assert len(shown) < len(every)  # the limit cut the answer
     kept = [row.card_uuid for row in rows(store_url, served_card)]
     assert set(kept[len(every) :]) == {card["uuid"] for card in shown}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread has a priority of its own on Linux")
+def test_the_writer_runs_below_the_priority_of_the_calls(store_url: str) -> None:
+    """On a core that also answers calls, a batch being written must not hold a call up."""
+    with stored(store_url):
+        [writer] = [t for t in threading.enumerate() if t.name == "cds-store-recorder"]
+        assert writer.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
+
+
+def test_a_batch_written_in_steps_is_kept_whole_or_not_at_all(store_url: str) -> None:
+    """A call's cards are inserted ``STEP`` rows at a time: a row the database refuses in the
+    last step takes the earlier steps back with it, and is counted lost with them."""
+    engine = connect(store_url)
+    migrate(engine)
+    recorder = Recorder(engine, PatientHasher(KEY.encode()))
+    try:
+        assert recorder.ready.wait(30)
+        topic = Coding(system="https://example.org/rules", code="a-rule")
+        cards = [
+            Card(
+                uuid=f"card-{n}",
+                summary="s",
+                indicator="info",
+                source=Source(label="l", topic=topic),
+            )
+            for n in range(2 * STEP + 1)
+        ]
+        served = Served("svc", "order-sign", "hook-1", PATIENT, None, "v1", cards, utcnow())
+        refused = [*cards[:-1], cards[-1].model_copy(update={"uuid": None})]  # NOT NULL
+        recorder.record(replace(served, cards=refused))
+        assert recorder.flush(30)
+        assert (recorder.recorded, recorder.lost) == (0, 2 * STEP + 1)
+        assert rows(store_url, served_card) == []
+        recorder.record(served)
+        assert recorder.flush(30)
+        assert recorder.recorded == 2 * STEP + 1
+        assert [row.card_uuid for row in rows(store_url, served_card)] == [c.uuid for c in cards]
+    finally:
+        recorder.close()
+        engine.dispose()
