@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,9 @@ class DrugTable:
             index.setdefault(_first_word(pattern), []).append(position)
         object.__setattr__(self, "_by_first_word", {k: tuple(v) for k, v in index.items()})
 
-    @property
+    @cached_property
     def ingredients(self) -> frozenset[str]:
+        """Every ingredient a name is read as: made once, as every first call asks for it."""
         return frozenset(ingredient for _, ingredient in self.names)
 
     def by_rxnorm(self, code: str) -> str | None:
