@@ -266,7 +266,7 @@ def test_the_writer_runs_below_the_priority_of_the_calls(store_url: str) -> None
         [writer] = [t for t in threading.enumerate() if t.name == "cds-store-recorder"]
         assert writer.native_id is not None
         assert os.getpriority(os.PRIO_PROCESS, writer.native_id) == max(NICE, calls)
-        # the writer's own priority: the thread answering calls keeps its
+        # the writer's alone: the thread that answers calls keeps its own
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == calls
 
 

@@ -137,7 +137,7 @@ class Recorder:
         }
 
     def _run(self) -> None:
-        _yield_to_calls()
+        _lower_priority()
         prepared = self._prepare is None or self._retry(
             self._prepare, "preparing the database", any_error=True
         )
@@ -282,7 +282,7 @@ class Recorder:
             log.warning("store: %d served cards not recorded (%d lost in all)", lost, self.lost)
 
 
-def _yield_to_calls() -> None:
+def _lower_priority() -> None:
     """Lower the calling thread's CPU priority to ``NICE``, where a thread has its own (Linux):
     on a core that also answers calls, the scheduler runs a call first. A process already
     running lower keeps its priority."""
