@@ -15,7 +15,12 @@ Both servers run under uvicorn on 127.0.0.1, each pinned to its own core with ``
 - **warm**: the same body again and again, as when an EHR resends the same genotypes, Patient
   and Conditions at each order-select and order-sign;
 
-at concurrency 1 (one kept-alive connection; p50 and p99 are per call) and 32.
+at concurrency 1 (one kept-alive connection; p50 and p99 are per call) and 32. The bodies are
+made before each row's clock starts, and sent back to back.
+
+With ``--rounds N`` each row measures the two servers N times in turn (the first of the two
+alternating) and prints the medians, with the range of the N ratios: on this shared machine one
+run's ratio can be half or twice the next one's.
 
 The requests (``--only`` picks some by name):
 
@@ -25,7 +30,8 @@ The requests (``--only`` picks some by name):
 - ``dpyd-1000``: order-sign, the DPYD fixture padded to 1,000 prefetched resources; with
   ``dpyd-55`` it gives the cost per added resource.
 
-Usage: ``.venv/bin/python bench/vs_floor.py [--calls N] [--only NAME ...]``. Linux only.
+Usage: ``.venv/bin/python bench/vs_floor.py [--calls N] [--rounds N] [--only NAME ...]``.
+Linux only.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -167,15 +173,24 @@ class Result:
     p50_ms: float
     p99_ms: float
 
+    @classmethod
+    def median(cls, results: list[Result]) -> Result:
+        """Each figure's median over rounds."""
+        return cls(*(statistics.median(getattr(r, f.name) for r in results) for f in fields(cls)))
+
 
 def measure(target: Server, bodies: Bodies, cold: bool, calls: int, concurrency: int) -> Result:
+    """The server's CPU per call and the calls' latencies, the bodies made before the clock
+    starts: a cold ``dpyd-1000`` body takes the client half a second to make, and while it
+    did, the server's work by the clock (the rules folder's polling, the store's refresh)
+    was counted to the call, and the 32 connections waited on one busy client."""
     offset = time.monotonic_ns() % 2**40  # cold bodies never repeat across runs of a request
-    make = (lambda n: bodies.cold(offset + n)) if cold else (lambda n: bodies.warm)
+    sent = [bodies.cold(offset + n) if cold else bodies.warm for n in range(calls)]
     before = target.cpu_seconds()
     if concurrency == 1:
-        latencies = _sequential(target, bodies.path, make, calls)
+        latencies = _sequential(target, bodies.path, sent)
     else:
-        latencies = asyncio.run(_concurrent(target, bodies.path, make, calls, concurrency))
+        latencies = asyncio.run(_concurrent(target, bodies.path, sent, concurrency))
     cpu = (target.cpu_seconds() - before) / calls
     latencies.sort()
     return Result(
@@ -193,11 +208,10 @@ def _check(response: httpx.Response) -> None:
         raise SystemExit(f"{response.request.url} answered {response.status_code}")
 
 
-def _sequential(target: Server, path: str, make: Callable[[int], bytes], calls: int) -> list[float]:
+def _sequential(target: Server, path: str, sent: list[bytes]) -> list[float]:
     latencies = []
     with httpx.Client(base_url=target.base, timeout=60) as client:
-        for n in range(calls):
-            body = make(n)
+        for body in sent:
             start = time.perf_counter()
             response = client.post(path, content=body, headers=HEADERS)
             latencies.append(time.perf_counter() - start)
@@ -206,16 +220,15 @@ def _sequential(target: Server, path: str, make: Callable[[int], bytes], calls: 
 
 
 async def _concurrent(
-    target: Server, path: str, make: Callable[[int], bytes], calls: int, concurrency: int
+    target: Server, path: str, sent: list[bytes], concurrency: int
 ) -> list[float]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    counter = iter(range(calls))
+    bodies = iter(sent)
     async with httpx.AsyncClient(base_url=target.base, timeout=120, limits=limits) as client:
 
         async def worker() -> None:
-            for n in counter:
-                body = make(n)
+            for body in bodies:
                 start = time.perf_counter()
                 response = await client.post(path, content=body, headers=HEADERS)
                 latencies.append(time.perf_counter() - start)
@@ -225,6 +238,39 @@ async def _concurrent(
     return latencies
 
 
+def side_by_side(
+    service: Server,
+    floor: Server,
+    bodies: Bodies,
+    cold: bool,
+    calls: int,
+    concurrency: int,
+    rounds: int,
+) -> list[tuple[Result, Result]]:
+    """One (service, floor) pair of results per round, the two measured back to back, the
+    first of them in turn: the machine's speed moves by a third within minutes, and a ratio
+    is only as good as the two figures' being taken in the same minute."""
+    pairs = []
+    for round_ in range(rounds):
+        targets = (service, floor) if round_ % 2 == 0 else (floor, service)
+        found = {t.name: measure(t, bodies, cold, calls, concurrency) for t in targets}
+        pairs.append((found[service.name], found[floor.name]))
+    return pairs
+
+
+def row(name: str, mode: str, concurrency: int, pairs: list[tuple[Result, Result]]) -> str:
+    """The medians of the rounds; with more than one round, the ratios' range beside."""
+    ours, base = (Result.median([pair[side] for pair in pairs]) for side in (0, 1))
+    ratios = sorted(o.cpu_ms / b.cpu_ms for o, b in pairs)
+    spread = f" ({ratios[0]:.1f}-{ratios[-1]:.1f})" if len(ratios) > 1 else ""
+    return (
+        f"{name:<14}{mode:<6}{concurrency:>3}  {ours.cpu_ms:>9.2f}ms "
+        f"{base.cpu_ms:>7.2f}ms {statistics.median(ratios):>5.1f}x  "
+        f"{ours.p50_ms:>9.2f}/{ours.p99_ms:<8.2f}"
+        f"{base.p50_ms:>8.2f}/{base.p99_ms:<7.2f}{spread}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -232,6 +278,9 @@ def main() -> int:
     )
     parser.add_argument("--warm-up", type=int, default=100)
     parser.add_argument("--only", nargs="*", choices=sorted(REQUEST_BUILDERS), default=None)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="each row's servers measured this many times in turn"
+    )
     args = parser.parse_args()
     names = args.only or list(REQUEST_BUILDERS)
     floor_cmd = [sys.executable, "-m", "uvicorn", "floor_app:app"]
@@ -251,18 +300,15 @@ def main() -> int:
                 measure(target, bodies, cold=True, calls=args.warm_up, concurrency=1)
             for mode in ("cold", "warm"):
                 for concurrency in CONCURRENCY:
-                    ours = measure(service, bodies, mode == "cold", calls, concurrency)
-                    base = measure(floor, bodies, mode == "cold", calls, concurrency)
-                    print(
-                        f"{name:<14}{mode:<6}{concurrency:>3}  {ours.cpu_ms:>9.2f}ms "
-                        f"{base.cpu_ms:>7.2f}ms {ours.cpu_ms / base.cpu_ms:>5.1f}x  "
-                        f"{ours.p50_ms:>9.2f}/{ours.p99_ms:<8.2f}"
-                        f"{base.p50_ms:>8.2f}/{base.p99_ms:<7.2f}"
+                    cold = mode == "cold"
+                    pairs = side_by_side(
+                        service, floor, bodies, cold, calls, concurrency, args.rounds
                     )
-                    if mode == "cold" and concurrency == 1:
+                    print(row(name, mode, concurrency, pairs), flush=True)
+                    if cold and concurrency == 1:
                         per_resource[name] = {
-                            "service": ours.cpu_ms,
-                            "floor": base.cpu_ms,
+                            "service": statistics.median(o.cpu_ms for o, _ in pairs),
+                            "floor": statistics.median(b.cpu_ms for _, b in pairs),
                             "resources": bodies.resources,
                         }
         if {"dpyd-55", "dpyd-1000"} <= per_resource.keys():
