@@ -252,8 +252,8 @@ def side_by_side(
     rounds: int,
 ) -> list[tuple[Result, Result]]:
     """One (service, floor) pair of results per round, the two measured back to back, the
-    first of them in turn: the machine's speed moves by a third within minutes, and a ratio
-    is only as good as the two figures' being taken in the same minute."""
+    first of them in turn: the machine's speed moves by up to half within minutes, and a
+    ratio is only as good as the two figures' being taken in the same minute."""
     pairs = []
     for round_ in range(rounds):
         targets = (service, floor) if round_ % 2 == 0 else (floor, service)
@@ -286,6 +286,8 @@ def main() -> int:
         "--rounds", type=int, default=1, help="each row's servers measured this many times in turn"
     )
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     names = args.only or list(REQUEST_BUILDERS)
     floor_cmd = [sys.executable, "-m", "uvicorn", "floor_app:app"]
     cores = os.cpu_count()
