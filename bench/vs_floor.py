@@ -262,9 +262,14 @@ def side_by_side(
     return pairs
 
 
+def medians(pairs: list[tuple[Result, Result]]) -> tuple[Result, Result]:
+    """The service's and the floor's figures, each the median of the rounds."""
+    return Result.median([ours for ours, _ in pairs]), Result.median([base for _, base in pairs])
+
+
 def row(name: str, mode: str, concurrency: int, pairs: list[tuple[Result, Result]]) -> str:
     """The medians of the rounds; with more than one round, the ratios' range beside."""
-    ours, base = (Result.median([pair[side] for pair in pairs]) for side in (0, 1))
+    ours, base = medians(pairs)
     ratios = sorted(o.cpu_ms / b.cpu_ms for o, b in pairs)
     spread = f" ({ratios[0]:.1f}-{ratios[-1]:.1f})" if len(ratios) > 1 else ""
     return (
@@ -312,19 +317,20 @@ def main() -> int:
                     )
                     print(row(name, mode, concurrency, pairs), flush=True)
                     if cold and concurrency == 1:
+                        ours, base = medians(pairs)
                         per_resource[name] = {
-                            "service": statistics.median(o.cpu_ms for o, _ in pairs),
-                            "floor": statistics.median(b.cpu_ms for _, b in pairs),
+                            "service": ours.cpu_ms,
+                            "floor": base.cpu_ms,
                             "resources": bodies.resources,
                         }
         if {"dpyd-55", "dpyd-1000"} <= per_resource.keys():
             small, large = per_resource["dpyd-55"], per_resource["dpyd-1000"]
             added = large["resources"] - small["resources"]
-            ours = (large["service"] - small["service"]) / added * 1000
-            base = (large["floor"] - small["floor"]) / added * 1000
+            service_us = (large["service"] - small["service"]) / added * 1000
+            floor_us = (large["floor"] - small["floor"]) / added * 1000
             print(
-                f"per added resource (cold, c=1): service {ours:.1f} µs, "
-                f"floor {base:.1f} µs, {ours / base:.1f}x"
+                f"per added resource (cold, c=1): service {service_us:.1f} µs, "
+                f"floor {floor_us:.1f} µs, {service_us / floor_us:.1f}x"
             )
     return 0
 
