@@ -29,9 +29,9 @@ import orjson
 from ..auth.fhirurl import allowed_base, under
 from ..config import Settings
 from ..observability import metrics
-from ..protocol.messages import ID_MAX, HookRequest, id_too_long
+from ..protocol.messages import HookRequest
 from ..protocol.outcomes import Issue
-from .keys import Malformed, Query, next_page, unavailable, unpack
+from .keys import IdTooLong, Malformed, Query, next_page, unavailable, unpack
 
 log = logging.getLogger("cds_service.fhir")
 
@@ -165,13 +165,10 @@ async def _resources(
         try:
             page = unpack(body)
             url = next_page(body)
+        except IdTooLong as error:  # never echoed into a card, as a client's would be refused
+            raise _Failed("structure", f"the FHIR server sent {error}") from None
         except Malformed as error:
             raise _Failed("structure", f"the FHIR server's Bundle is malformed: {error}") from None
-        long = next((r for r in page if id_too_long(r)), None)
-        if long is not None:  # never echoed into a card, as a client's would be refused
-            kind = str(long.get("resourceType"))[:64]
-            message = f"the FHIR server sent a {kind} whose id is longer than {ID_MAX} characters"
-            raise _Failed("structure", message)
         resources += page
     return resources
 

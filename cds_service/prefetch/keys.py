@@ -101,28 +101,17 @@ def plan(
                 _client_failed(result, spec, value, context, today)
                 continue
             result.have[spec.key] = unpack(value)
-            _ids_fit(spec.key, value)
             following = next_page(value)
+        except IdTooLong as error:
+            path = ".".join(["prefetch", spec.key, *error.member, "id"])
+            message = f"{path}: a FHIR id has at most {ID_MAX} characters"
+            raise ClientError.of(400, "invalid", message, path) from None
         except Malformed as error:
             where = f"prefetch.{spec.key}.{error.member}"
             raise ClientError.of(400, "structure", f"{where}: {error}", where) from None
         if following:
             result.queries[spec.key] = Query(spec.key, following, "sent as one page of several")
     return result
-
-
-def _ids_fit(key: str, value: Mapping[str, Any]) -> None:
-    """A 400 for an id longer than FHIR's 64 characters: it would be echoed into every card."""
-    if value.get("resourceType") == "Bundle":
-        sent = [entry.get("resource") for entry in value.get("entry") or []]
-    else:
-        sent = [value]
-    for index, resource in enumerate(sent):
-        if id_too_long(resource):
-            where = f".entry[{index}].resource" if resource is not value else ""
-            path = f"prefetch.{key}{where}.id"
-            message = f"{path}: a FHIR id has at most {ID_MAX} characters"
-            raise ClientError.of(400, "invalid", message, path)
 
 
 def _query(result: Plan, spec: KeySpec, context: PatientViewContext, today: date, why: str) -> None:
@@ -159,9 +148,25 @@ class Malformed(ValueError):
         self.member = member
 
 
+class IdTooLong(ValueError):
+    """A resource whose id is longer than FHIR's 64 characters: it would be echoed into every
+    card, so its answer is refused. ``member`` names the entry (none: the answer itself)."""
+
+    def __init__(self, resource: Mapping[str, Any], *member: str):
+        self.resource_type = str(resource.get("resourceType"))[:64]
+        super().__init__(f"a {self.resource_type} whose id is longer than {ID_MAX} characters")
+        self.member = member
+
+
 def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The resources of one answer: the resource itself, or a Bundle's entries (no outcomes)."""
+    """The resources of one answer: the resource itself, or a Bundle's entries (no outcomes).
+
+    Each id is checked in the same pass (:class:`IdTooLong`), an outcome's too: a chart's
+    answer is mostly a Bundle of results, and each pass over it costs per entry.
+    """
     if value.get("resourceType") != "Bundle":
+        if id_too_long(value):
+            raise IdTooLong(value)
         return [value]
     resources = []
     for index, entry in enumerate(_list(value, "entry")):
@@ -170,8 +175,12 @@ def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         search = entry.get("search") or {}
         if not isinstance(search, dict):
             raise Malformed(f"entry[{index}].search", "an object")
-        if isinstance(entry.get("resource"), dict) and search.get("mode", "match") != "outcome":
-            resources.append(entry["resource"])
+        resource = entry.get("resource")
+        if isinstance(resource, dict):
+            if id_too_long(resource):
+                raise IdTooLong(resource, f"entry[{index}]", "resource")
+            if search.get("mode", "match") != "outcome":
+                resources.append(resource)
     return resources
 
 
