@@ -109,16 +109,19 @@ class AsRead(Shaped):
     no copy of what is sent, and a member that reads as sent no record of having been read.
     """
 
-    _whole = False
-    _troubled = False
-    """Whether a member read so far has a problem: most never do, and every call asks."""
-    _found: Mapping[str, _Found] = _NOTHING_FOUND
-    """What each member shaped had to say (its problems, notes and repairs), of those with
-    something to say or left out; a member kept as sent is in the mapping only."""
+    __slots__ = ("_found", "_kind", "_raw", "_troubled", "_whole", "_zone")
 
     def __init__(self, raw: Mapping[str, Any], zone: ZoneInfo):  # none is handed out unshaped
         self._raw, self._zone = raw, zone
         self._kind = str(raw.get("resourceType"))
+        self._whole = False
+        self._troubled = False
+        """Whether a member read so far has a problem: most never do, and every call asks."""
+        self._found: Mapping[str, _Found] = _NOTHING_FOUND
+        """What each member shaped had to say (its problems, notes and repairs), of those with
+        something to say or left out; a member kept as sent is in the mapping only."""
+        self.validated = None
+        self.repairs = ()  # the notes say how each member read was repaired
 
     # --- a member on first read ----------------------------------------------------------------
 

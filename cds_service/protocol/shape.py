@@ -40,13 +40,23 @@ no rule reads that deep, and the walk must not meet Python's recursion limit."""
 
 
 class Shaped(dict[str, Any]):
-    """A resource after :func:`conform`; ``problems`` lists members left out for their type."""
+    """A resource after :func:`conform`; ``problems`` lists members left out for their type.
 
-    problems: tuple[str, ...] = ()
-    repairs: tuple[str, ...] = ()
-    validated: Any = None
-    """What validation made of this resource (``fhir.validate``): several readers of one call
-    read it, and it is validated once."""
+    Slotted, as :class:`~cds_service.prefetch.reading.AsRead` is: a chart's resources are each
+    one, a thousand in a large one, and a dictionary of attributes doubled the cost of making
+    and freeing each.
+    """
+
+    __slots__ = ("problems", "repairs", "validated")
+
+    def __init__(
+        self, members: Mapping[str, Any], problems: tuple[str, ...], repairs: tuple[str, ...]
+    ):
+        super().__init__(members)
+        self.problems, self.repairs = problems, repairs
+        self.validated: Any = None
+        """What validation made of this resource (``fhir.validate``): several readers of one
+        call read it, and it is validated once."""
 
     def complete(self) -> Shaped:
         """Every member shaped: this one is (``prefetch/reading.py`` shapes on first read)."""
@@ -139,9 +149,8 @@ def conform(resource: Mapping[str, Any]) -> Shaped:
     problems: list[str] = []
     repairs: list[str] = []
     kind = resource.get("resourceType")
-    shaped = Shaped(_walk(resource, str(kind), "", problems, repairs, 0))
-    shaped.problems, shaped.repairs = summary(problems), tuple(repairs)
-    return shaped
+    members = _walk(resource, str(kind), "", problems, repairs, 0)
+    return Shaped(members, summary(problems), tuple(repairs))
 
 
 def summary(problems: list[str]) -> tuple[str, ...]:
