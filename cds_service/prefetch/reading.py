@@ -113,7 +113,10 @@ class AsRead(Shaped):
 
     def __init__(self, raw: Mapping[str, Any], zone: ZoneInfo):  # none is handed out unshaped
         self._raw, self._zone = raw, zone
-        self._kind = str(raw.get("resourceType"))
+        kind = raw.get("resourceType")
+        self._kind = str(kind)
+        if type(kind) is str and _text_as_sent(self._kind, "resourceType", kind):
+            dict.__setitem__(self, "resourceType", kind)  # every reader's first question
         self._whole = False
         self._troubled = False
         """Whether a member read so far has a problem: most never do, and every call asks."""
