@@ -58,6 +58,8 @@ def not_run(
 ) -> list[ChecksNotRun]:
     """The checks that need a key in ``blocked`` (key -> why it is missing) and could have
     fired on ``found`` (the facts read without those keys): none, or one fact for one card."""
+    if not blocked:  # as when all the data came: no rule to look at
+        return []
     facts: dict[str, list[Fact]] = {}
     for fact in found:
         facts.setdefault(fact.kind, []).append(fact)
