@@ -153,8 +153,8 @@ class IdTooLong(ValueError):
     card, so its answer is refused. ``member`` names the entry (none: the answer itself)."""
 
     def __init__(self, resource: Mapping[str, Any], *member: str):
-        self.resource_type = str(resource.get("resourceType"))[:64]
-        super().__init__(f"a {self.resource_type} whose id is longer than {ID_MAX} characters")
+        kind = str(resource.get("resourceType"))[:64]
+        super().__init__(f"a {kind} whose id is longer than {ID_MAX} characters")
         self.member = member
 
 

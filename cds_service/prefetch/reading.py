@@ -124,7 +124,7 @@ class AsRead(Shaped):
         """What each member shaped had to say (its problems, notes and repairs), of those with
         something to say or left out; a member kept as sent is in the mapping only."""
         self.validated = None
-        self.repairs = ()  # the notes say how each member read was repaired
+        self.repairs = ()  # each member's repairs are told in the notes, as it is read
 
     # --- a member on first read ----------------------------------------------------------------
 
