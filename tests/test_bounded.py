@@ -79,6 +79,12 @@ def test_resource_ids_longer_than_64_characters_are_a_400(client: Client):
     response = client.post(SIGN, json=sent)
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["prefetch.patient.id"]
+    sent = copy.deepcopy(body)  # an outcome is not read: its id is echoed nowhere
+    outcome = {"resourceType": "OperationOutcome", "id": "x" * 65, "issue": []}
+    sent["prefetch"]["pgx"]["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
+    response = client.post(SIGN, json=sent)
+    assert response.status_code == 200
+    assert "x" * 65 not in response.text
     body["context"]["draftOrders"]["entry"][0]["resource"]["id"] = "x" * 65
     response = client.post(SIGN, json=body)
     assert response.status_code == 400

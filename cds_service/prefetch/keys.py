@@ -161,8 +161,9 @@ class IdTooLong(ValueError):
 def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The resources of one answer: the resource itself, or a Bundle's entries (no outcomes).
 
-    Each id is checked in the same pass (:class:`IdTooLong`), an outcome's too: a chart's
-    answer is mostly a Bundle of results, and each pass over it costs per entry.
+    Each id kept is checked in the same pass (:class:`IdTooLong`): a chart's answer is mostly
+    a Bundle of results, and each pass over it costs per entry. An outcome is not kept, so its
+    id is echoed nowhere.
     """
     if value.get("resourceType") != "Bundle":
         if id_too_long(value):
@@ -176,11 +177,10 @@ def unpack(value: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         if not isinstance(search, dict):
             raise Malformed(f"entry[{index}].search", "an object")
         resource = entry.get("resource")
-        if isinstance(resource, dict):
+        if isinstance(resource, dict) and search.get("mode", "match") != "outcome":
             if id_too_long(resource):
                 raise IdTooLong(resource, f"entry[{index}]", "resource")
-            if search.get("mode", "match") != "outcome":
-                resources.append(resource)
+            resources.append(resource)
     return resources
 
 
