@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
@@ -96,6 +97,13 @@ def _text_as_sent(kind: str, name: Any, text: str) -> bool:
     return (check is True or bool(check(text))) and not zoneless(text)
 
 
+@lru_cache(maxsize=256)
+def _type_as_sent(kind: str) -> bool:
+    """Whether a ``resourceType`` reads as sent: the same for every resource of the type, and
+    every resource is asked. Bounded: the type is the client's text."""
+    return _text_as_sent(kind, "resourceType", kind)
+
+
 _NOTHING_FOUND: Mapping[str, _Found] = MappingProxyType({})
 """What a resource whose members have all read as sent has found: nothing (one for all)."""
 _ABSENT = object()
@@ -115,7 +123,7 @@ class AsRead(Shaped):
         self._raw, self._zone = raw, zone
         kind = raw.get("resourceType")
         self._kind = str(kind)
-        if type(kind) is str and _text_as_sent(self._kind, "resourceType", kind):
+        if type(kind) is str and _type_as_sent(kind):
             dict.__setitem__(self, "resourceType", kind)  # every reader's first question
         self._whole = False
         self._troubled = False
