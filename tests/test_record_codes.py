@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cds_service.facts.grouped import unreported
 from cds_service.prefetch.reading import AsRead
 from cds_service.prefetch.record import PatientRecord
 from cds_service.protocol import fhir
@@ -102,7 +103,7 @@ def test_a_code_json_cannot_hold_is_grouped_on_its_own():
 
 def test_codes_sent_alike_are_read_alike_however_long_and_whatever_their_repair():
     """Grouped by the text of the code as sent: a repaired code is grouped by what was sent,
-    and read as repaired; a code too long to keep a text of is read on its own."""
+    and read as repaired; a code too long for the set of texts read as sent is grouped too."""
     lone = {"coding": {"system": WEIGHT[0], "code": WEIGHT[1]}}
     long = coded(*WEIGHT, "weight " * 300)
     record = record_of(
@@ -119,5 +120,20 @@ def test_codes_sent_alike_are_read_alike_however_long_and_whatever_their_repair(
     found = record.by_code("Observation", lambda concept: asked.append(concept.texts) or 1)
     assert ids([resource for resource, _ in found]) == [*wanted, "creatinine"]
     assert asked.count(()) == 3  # the lone codings, the good one, creatinine: once each
+    assert len(asked) == 4  # and the long one
     for resource, _ in found:
         assert isinstance(resource["code"]["coding"], list)
+
+
+def test_a_broken_code_sent_alike_is_said_of_each_resource_a_good_one_read_once():
+    """The codes of one text are read once when they read as sent, and each when they do not:
+    every resource with a broken code is still said to be unreadable (``facts/grouped.py``)."""
+    record = record_of(
+        result("a", 42), result("b", 42), result("c", coded(*WEIGHT)), result("d", coded(*WEIGHT))
+    )
+    assert ids(record.coded("Observation", frozenset({WEIGHT}))) == ["c", "d"]
+    a, b, c, d = record.resources
+    assert a.problems == b.problems == ("code: expected an object, got a number",)
+    assert c.problems == d.problems == ()
+    assert [fact.resource for fact in unreported(record, [])] == ["Observation/a", "Observation/b"]
+    assert d["code"] == coded(*WEIGHT)  # read when asked, as sent

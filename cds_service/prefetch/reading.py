@@ -68,12 +68,11 @@ class _ReadAsSent(set[tuple[str, str, bytes]]):
         self._lock = threading.Lock()
 
     def key(self, kind: str, name: Any, item: Any) -> tuple[str, str, bytes] | None:
-        if not isinstance(name, str):
-            return None
-        try:
-            text = orjson.dumps(item)
-        except (TypeError, orjson.JSONEncodeError):  # not JSON's own
-            return None
+        text = json_text(item) if isinstance(name, str) else None
+        return None if text is None else self.text_key(kind, name, text)
+
+    def text_key(self, kind: str, name: str, text: bytes) -> tuple[str, str, bytes] | None:
+        """The key of a member sent as ``text``, the JSON its caller has written."""
         return (kind, name, text) if len(text) <= self.LONGEST else None
 
     def add(self, key: tuple[str, str, bytes]) -> None:
@@ -84,6 +83,14 @@ class _ReadAsSent(set[tuple[str, str, bytes]]):
 
 
 _AS_SENT = _ReadAsSent()
+
+
+def json_text(value: Any) -> bytes | None:
+    """``value``'s exact JSON text; None for what JSON cannot hold (a test's own value)."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
 
 
 def _text_as_sent(kind: str, name: Any, text: str) -> bool:
@@ -186,15 +193,19 @@ class AsRead(Shaped):
         self._shape(name)  # not read yet, or left out
         return dict.get(self, name, default)
 
-    def read_with_text(self, name: str) -> tuple[Any, bytes | None]:
-        """A member as read (``get``), and the JSON text it was sent as: None for a text, or
-        for what JSON cannot hold or over :attr:`_ReadAsSent.LONGEST`. Equal texts read
-        alike, so readers group resources by them (``PatientRecord.by_code``); the text is
-        the one the first read writes anyway."""
-        sent = self._raw.get(name)
-        key = None if type(sent) is str else _AS_SENT.key(self._kind, name, sent)
+    def sent_text(self, name: str) -> bytes | None:
+        """The exact JSON text member ``name`` was sent as (``null`` when absent), unread;
+        None for what JSON cannot hold. In one record, members of one type sent as one text
+        read alike, so readers group resources by it (``PatientRecord.by_code``)."""
+        return json_text(self._raw.get(name))
+
+    def read_as_sent(self, name: str, text: bytes | None) -> tuple[Any, bool]:
+        """Member ``name`` as read (``get``), and whether it reads as sent, with nothing to
+        say of it (no problem, zone or repair): then so does any member of this type sent as
+        the same ``text`` (:meth:`sent_text`, which the read does not write again)."""
+        key = None if text is None else _AS_SENT.text_key(self._kind, name, text)
         self._shape(name, key)
-        return dict.get(self, name), (key[2] if key is not None else None)
+        return dict.get(self, name), name not in self._found
 
     def __contains__(self, name: object) -> bool:
         self._shape(name)

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, TypeVar
 
-import orjson
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.reference import Reference
 
 from ..protocol import fhir
-from .reading import AsRead
+from .reading import AsRead, json_text
 
 _T = TypeVar("_T")
 
@@ -77,17 +76,27 @@ class PatientRecord:
 
     def _codes(self, kind: str) -> list[tuple[fhir.RawConcept, list[int]]]:
         """Each distinct ``code`` of this type's resources, with where they are: built on first
-        use, grouped by the exact JSON of the code sent (equal JSON, equal concept)."""
+        use, grouped by the exact JSON of the code sent (equal JSON, equal concept).
+
+        The code of a group's first resource is read; where it reads as sent, as nearly all
+        do, so would the others', which are left to be read if a reader asks (a chart's
+        thousand results are a few codes). Where it does not, each one's is read, so that
+        each resource has its own problems to tell (``facts/grouped.py``).
+        """
         if kind not in self._by_code:
-            grouped: dict[Any, tuple[fhir.RawConcept, list[int]]] = {}
+            grouped: dict[Any, tuple[fhir.RawConcept, list[int], bool]] = {}
             for position in self._by_type.get(kind, ()):
-                code, key = _code_and_text(self.resources[position])
-                if key is None:  # on its own
-                    key = position
-                if key not in grouped:
-                    grouped[key] = (fhir.RawConcept.of(code), [])
-                grouped[key][1].append(position)
-            self._by_code[kind] = list(grouped.values())
+                resource = self.resources[position]
+                key = _code_text(resource)
+                slot = position if key is None else key  # one JSON cannot hold: on its own
+                group = grouped.get(slot)
+                if group is None:
+                    code, as_sent = _read_code(resource, key)
+                    group = grouped[slot] = (fhir.RawConcept.of(code), [], as_sent)
+                elif not group[2]:  # read, so that its problems are its own
+                    resource.get("code")
+                group[1].append(position)
+            self._by_code[kind] = [(concept, at) for concept, at, _ in grouped.values()]
         return self._by_code[kind]
 
     def medication_concept(
@@ -123,18 +132,20 @@ class PatientRecord:
         return f"subject is {subject.reference}, not {expected}"
 
 
-def _code_and_text(resource: Mapping[str, Any]) -> tuple[Any, Any]:
-    """A resource's ``code`` as read, and a key equal for codes read alike (None for one JSON
-    cannot hold): a resource read member by member gives the text its code was sent as,
-    written once for both (``AsRead.read_with_text``); any other mapping, its code's JSON."""
+def _code_text(resource: Mapping[str, Any]) -> bytes | None:
+    """The JSON text of a resource's ``code`` as sent, equal for codes read alike; None for one
+    JSON cannot hold."""
     if isinstance(resource, AsRead):
-        code, sent = resource.read_with_text("code")
-        return code, (None if sent is None else ("sent", sent))
-    code = resource.get("code")
-    try:
-        return code, orjson.dumps(code)
-    except (TypeError, orjson.JSONEncodeError):
-        return code, None
+        return resource.sent_text("code")
+    return json_text(resource.get("code"))
+
+
+def _read_code(resource: Mapping[str, Any], text: bytes | None) -> tuple[Any, bool]:
+    """A resource's ``code`` as read, and whether it reads as sent (:meth:`AsRead.read_as_sent`;
+    any other mapping is read as it is)."""
+    if isinstance(resource, AsRead):
+        return resource.read_as_sent("code", text)
+    return resource.get("code"), True
 
 
 def relative(reference: str) -> str:
