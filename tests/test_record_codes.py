@@ -125,7 +125,7 @@ def test_codes_sent_alike_are_read_alike_however_long_and_whatever_their_repair(
         assert isinstance(resource["code"]["coding"], list)
 
 
-def test_a_broken_code_sent_alike_is_said_of_each_resource_a_good_one_read_once():
+def test_a_broken_code_sent_alike_is_said_of_each_resource_that_has_it():
     """The codes of one text are read once when they read as sent, and each when they do not:
     every resource with a broken code is still said to be unreadable (``facts/grouped.py``)."""
     record = record_of(
